@@ -1,0 +1,1 @@
+//! The IAM service catalog (generated data): actions, resource types, ARN patterns, condition keys.

@@ -1,0 +1,1 @@
+//! AWS managed policies (generated data), looked up by ARN or name.
