@@ -1,4 +1,146 @@
 //! The CloudFormation and SAM front end: reads YAML and JSON templates with spans, resolves
 //! intrinsic functions into the format-neutral value tree, and expands the SAM transform.
+//!
+//! The pipeline for one file: [`detect`] (is this a template at all?), [`syntax`] (YAML or
+//! JSON into a spanned [`Value`]), [`sam::expand`] (the SAM transform, on the raw document as
+//! AWS runs it), then the template layer (parameters, conditions, intrinsic functions) into a
+//! [`Stack`].
 
 pub mod sam;
+pub mod syntax;
+mod template;
+
+use iamlint_core::{Diagnostic, Format, SourceFile, Span, Stack, Value};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// What the user told iamlint about the deployment.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Parameter values (`--param Name=Value`), as CloudFormation would receive them.
+    pub parameters: HashMap<String, String>,
+}
+
+/// The result of reading one template.
+#[derive(Debug)]
+pub struct Parsed {
+    /// `None` when the file could not be read as a template.
+    pub stack: Option<Stack>,
+    /// Input errors (`IAM000`): the file could not be parsed, or uses something CloudFormation
+    /// would reject.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Whether a file's content is a CloudFormation or SAM template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detection {
+    Template,
+    NotTemplate,
+}
+
+/// Recognises a template by its content, cheaply and without parsing: the
+/// `AWSTemplateFormatVersion` key, the SAM transform, or a `Resources` section whose types are
+/// `AWS::…`. Workflows, docker-compose files and package.json are not templates.
+pub fn detect(path: &Path, text: &str) -> Detection {
+    let _ = path;
+    let json = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{');
+    let has_key = |key: &str| {
+        if json {
+            return text.contains(&format!("\"{key}\""));
+        }
+        // A top-level YAML key (quoted or not).
+        text.lines().any(|line| {
+            let l = line.trim_start_matches('\u{feff}');
+            l.starts_with(&format!("{key}:"))
+                || l.starts_with(&format!("\"{key}\":"))
+                || l.starts_with(&format!("'{key}':"))
+        })
+    };
+    if has_key("AWSTemplateFormatVersion") || text.contains("AWS::Serverless-2016-10-31") {
+        return Detection::Template;
+    }
+    if has_key("Resources")
+        && (text.contains("Type: AWS::")
+            || text.contains("Type: 'AWS::")
+            || text.contains("Type: \"AWS::")
+            || text.contains("\"Type\": \"AWS::")
+            || text.contains("\"Type\":\"AWS::"))
+    {
+        return Detection::Template;
+    }
+    Detection::NotTemplate
+}
+
+/// Reads one template into a stack: parses it (JSON when it starts with `{`, YAML otherwise),
+/// expands SAM, and resolves parameters, conditions and intrinsic functions.
+pub fn parse_template(file: &SourceFile, options: &Options) -> Parsed {
+    let text = file.text.trim_start_matches('\u{feff}').trim_start();
+    let parsed = if text.starts_with('{') {
+        syntax::parse_json(file)
+    } else {
+        syntax::parse_yaml(file)
+    };
+    let mut root = match parsed {
+        Ok(root) => root,
+        Err(e) => {
+            return Parsed {
+                stack: None,
+                diagnostics: vec![Diagnostic::input_error(e.span, e.message)],
+            };
+        }
+    };
+    parse_document(&mut root, file, options)
+}
+
+/// Builds the stack of a document already parsed into `root`.
+pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) -> Parsed {
+    let mut diagnostics = Vec::new();
+    let Some(map) = root.as_map() else {
+        return Parsed {
+            stack: None,
+            diagnostics: vec![Diagnostic::input_error(
+                Span::file_start(file.id),
+                "a template must be a map with a `Resources` section",
+            )],
+        };
+    };
+    if map.get("Resources").and_then(Value::as_map).is_none() {
+        if let Some((key, _)) = map.get_entry("Resources") {
+            diagnostics.push(Diagnostic::input_error(
+                key.span,
+                "`Resources` must be a map of logical ids to resources",
+            ));
+        } else if map.get("AWSTemplateFormatVersion").is_none() {
+            // Not a template after all (detection is textual): say nothing.
+            return Parsed {
+                stack: None,
+                diagnostics,
+            };
+        }
+    }
+    template::check_intrinsics(root, &mut diagnostics);
+    let is_sam = sam::is_sam(root);
+    let generated: HashMap<String, String> = if is_sam {
+        sam::expand(root, &mut diagnostics)
+            .generated
+            .into_iter()
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let format = if is_sam {
+        Format::Sam
+    } else {
+        Format::CloudFormation
+    };
+    let (stack, more) =
+        template::build_stack(root, file.id, format, &options.parameters, &generated);
+    diagnostics.extend(more);
+    Parsed {
+        stack: Some(stack),
+        diagnostics,
+    }
+}

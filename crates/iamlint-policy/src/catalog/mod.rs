@@ -1,1 +1,0 @@
-//! The IAM service catalog (generated data): actions, resource types, ARN patterns, condition keys.

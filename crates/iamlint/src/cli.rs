@@ -1,0 +1,127 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "iamlint",
+    version = crate::version::short(),
+    long_version = crate::version::long(),
+    about = "Finds the requests AWS would deny (AccessDenied) in CloudFormation, SAM and Terraform, before deploy.",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit status: 0 no findings at or above --fail-on, 1 findings, 2 an input could not be read or the command was wrong."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check templates (the default when no subcommand is given).
+    Check(CheckArgs),
+    /// Evaluate one request against the policies in a request file, the way AWS would.
+    Simulate(SimulateArgs),
+    /// List the rules with their codes, names and default severities.
+    Rules(RulesArgs),
+    /// Print a rule's documentation.
+    Explain {
+        /// A rule code (IAM001) or name (lambda-vpc-eni-permissions).
+        rule: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// Files or directories to check. Directories are walked (honouring .gitignore); a file
+    /// named here is checked even when ignored.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+
+    /// Only report these rules (codes or names, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not report these rules (codes or names, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// The lowest severity that makes the exit status 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
+    pub fail_on: FailOn,
+
+    /// A template parameter value, KEY=VALUE (repeatable). Parameters not given are unknown.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The request file (JSON): the request and the policies around it.
+    #[arg(long, value_name = "FILE")]
+    pub request: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
+    pub format: SimulateFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Human)]
+    pub format: SimulateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Rich, annotated output for people.
+    Human,
+    /// One line per finding: path:line:col: severity[CODE] message.
+    Compact,
+    /// Machine-readable JSON.
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}

@@ -1,0 +1,8 @@
+//! The iamlint command line as a library, so its tests can run it in-process: discovery,
+//! the check run, the reporters. `main.rs` is the only place that prints or exits.
+
+pub mod cli;
+pub mod discover;
+pub mod report;
+pub mod run;
+pub mod version;

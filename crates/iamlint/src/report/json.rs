@@ -1,0 +1,45 @@
+//! `--format json`: the stable machine-readable shape (version 1).
+//!
+//! `{"version": 1, "diagnostics": [{"code", "name", "severity", "message", "file", "line",
+//! "column", "end_line", "end_column", "resource", "help"}], "summary": {...}}`
+
+use super::{Report, count, display_path, position};
+use iamlint_core::Severity;
+use serde_json::json;
+use std::io::{self, Write};
+
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let diagnostics: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (start, end) = position(report.sources, d);
+            json!({
+                "code": d.code,
+                "name": d.name,
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "file": display_path(report.sources, d),
+                "line": start.line,
+                "column": start.column,
+                "end_line": end.line,
+                "end_column": end.column,
+                "resource": d.resource,
+                "help": d.help,
+            })
+        })
+        .collect();
+    let value = json!({
+        "version": 1,
+        "diagnostics": diagnostics,
+        "summary": {
+            "files": report.files,
+            "templates": report.templates,
+            "errors": count(report.diagnostics, Severity::Error),
+            "warnings": count(report.diagnostics, Severity::Warning),
+            "notes": count(report.diagnostics, Severity::Note),
+        },
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}

@@ -1,0 +1,52 @@
+//! `--format junit`: JUnit XML, one test case per finding, for CI test-report viewers.
+
+use super::{Report, display_path, position};
+use std::io::{self, Write};
+
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let failures = report.diagnostics.len();
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="iamlint" tests="{}" failures="{failures}">"#,
+        failures.max(1)
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="iamlint" tests="{}" failures="{failures}">"#,
+        failures.max(1)
+    )?;
+    if report.diagnostics.is_empty() {
+        writeln!(out, r#"    <testcase name="no findings" classname="iamlint"/>"#)?;
+    }
+    for d in report.diagnostics {
+        let (start, _) = position(report.sources, d);
+        let path = display_path(report.sources, d);
+        writeln!(
+            out,
+            r#"    <testcase name="{}" classname="{}" file="{}" line="{}">"#,
+            xml(&format!("{} {}:{}:{}", d.code, path, start.line, start.column)),
+            xml(&path),
+            xml(&path),
+            start.line
+        )?;
+        writeln!(
+            out,
+            r#"      <failure type="{}" message="{}">{}</failure>"#,
+            d.severity,
+            xml(&d.message),
+            xml(d.help.as_deref().unwrap_or(""))
+        )?;
+        writeln!(out, "    </testcase>")?;
+    }
+    writeln!(out, "  </testsuite>")?;
+    writeln!(out, "</testsuites>")
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}

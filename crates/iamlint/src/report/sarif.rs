@@ -1,0 +1,90 @@
+//! `--format sarif`: SARIF 2.1.0, for code-scanning services.
+
+use super::{Report, display_path, position};
+use iamlint_core::Severity;
+use serde_json::json;
+use std::io::{self, Write};
+
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let registry = iamlint_rules::registry();
+    let rules: Vec<_> = registry
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.code,
+                "name": m.name,
+                "shortDescription": {"text": m.summary},
+                "fullDescription": {"text": m.summary},
+                "help": {"text": iamlint_rules::docs::render_markdown(m), "markdown": iamlint_rules::docs::render_markdown(m)},
+                "defaultConfiguration": {"level": level(m.severity)},
+            })
+        })
+        .collect();
+    let results: Vec<_> = report
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (start, end) = position(report.sources, d);
+            let related: Vec<_> = d
+                .labels
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| {
+                    let file = report.sources.get(l.span.file)?;
+                    let s = file.line_col(l.span.start);
+                    let e = file.line_col(l.span.end);
+                    Some(json!({
+                        "id": i,
+                        "message": {"text": l.message},
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": file.path.to_string_lossy().replace('\\', "/")},
+                            "region": {"startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column},
+                        },
+                    }))
+                })
+                .collect();
+            let mut message = d.message.clone();
+            if let Some(help) = &d.help {
+                message.push_str("\n\nHow to fix: ");
+                message.push_str(help);
+            }
+            json!({
+                "ruleId": d.code,
+                "ruleIndex": registry.iter().position(|m| m.code == d.code),
+                "level": level(d.severity),
+                "message": {"text": message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": display_path(report.sources, d)},
+                        "region": {"startLine": start.line, "startColumn": start.column, "endLine": end.line, "endColumn": end.column},
+                    },
+                    "logicalLocations": d.resource.as_ref().map(|r| vec![json!({"name": r, "kind": "resource"})]).unwrap_or_default(),
+                }],
+                "relatedLocations": related,
+            })
+        })
+        .collect();
+    let sarif = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "iamlint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/iamlint/iamlint",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &sarif)?;
+    writeln!(out)
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}

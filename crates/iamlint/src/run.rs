@@ -1,0 +1,188 @@
+//! One check run: discover, read, parse (in parallel), run the rules (in parallel), collect.
+
+use crate::discover::{self, Candidate};
+use iamlint_core::{Diagnostic, FileId, Graph, SourceFile, SourceMap, Span, Stack};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Files larger than this are not parsed: CloudFormation itself accepts at most 1 MB
+/// (template body in S3), so a larger file is not a template anyone deploys.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+pub struct RunOptions {
+    pub paths: Vec<PathBuf>,
+    pub parameters: HashMap<String, String>,
+    pub rules: iamlint_rules::Selection,
+}
+
+pub struct RunOutput {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+    pub templates: usize,
+    /// A path the user named could not be read or walked.
+    pub path_errors: Vec<String>,
+}
+
+/// What reading and parsing one file gave.
+struct FileResult {
+    file: Arc<SourceFile>,
+    is_template: bool,
+    stack: Option<Stack>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+pub fn run(options: &RunOptions) -> RunOutput {
+    let (candidates, walk_errors) = discover::discover(&options.paths);
+    let parse_options = iamlint_cfn::Options {
+        parameters: options.parameters.clone(),
+    };
+    let results: Vec<FileResult> = candidates
+        .par_iter()
+        .enumerate()
+        .map(|(i, candidate)| {
+            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            check_file(id, candidate, &parse_options)
+        })
+        .collect();
+
+    let mut sources = SourceMap::new();
+    let mut graph = Graph::new();
+    let mut diagnostics = Vec::new();
+    let mut templates = 0;
+    for result in results {
+        sources.insert(result.file);
+        if result.is_template {
+            templates += 1;
+        }
+        diagnostics.extend(result.diagnostics);
+        if let Some(stack) = result.stack {
+            graph.push(stack);
+        }
+    }
+    let findings: Vec<Vec<Diagnostic>> = graph
+        .stacks
+        .par_iter()
+        .map(|stack| iamlint_rules::check_stack(stack, &options.rules))
+        .collect();
+    diagnostics.extend(findings.into_iter().flatten());
+    diagnostics.retain(|d| options.rules.reports(d));
+    crate::report::sort(&sources, &mut diagnostics);
+    RunOutput {
+        sources,
+        diagnostics,
+        files: candidates.len(),
+        templates,
+        path_errors: walk_errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path.display(), e.message))
+            .collect(),
+    }
+}
+
+fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options) -> FileResult {
+    let path = candidate.path.clone();
+    let unreadable = |message: String| {
+        let file = Arc::new(SourceFile::new(id, path.clone(), ""));
+        FileResult {
+            file,
+            is_template: true,
+            stack: None,
+            diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
+        }
+    };
+    match std::fs::metadata(&candidate.path) {
+        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
+            // Too large to parse: say so only when the file's head shows it is a template,
+            // so a large data file in a repository produces no output.
+            let head = read_head(&candidate.path);
+            let file = Arc::new(SourceFile::new(id, path.clone(), ""));
+            let is_template = candidate.explicit
+                || matches!(
+                    iamlint_cfn::detect(&candidate.path, &head),
+                    iamlint_cfn::Detection::Template
+                );
+            return FileResult {
+                file,
+                is_template,
+                stack: None,
+                diagnostics: if is_template {
+                    vec![Diagnostic::input_error(
+                        Span::file_start(id),
+                        format!(
+                            "file is {} bytes, more than the {} MiB iamlint reads (CloudFormation accepts templates of at most 1 MB)",
+                            meta.len(),
+                            MAX_FILE_BYTES / 1024 / 1024
+                        ),
+                    )]
+                } else {
+                    Vec::new()
+                },
+            };
+        }
+        Ok(_) => {}
+        Err(e) => return unreadable(format!("cannot read file: {e}")),
+    }
+    let bytes = match std::fs::read(&candidate.path) {
+        Ok(b) => b,
+        Err(e) => return unreadable(format!("cannot read file: {e}")),
+    };
+    let (text, utf8_error) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let valid_up_to = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(valid_up_to))
+        }
+    };
+    let file = Arc::new(SourceFile::new(id, path, text));
+    let is_template = matches!(
+        iamlint_cfn::detect(&candidate.path, &file.text),
+        iamlint_cfn::Detection::Template
+    ) || (candidate.explicit && !looks_like_other_config(&file.text));
+    if !is_template {
+        return FileResult {
+            file,
+            is_template: false,
+            stack: None,
+            diagnostics: Vec::new(),
+        };
+    }
+    if let Some(offset) = utf8_error {
+        let span = Span::point(id, offset);
+        return FileResult {
+            diagnostics: vec![Diagnostic::input_error(
+                span,
+                "file is not valid UTF-8 (CloudFormation templates must be UTF-8)",
+            )],
+            file,
+            is_template: true,
+            stack: None,
+        };
+    }
+    let parsed = iamlint_cfn::parse_template(&file, options);
+    FileResult {
+        file,
+        is_template: true,
+        stack: parsed.stack,
+        diagnostics: parsed.diagnostics,
+    }
+}
+
+/// The first 64 KiB of a file, as text (enough to recognise a template).
+fn read_head(path: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(64 * 1024).read_to_end(&mut head);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A file named on the command line is checked even when the content check does not
+/// recognise it, unless it is plainly something else (an empty file or a document without
+/// any CloudFormation section).
+fn looks_like_other_config(text: &str) -> bool {
+    !(text.contains("Resources") || text.contains("AWSTemplateFormatVersion"))
+}

@@ -1,0 +1,204 @@
+//! The command as users run it: exit codes, formats, bad input, discovery.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn iamlint(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iamlint"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run iamlint")
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamlint-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const BROKEN: &str = "testdata/rules/lambda-vpc-eni-permissions/bad.cfn.yaml";
+
+#[test]
+fn findings_exit_1_and_clean_exit_0() {
+    let o = iamlint(&["--format", "compact", BROKEN], &workspace());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("error[IAM001]"), "{}", stdout(&o));
+
+    let good = "testdata/rules/lambda-vpc-eni-permissions/good.cfn.yaml";
+    let o = iamlint(&["--format", "compact", good], &workspace());
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn fail_on_and_ignore() {
+    let o = iamlint(&["--ignore", "lambda-vpc-eni-permissions", BROKEN], &workspace());
+    assert_eq!(o.status.code(), Some(0));
+    let o = iamlint(&["--select", "IAM999", BROKEN], &workspace());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn json_shape() {
+    let o = iamlint(&["--format", "json", BROKEN], &workspace());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    let d = &v["diagnostics"][0];
+    let mut keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "code", "column", "end_column", "end_line", "file", "help", "line", "message", "name",
+            "resource", "severity"
+        ]
+    );
+    assert_eq!(d["code"], "IAM001");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], BROKEN);
+    assert_eq!(d["resource"], "Worker");
+    assert_eq!(v["summary"]["errors"], 1);
+}
+
+#[test]
+fn other_yaml_and_json_produce_no_output() {
+    let dir = scratch("other");
+    std::fs::write(
+        dir.join("ci.yml"),
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps: [{run: make}]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("package.json"), "{\"name\": \"x\", \"version\": \"1.0.0\"}").unwrap();
+    std::fs::write(dir.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    std::fs::write(dir.join("broken.yaml"), "key: [unclosed\n").unwrap();
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+}
+
+/// Each bad input gives one IAM000 with its file and line, the run goes on with the other
+/// files, and the exit status is 2.
+#[test]
+fn bad_inputs_are_reported_and_the_run_goes_on() {
+    let dir = scratch("bad");
+    std::fs::copy(workspace().join(BROKEN), dir.join("a-broken.yaml")).unwrap();
+    std::fs::write(
+        dir.join("malformed.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: [unclosed\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("malformed.json"),
+        "{\"AWSTemplateFormatVersion\": \"2010-09-09\",\n \"Resources\": {\"Q\": {\"Type\": \"AWS::SQS::Queue\",}}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("intrinsic.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sbu '${AWS::StackName}-q'\n",
+    )
+    .unwrap();
+    let mut latin1 = b"AWSTemplateFormatVersion: '2010-09-09'\nDescription: caf".to_vec();
+    latin1.extend_from_slice(&[0xe9, b'\n']);
+    latin1.extend_from_slice(b"Resources:\n  Q:\n    Type: AWS::SQS::Queue\n");
+    std::fs::write(dir.join("latin1.yaml"), latin1).unwrap();
+    let mut bomb = String::from("AWSTemplateFormatVersion: '2010-09-09'\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    bomb.push_str("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: *a11\n");
+    std::fs::write(dir.join("bomb.yaml"), bomb).unwrap();
+    let deep = format!(
+        "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\", \"Properties\": {{\"Tags\": {}{}}}}}}}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    std::fs::write(dir.join("deep.json"), deep).unwrap();
+    let deep_yaml = format!(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: {}{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    std::fs::write(dir.join("deep.yaml"), deep_yaml).unwrap();
+    // A 50 MB template.
+    let mut huge = String::from("AWSTemplateFormatVersion: '2010-09-09'\nDescription: |\n");
+    let line = format!("  {}\n", "x".repeat(100));
+    while huge.len() < 50 * 1024 * 1024 {
+        huge.push_str(&line);
+    }
+    std::fs::write(dir.join("huge.yaml"), huge).unwrap();
+
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("a-broken.yaml:") && out.contains("[IAM001]"), "{out}");
+    for (file, line) in [
+        ("malformed.yaml", 5),
+        ("malformed.json", 2),
+        ("intrinsic.yaml", 6),
+        ("latin1.yaml", 2),
+        ("bomb.yaml", 0),
+        ("deep.json", 1),
+        ("deep.yaml", 6),
+        ("huge.yaml", 1),
+    ] {
+        let hits: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with(&format!("./{file}:")) || l.starts_with(&format!("{file}:")))
+            .collect();
+        assert_eq!(hits.len(), 1, "{file} should give one diagnostic:\n{out}");
+        assert!(hits[0].contains("error[IAM000]"), "{}", hits[0]);
+        if line > 0 {
+            let at = hits[0].split(':').nth(1).unwrap();
+            assert_eq!(at, line.to_string(), "{file} line: {}", hits[0]);
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_path_exits_2() {
+    let o = iamlint(&["no/such/dir"], &workspace());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn explicit_file_is_checked_even_when_ignored() {
+    let dir = scratch("ignored");
+    std::fs::create_dir_all(dir.join("build")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "build/\n").unwrap();
+    std::fs::copy(workspace().join(BROKEN), dir.join("build/t.yaml")).unwrap();
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = iamlint(&["--format", "compact", "build/t.yaml"], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = iamlint(&["rules"], &workspace());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("IAM001  lambda-vpc-eni-permissions"));
+    let o = iamlint(&["explain", "IAM001"], &workspace());
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    for section in ["## What it does", "## Why is this bad?", "## Example", "## How to fix", "## References"] {
+        assert!(text.contains(section), "missing {section}:\n{text}");
+    }
+    let o = iamlint(&["explain", "IAM999"], &workspace());
+    assert_eq!(o.status.code(), Some(2));
+}

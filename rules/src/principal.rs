@@ -1,0 +1,353 @@
+//! Principals: which role a resource runs as, and every policy that applies to that role.
+//!
+//! A role created in the stack is *closed* when every policy attached to it is visible
+//! (inline, attached customer managed policies of the stack, AWS managed policies from the
+//! bundled data, SAM's generated policies). Anything out of sight — a policy ARN given by
+//! parameter, a customer managed policy of another stack, a policy attached to a role whose
+//! name is not known — makes it *open*, and rules stay silent about missing permissions of an
+//! open role (SEMANTICS.md §0.3).
+
+use crate::resolve::Resolver;
+use iamlint_core::{Attribute, Resource, Span, Stack, SymStr, Symbol, Value, ValueKind};
+use std::borrow::Cow;
+
+/// Where a policy document comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocOrigin {
+    /// `Policies` of the role itself.
+    Inline,
+    /// An `AWS::IAM::Policy`, `AWS::IAM::RolePolicy` or `AWS::IAM::ManagedPolicy` resource.
+    Attached { resource: String },
+    /// An AWS managed policy, by ARN.
+    AwsManaged { arn: String },
+}
+
+/// One policy document that applies to a role.
+#[derive(Clone, Debug)]
+pub struct PolicyDoc<'a> {
+    /// The policy's name (`PolicyName`, the managed policy's name, or the resource id).
+    pub name: String,
+    pub document: Cow<'a, Value>,
+    /// Where the policy is declared or attached: the place a finding about it points at.
+    pub span: Span,
+    pub origin: DocOrigin,
+}
+
+/// Why a role's policy set is not fully visible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenReason {
+    pub span: Span,
+    pub message: String,
+}
+
+/// An IAM role of the stack with every policy that applies to it.
+#[derive(Clone, Debug)]
+pub struct Role<'a> {
+    pub resource: &'a Resource,
+    /// The role's ARN (symbolic where the name is generated).
+    pub arn: SymStr,
+    pub identity: Vec<PolicyDoc<'a>>,
+    /// The permissions boundary: `None` when there is none; `Some(None)` when there is one
+    /// that cannot be seen.
+    pub boundary: Option<Option<PolicyDoc<'a>>>,
+    pub trust: Option<&'a Value>,
+    /// Empty when the role is closed.
+    pub open: Vec<OpenReason>,
+}
+
+impl Role<'_> {
+    pub fn is_closed(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    pub fn id(&self) -> &str {
+        &self.resource.id
+    }
+
+    /// Where a new permission for this role should go: the `Policies` or `ManagedPolicyArns`
+    /// key if the role has one, else the role's logical id.
+    pub fn fix_span(&self) -> Span {
+        self.resource
+            .properties
+            .as_map()
+            .and_then(|m| {
+                m.get_entry("ManagedPolicyArns")
+                    .or_else(|| m.get_entry("Policies"))
+            })
+            .map_or(self.resource.span, |(k, _)| k.span)
+    }
+}
+
+/// The role a resource runs as, given the value of its role property (`Role`, `RoleArn`,
+/// `ExecutionRoleArn`...).
+#[derive(Clone, Debug)]
+pub enum RoleRef<'a> {
+    /// A role created in this stack.
+    InStack(&'a Resource),
+    /// A role iamlint cannot see (parameter, import, literal ARN, condition): stay silent.
+    External,
+}
+
+/// Resolves a role property to a role of the stack. Only a plain reference to a role
+/// resource (`!GetAtt Role.Arn`, `!Ref Role` where a name is accepted, or a `Fn::Sub` of the
+/// role's ARN) counts; everything else is external.
+pub fn role_ref<'a>(stack: &'a Stack, value: &Value) -> RoleRef<'a> {
+    let target = match &value.kind {
+        ValueKind::Ref(r) => Some(r),
+        ValueKind::Template(parts) => {
+            let refs: Vec<_> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    iamlint_core::Part::Ref(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            match refs.as_slice() {
+                [r] if matches!(r.attribute, Attribute::Get(ref a) if a == "Arn") => Some(*r),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match target.and_then(|r| stack.resource(&r.resource)) {
+        Some(res) if res.kind == "AWS::IAM::Role" => RoleRef::InStack(res),
+        _ => RoleRef::External,
+    }
+}
+
+/// Collects every policy of `role` (a resource of type `AWS::IAM::Role` in `stack`).
+pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
+    let resolver = Resolver::new(stack);
+    let arn = resolver.reference(
+        &iamlint_core::Reference::get_att(role.id.clone(), "Arn"),
+        0,
+    );
+    let mut out = Role {
+        resource: role,
+        arn,
+        identity: Vec::new(),
+        boundary: None,
+        trust: role.property("AssumeRolePolicyDocument"),
+        open: Vec::new(),
+    };
+    if role.condition.is_some() {
+        // A role created only under a condition is still the role its users name; nothing to
+        // do here, the users carry the same condition.
+    }
+
+    // Inline policies.
+    if let Some(policies) = role.property("Policies") {
+        for alt in policies.alternatives() {
+            let Some(items) = alt.as_list() else {
+                if !alt.is_no_value() {
+                    out.open.push(open(alt.span, "`Policies` is not a list iamlint can read"));
+                }
+                continue;
+            };
+            for item in items {
+                for entry in item.alternatives() {
+                    if entry.is_no_value() {
+                        continue;
+                    }
+                    match entry.get("PolicyDocument") {
+                        Some(doc) => out.identity.push(PolicyDoc {
+                            name: entry
+                                .get("PolicyName")
+                                .and_then(Value::as_str)
+                                .unwrap_or("inline policy")
+                                .to_string(),
+                            document: Cow::Borrowed(doc),
+                            span: entry.span,
+                            origin: DocOrigin::Inline,
+                        }),
+                        None => out.open.push(open(entry.span, "inline policy without a readable PolicyDocument")),
+                    }
+                }
+            }
+        }
+    }
+
+    // Managed policies listed on the role.
+    if let Some(arns) = role.property("ManagedPolicyArns") {
+        for alt in arns.alternatives() {
+            if alt.is_no_value() {
+                continue;
+            }
+            let Some(items) = alt.as_list() else {
+                out.open.push(open(alt.span, "`ManagedPolicyArns` is not a list iamlint can read"));
+                continue;
+            };
+            for item in items {
+                for entry in item.alternatives() {
+                    if entry.is_no_value() {
+                        continue;
+                    }
+                    match managed_policy(stack, &resolver, entry) {
+                        Some(doc) => out.identity.push(doc),
+                        None => out.open.push(open(
+                            entry.span,
+                            "a managed policy iamlint cannot see is attached",
+                        )),
+                    }
+                }
+            }
+        }
+    }
+
+    // Policies of the stack attached to the role by name.
+    let role_name = resolver.reference(&iamlint_core::Reference::to_ref(role.id.clone()), 0);
+    for res in stack.resources() {
+        let (list_key, is_managed) = match res.kind.as_str() {
+            "AWS::IAM::Policy" => ("Roles", false),
+            "AWS::IAM::ManagedPolicy" => ("Roles", true),
+            "AWS::IAM::RolePolicy" => ("RoleName", false),
+            _ => continue,
+        };
+        let Some(targets) = res.property(list_key) else {
+            continue;
+        };
+        let mut attached = false;
+        for alt in targets.alternatives() {
+            for target in alt.as_one_or_many() {
+                for t in target.alternatives() {
+                    match names_role(&resolver, t, &role.id, &role_name) {
+                        Some(true) => attached = true,
+                        Some(false) => {}
+                        None => out.open.push(open(
+                            t.span,
+                            format!(
+                                "policy {} is attached to a role iamlint cannot identify",
+                                res.id
+                            ),
+                        )),
+                    }
+                }
+            }
+        }
+        if attached {
+            match res.property("PolicyDocument") {
+                Some(doc) => out.identity.push(PolicyDoc {
+                    name: res
+                        .property(if is_managed { "ManagedPolicyName" } else { "PolicyName" })
+                        .and_then(Value::as_str)
+                        .unwrap_or(&res.id)
+                        .to_string(),
+                    document: Cow::Borrowed(doc),
+                    span: res.span,
+                    origin: DocOrigin::Attached {
+                        resource: res.id.clone(),
+                    },
+                }),
+                None => out.open.push(open(res.span, "attached policy without a PolicyDocument")),
+            }
+        }
+    }
+
+    // Permissions boundary.
+    if let Some(boundary) = role.property("PermissionsBoundary") {
+        let alts: Vec<_> = boundary.alternatives().into_iter().filter(|v| !v.is_no_value()).collect();
+        out.boundary = match alts.as_slice() {
+            [] => None,
+            [one] => Some(managed_policy(stack, &resolver, one)),
+            _ => Some(None),
+        };
+    }
+    out
+}
+
+fn open(span: Span, message: impl Into<String>) -> OpenReason {
+    OpenReason {
+        span,
+        message: message.into(),
+    }
+}
+
+/// Whether an entry of `Roles`/`RoleName` names the role: `None` when it cannot be told.
+fn names_role(resolver: &Resolver<'_>, entry: &Value, role_id: &str, role_name: &SymStr) -> Option<bool> {
+    if let ValueKind::Ref(r) = &entry.kind {
+        if r.resource == role_id {
+            return Some(true);
+        }
+        if resolver.stack.resource(&r.resource).is_some() {
+            return Some(false);
+        }
+    }
+    let name = resolver.string(entry)?;
+    match (name.as_literal(), role_name.as_literal()) {
+        (Some(a), Some(b)) => Some(a == b),
+        // A literal name cannot equal a name CloudFormation generates for a role of this
+        // stack (generated names carry the stack name and a random suffix).
+        (Some(_), None) if !role_name.has_symbols_other_than_attr() => None,
+        (Some(_), None) => Some(false),
+        _ if &name == role_name => Some(true),
+        _ => None,
+    }
+}
+
+trait SymStrExt {
+    fn has_symbols_other_than_attr(&self) -> bool;
+}
+
+impl SymStrExt for SymStr {
+    fn has_symbols_other_than_attr(&self) -> bool {
+        self.parts().iter().any(|p| {
+            matches!(p, iamlint_core::SymPart::Sym(s) if !matches!(s, Symbol::Attr(_)))
+        })
+    }
+}
+
+/// The document of a managed policy named by `value`: an AWS managed policy from the bundled
+/// data, or a customer managed policy of the stack. `None` when it cannot be seen.
+fn managed_policy<'a>(stack: &'a Stack, resolver: &Resolver<'_>, value: &Value) -> Option<PolicyDoc<'a>> {
+    if let ValueKind::Ref(r) = &value.kind
+        && let Some(res) = stack.resource(&r.resource)
+    {
+        if res.kind != "AWS::IAM::ManagedPolicy" {
+            return None;
+        }
+        let doc = res.property("PolicyDocument")?;
+        return Some(PolicyDoc {
+            name: res
+                .property("ManagedPolicyName")
+                .and_then(Value::as_str)
+                .unwrap_or(&res.id)
+                .to_string(),
+            document: Cow::Borrowed(doc),
+            span: value.span,
+            origin: DocOrigin::Attached {
+                resource: res.id.clone(),
+            },
+        });
+    }
+    let arn = resolver.string(value)?;
+    let arn = aws_managed_arn(&arn)?;
+    let policy = iamlint_policy::managed::by_arn(&arn)?;
+    Some(PolicyDoc {
+        name: policy.name.to_string(),
+        document: Cow::Owned(Value::from_json(&policy.document(), value.span)),
+        span: value.span,
+        origin: DocOrigin::AwsManaged { arn },
+    })
+}
+
+/// `arn:${AWS::Partition}:iam::aws:policy/...` or a literal AWS managed policy ARN, as a
+/// literal ARN in the `aws` partition (AWS managed policies are the same in every partition).
+fn aws_managed_arn(arn: &SymStr) -> Option<String> {
+    let mut out = String::new();
+    for part in arn.parts() {
+        match part {
+            iamlint_core::SymPart::Lit(s) => out.push_str(s),
+            iamlint_core::SymPart::Sym(Symbol::Pseudo(iamlint_core::Pseudo::Partition))
+                if out == "arn:" =>
+            {
+                out.push_str("aws");
+            }
+            iamlint_core::SymPart::Sym(_) => return None,
+        }
+    }
+    let rest = out
+        .strip_prefix("arn:aws:iam::aws:policy/")
+        .or_else(|| out.strip_prefix("arn:aws-cn:iam::aws:policy/"))
+        .or_else(|| out.strip_prefix("arn:aws-us-gov:iam::aws:policy/"))?;
+    Some(format!("arn:aws:iam::aws:policy/{rest}"))
+}

@@ -1,0 +1,213 @@
+use crate::context::{Context, Grant};
+use crate::declare_rule;
+use crate::principal::RoleRef;
+use crate::registry::{Rule, RuleMeta};
+use iamlint_core::{Diagnostic, Severity, Stack, Unknown, Value, ValueKind};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Lambda functions attached to a VPC whose execution role cannot create, describe
+    /// and delete network interfaces (`ec2:CreateNetworkInterface`,
+    /// `ec2:DescribeNetworkInterfaces`, `ec2:DeleteNetworkInterface`).
+    ///
+    /// ## Why is this bad?
+    /// Lambda creates an elastic network interface in each subnet of the function's
+    /// `VpcConfig`, using the function's execution role. When the role cannot, `CreateFunction`
+    /// and `UpdateFunctionConfiguration` fail at deploy time with "The provided execution role
+    /// does not have permissions to call CreateNetworkInterface on EC2", and the stack rolls
+    /// back.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// Resources:
+    ///   FunctionRole:
+    ///     Type: AWS::IAM::Role
+    ///     Properties:
+    ///       AssumeRolePolicyDocument:
+    ///         Statement:
+    ///           - Effect: Allow
+    ///             Principal: { Service: lambda.amazonaws.com }
+    ///             Action: sts:AssumeRole
+    ///       ManagedPolicyArns:
+    ///         - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole
+    ///   Function:
+    ///     Type: AWS::Lambda::Function
+    ///     Properties:
+    ///       Role: !GetAtt FunctionRole.Arn
+    ///       VpcConfig:
+    ///         SubnetIds: [subnet-0123456789abcdef0]
+    ///         SecurityGroupIds: [sg-0123456789abcdef0]
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    ///       ManagedPolicyArns:
+    ///         - !Sub arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole
+    /// ```
+    ///
+    /// ## How to fix
+    /// Attach the AWS managed policy `service-role/AWSLambdaVPCAccessExecutionRole` (it also
+    /// grants the CloudWatch Logs actions), or add a statement allowing
+    /// `ec2:CreateNetworkInterface`, `ec2:DescribeNetworkInterfaces` and
+    /// `ec2:DeleteNetworkInterface` on `"*"`. SAM adds the managed policy itself when a
+    /// function with `VpcConfig` has no `Role`.
+    ///
+    /// A grant that carries conditions may not satisfy Lambda's pre-flight check; it is
+    /// reported as a warning.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+    /// - https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html
+    pub struct LambdaVpcEniPermissions {
+        code: "IAM001",
+        name: "lambda-vpc-eni-permissions",
+        severity: Error,
+        summary: "function with VpcConfig; role cannot create/describe/delete network interfaces",
+    }
+}
+
+/// The actions Lambda's deploy-time check calls with the execution role.
+const REQUIRED: &[&str] = &[
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+];
+
+/// Whether the function is attached to a VPC.
+enum Attached {
+    Yes,
+    /// Only under a condition or with subnets iamlint cannot see.
+    Maybe,
+    No,
+}
+
+fn vpc_attachment(stack: &Stack, vpc_config: &Value) -> Attached {
+    let alternatives = vpc_config.alternatives();
+    let states: Vec<Attached> = alternatives
+        .iter()
+        .map(|alt| match alt.get("SubnetIds").map(|s| (s, &s.kind)) {
+            None => Attached::No,
+            Some((_, ValueKind::List(items))) => {
+                // Empty lists detach the function from its VPC.
+                if items.iter().any(|i| !i.is_no_value()) {
+                    Attached::Yes
+                } else {
+                    Attached::No
+                }
+            }
+            Some((_, ValueKind::NoValue)) => Attached::No,
+            // CloudFormation rejects an empty value for AWS-specific parameter types, so a
+            // `List<AWS::EC2::Subnet::Id>` parameter always holds at least one subnet.
+            Some((_, ValueKind::Unknown(Unknown::Parameter { name, .. })))
+                if stack
+                    .parameter(name)
+                    .and_then(|p| p.kind.as_deref())
+                    .is_some_and(|k| k.trim() == "List<AWS::EC2::Subnet::Id>") =>
+            {
+                Attached::Yes
+            }
+            Some(_) => Attached::Maybe,
+        })
+        .collect();
+    if states.iter().all(|s| matches!(s, Attached::Yes)) {
+        Attached::Yes
+    } else if states.iter().all(|s| matches!(s, Attached::No)) {
+        Attached::No
+    } else {
+        Attached::Maybe
+    }
+}
+
+impl Rule for LambdaVpcEniPermissions {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for function in ctx.stack.resources_of("AWS::Lambda::Function") {
+            let Some((vpc_key, vpc_config)) = function
+                .properties
+                .as_map()
+                .and_then(|m| m.get_entry("VpcConfig"))
+            else {
+                continue;
+            };
+            let attached = vpc_attachment(ctx.stack, vpc_config);
+            if matches!(attached, Attached::No) {
+                continue;
+            }
+            let Some(role_value) = function.property("Role") else {
+                continue;
+            };
+            let RoleRef::InStack(role_resource) = crate::principal::role_ref(ctx.stack, role_value)
+            else {
+                continue;
+            };
+            let Some(role) = ctx.role(&role_resource.id) else {
+                continue;
+            };
+            if !role.is_closed() {
+                continue;
+            }
+            let mut missing = Vec::new();
+            let mut conditional = Vec::new();
+            for action in REQUIRED {
+                match ctx.identity_allows(role, action, &ctx.any_resource_of(action)) {
+                    Grant::Allowed => {}
+                    Grant::Conditional => conditional.push(*action),
+                    Grant::Unknown => {}
+                    Grant::NotAllowed => missing.push(*action),
+                }
+            }
+            if missing.is_empty() && conditional.is_empty() {
+                continue;
+            }
+            let certain = missing.len() + conditional.len() > 0
+                && conditional.is_empty()
+                && matches!(attached, Attached::Yes);
+            let severity = if certain {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            let actions: Vec<&str> = missing.iter().chain(conditional.iter()).copied().collect();
+            let function_name = &function.id;
+            let role_name = role.id();
+            let mut message = format!(
+                "Lambda function {function_name} is attached to a VPC, but its execution role {role_name} cannot call {}",
+                actions.join(", ")
+            );
+            if !conditional.is_empty() && missing.is_empty() {
+                message.push_str(
+                    " without conditions; Lambda's pre-flight check may not satisfy them",
+                );
+            }
+            message.push_str(
+                ". CreateFunction will fail with \"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\".",
+            );
+            if !matches!(attached, Attached::Yes) {
+                message.push_str(" (The function is attached to a VPC only under a condition or with subnets iamlint cannot see.)");
+            }
+            let help = ctx.fix_attach_managed_policy(
+                role,
+                "service-role/AWSLambdaVPCAccessExecutionRole",
+                &REQUIRED.to_vec(),
+                "*",
+            );
+            let mut d = Diagnostic::new(
+                Self::META.code,
+                Self::META.name,
+                severity,
+                role.fix_span(),
+                message,
+            )
+            .with_label(format!("role {role_name} lacks {}", actions.join(", ")))
+            .with_secondary(vpc_key.span, format!("{function_name} is attached to a VPC here"))
+            .with_secondary(role_value.span, format!("{function_name} runs as {role_name}"))
+            .with_help(help)
+            .with_resource(function_name.clone());
+            d.labels.dedup_by(|a, b| a.span == b.span);
+            out.push(d);
+        }
+    }
+}
