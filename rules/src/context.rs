@@ -4,7 +4,9 @@
 use crate::principal::{self, Role};
 use crate::resolve::Resolver;
 use iamlint_core::{Stack, SymStr, Symbol};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 /// The answer to "does this role's policy set allow the action?".
@@ -24,6 +26,8 @@ pub struct Context<'a> {
     pub stack: &'a Stack,
     pub resolver: Resolver<'a>,
     roles: OnceLock<HashMap<String, Role<'a>>>,
+    /// Each role's policies parsed for the evaluator, on first use.
+    pub(crate) parsed: RefCell<HashMap<String, Rc<crate::evaluate::ParsedRole>>>,
 }
 
 impl<'a> Context<'a> {
@@ -32,6 +36,7 @@ impl<'a> Context<'a> {
             stack,
             resolver: Resolver::new(stack),
             roles: OnceLock::new(),
+            parsed: RefCell::new(HashMap::new()),
         }
     }
 
@@ -68,6 +73,12 @@ impl<'a> Context<'a> {
         actions: &[&str],
         resource: &str,
     ) -> String {
-        crate::fix::attach_managed_policy(self.stack.format, role, managed_policy, actions, resource)
+        crate::fix::attach_managed_policy(
+            self.stack.format,
+            role,
+            managed_policy,
+            actions,
+            resource,
+        )
     }
 }

@@ -9,11 +9,42 @@ use iamlint_policy::eval::{
     self, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Uncertainty,
 };
 use iamlint_policy::policy::{Policy, PolicyKind, Resolve, parse_policy};
+use std::rc::Rc;
 
 impl Resolve for Resolver<'_> {
     fn strings(&self, value: &Value) -> Vec<SymStr> {
         Resolver::strings(self, value)
     }
+}
+
+/// A role's policies, parsed once per check.
+pub struct ParsedRole {
+    pub identity: Vec<Policy>,
+    /// The boundary (empty when there is none); `None` when there is one iamlint cannot see.
+    pub boundary: Option<Vec<Policy>>,
+}
+
+/// The role's parsed policies (cached in the context).
+pub fn parsed_role(ctx: &Context<'_>, role: &Role<'_>) -> Rc<ParsedRole> {
+    if let Some(p) = ctx.parsed.borrow().get(role.id()) {
+        return Rc::clone(p);
+    }
+    let parsed = Rc::new(ParsedRole {
+        identity: parse_docs(ctx, &role.identity, PolicyKind::Identity),
+        boundary: match &role.boundary {
+            None => Some(Vec::new()),
+            Some(Some(doc)) => Some(parse_docs(
+                ctx,
+                std::slice::from_ref(doc),
+                PolicyKind::Boundary,
+            )),
+            Some(None) => None,
+        },
+    });
+    ctx.parsed
+        .borrow_mut()
+        .insert(role.id().to_string(), Rc::clone(&parsed));
+    parsed
 }
 
 /// Parses the documents of `docs` as policies of `kind`.
@@ -31,16 +62,25 @@ pub fn identity_allows(
     action: &str,
     resource: &SymStr,
 ) -> Grant {
-    let identity = parse_docs(ctx, &role.identity, PolicyKind::Identity);
-    let boundary: Vec<Policy> = match &role.boundary {
-        None => Vec::new(),
-        Some(Some(doc)) => parse_docs(ctx, std::slice::from_ref(doc), PolicyKind::Boundary),
+    grant(identity_outcome(ctx, role, action, resource))
+}
+
+/// The evaluator's outcome for the role calling `action` on `resource` with its identity
+/// policies and boundary (no resource policy; SCPs are not known to iamlint).
+pub fn identity_outcome(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    action: &str,
+    resource: &SymStr,
+) -> Outcome {
+    let parsed = parsed_role(ctx, role);
+    let Some(boundaries) = &parsed.boundary else {
         // A boundary iamlint cannot see may deny anything.
-        Some(None) => return Grant::Unknown,
+        return Outcome::Unknown(Uncertainty::Value);
     };
     let layers = Layers {
-        identity: identity.iter().collect(),
-        boundaries: boundary.iter().collect(),
+        identity: parsed.identity.iter().collect(),
+        boundaries: boundaries.iter().collect(),
         ..Layers::default()
     };
     let request = Request {
@@ -50,7 +90,7 @@ pub fn identity_allows(
         resource_account: None,
         context: RequestContext::new(MissingKeys::Unknown),
     };
-    grant(eval::evaluate(&request, &layers).outcome)
+    eval::evaluate(&request, &layers).outcome
 }
 
 fn grant(outcome: Outcome) -> Grant {

@@ -10,6 +10,7 @@ mod fix;
 pub mod policies;
 pub mod principal;
 pub mod registry;
+pub mod requests;
 pub mod resolve;
 pub mod rules;
 

@@ -30,7 +30,11 @@ pub struct Located<'a> {
 const SINGLE: &[(&str, &str, DocKind)] = &[
     ("AWS::IAM::Role", "AssumeRolePolicyDocument", DocKind::Trust),
     ("AWS::IAM::Policy", "PolicyDocument", DocKind::Identity),
-    ("AWS::IAM::ManagedPolicy", "PolicyDocument", DocKind::Identity),
+    (
+        "AWS::IAM::ManagedPolicy",
+        "PolicyDocument",
+        DocKind::Identity,
+    ),
     ("AWS::IAM::RolePolicy", "PolicyDocument", DocKind::Identity),
     ("AWS::IAM::UserPolicy", "PolicyDocument", DocKind::Identity),
     ("AWS::IAM::GroupPolicy", "PolicyDocument", DocKind::Identity),
@@ -38,15 +42,43 @@ const SINGLE: &[(&str, &str, DocKind)] = &[
     ("AWS::SQS::QueuePolicy", "PolicyDocument", DocKind::Resource),
     ("AWS::SNS::TopicPolicy", "PolicyDocument", DocKind::Resource),
     ("AWS::KMS::Key", "KeyPolicy", DocKind::Resource),
-    ("AWS::SecretsManager::ResourcePolicy", "ResourcePolicy", DocKind::Resource),
-    ("AWS::ECR::Repository", "RepositoryPolicyText", DocKind::Resource),
+    (
+        "AWS::SecretsManager::ResourcePolicy",
+        "ResourcePolicy",
+        DocKind::Resource,
+    ),
+    (
+        "AWS::ECR::Repository",
+        "RepositoryPolicyText",
+        DocKind::Resource,
+    ),
     ("AWS::S3::AccessPoint", "Policy", DocKind::Resource),
     ("AWS::ApiGateway::RestApi", "Policy", DocKind::Resource),
-    ("AWS::EFS::FileSystem", "FileSystemPolicy", DocKind::Resource),
-    ("AWS::Backup::BackupVault", "AccessPolicy", DocKind::Resource),
-    ("AWS::OpenSearchService::Domain", "AccessPolicies", DocKind::Resource),
-    ("AWS::Elasticsearch::Domain", "AccessPolicies", DocKind::Resource),
-    ("AWS::Logs::ResourcePolicy", "PolicyDocument", DocKind::Resource),
+    (
+        "AWS::EFS::FileSystem",
+        "FileSystemPolicy",
+        DocKind::Resource,
+    ),
+    (
+        "AWS::Backup::BackupVault",
+        "AccessPolicy",
+        DocKind::Resource,
+    ),
+    (
+        "AWS::OpenSearchService::Domain",
+        "AccessPolicies",
+        DocKind::Resource,
+    ),
+    (
+        "AWS::Elasticsearch::Domain",
+        "AccessPolicies",
+        DocKind::Resource,
+    ),
+    (
+        "AWS::Logs::ResourcePolicy",
+        "PolicyDocument",
+        DocKind::Resource,
+    ),
     ("AWS::SSO::PermissionSet", "InlinePolicy", DocKind::Identity),
 ];
 
@@ -71,7 +103,13 @@ pub fn documents(stack: &Stack) -> Vec<Located<'_>> {
             && resource.property("Type").and_then(Value::as_str) == Some("SERVICE_CONTROL_POLICY")
             && let Some(doc) = resource.property("Content")
         {
-            push_alternatives(&mut out, resource, DocKind::ServiceControl, "Content".into(), doc);
+            push_alternatives(
+                &mut out,
+                resource,
+                DocKind::ServiceControl,
+                "Content".into(),
+                doc,
+            );
         }
         if INLINE_LISTS.contains(&resource.kind.as_str())
             && let Some(list) = resource.property("Policies")
@@ -114,4 +152,46 @@ fn push_alternatives<'a>(
             document: alt,
         });
     }
+}
+
+/// The statements of a policy document (`Statement` as a map or a list; every branch of an
+/// undecidable `Fn::If`).
+pub fn statements(document: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for statement in document
+        .get("Statement")
+        .map(Value::alternatives)
+        .unwrap_or_default()
+    {
+        match &statement.kind {
+            ValueKind::List(items) => {
+                out.extend(
+                    items
+                        .iter()
+                        .flat_map(Value::alternatives)
+                        .filter(|s| s.as_map().is_some()),
+                );
+            }
+            ValueKind::Map(_) => out.push(statement),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The items of a statement element that takes one value or a list (`Action`, `Resource`,
+/// `Principal.AWS`...), every branch of an undecidable `Fn::If` included, `NoValue` dropped.
+pub fn items(element: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for alt in element.alternatives() {
+        for item in alt.as_one_or_many() {
+            out.extend(item.alternatives().into_iter().filter(|v| !v.is_no_value()));
+        }
+    }
+    out
+}
+
+/// Whether a statement allows (a missing or non-literal `Effect` counts as not known).
+pub fn is_allow(statement: &Value) -> bool {
+    statement.get("Effect").and_then(Value::as_str) == Some("Allow")
 }

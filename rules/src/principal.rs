@@ -118,10 +118,7 @@ pub fn role_ref<'a>(stack: &'a Stack, value: &Value) -> RoleRef<'a> {
 /// Collects every policy of `role` (a resource of type `AWS::IAM::Role` in `stack`).
 pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
     let resolver = Resolver::new(stack);
-    let arn = resolver.reference(
-        &iamlint_core::Reference::get_att(role.id.clone(), "Arn"),
-        0,
-    );
+    let arn = resolver.reference(&iamlint_core::Reference::get_att(role.id.clone(), "Arn"), 0);
     let mut out = Role {
         resource: role,
         arn,
@@ -140,7 +137,8 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
         for alt in policies.alternatives() {
             let Some(items) = alt.as_list() else {
                 if !alt.is_no_value() {
-                    out.open.push(open(alt.span, "`Policies` is not a list iamlint can read"));
+                    out.open
+                        .push(open(alt.span, "`Policies` is not a list iamlint can read"));
                 }
                 continue;
             };
@@ -160,7 +158,10 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
                             span: entry.span,
                             origin: DocOrigin::Inline,
                         }),
-                        None => out.open.push(open(entry.span, "inline policy without a readable PolicyDocument")),
+                        None => out.open.push(open(
+                            entry.span,
+                            "inline policy without a readable PolicyDocument",
+                        )),
                     }
                 }
             }
@@ -174,7 +175,10 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
                 continue;
             }
             let Some(items) = alt.as_list() else {
-                out.open.push(open(alt.span, "`ManagedPolicyArns` is not a list iamlint can read"));
+                out.open.push(open(
+                    alt.span,
+                    "`ManagedPolicyArns` is not a list iamlint can read",
+                ));
                 continue;
             };
             for item in items {
@@ -228,7 +232,11 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
             match res.property("PolicyDocument") {
                 Some(doc) => out.identity.push(PolicyDoc {
                     name: res
-                        .property(if is_managed { "ManagedPolicyName" } else { "PolicyName" })
+                        .property(if is_managed {
+                            "ManagedPolicyName"
+                        } else {
+                            "PolicyName"
+                        })
                         .and_then(Value::as_str)
                         .unwrap_or(&res.id)
                         .to_string(),
@@ -238,14 +246,20 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
                         resource: res.id.clone(),
                     },
                 }),
-                None => out.open.push(open(res.span, "attached policy without a PolicyDocument")),
+                None => out
+                    .open
+                    .push(open(res.span, "attached policy without a PolicyDocument")),
             }
         }
     }
 
     // Permissions boundary.
     if let Some(boundary) = role.property("PermissionsBoundary") {
-        let alts: Vec<_> = boundary.alternatives().into_iter().filter(|v| !v.is_no_value()).collect();
+        let alts: Vec<_> = boundary
+            .alternatives()
+            .into_iter()
+            .filter(|v| !v.is_no_value())
+            .collect();
         out.boundary = match alts.as_slice() {
             [] => None,
             [one] => Some(managed_policy(stack, &resolver, one)),
@@ -263,7 +277,12 @@ fn open(span: Span, message: impl Into<String>) -> OpenReason {
 }
 
 /// Whether an entry of `Roles`/`RoleName` names the role: `None` when it cannot be told.
-fn names_role(resolver: &Resolver<'_>, entry: &Value, role_id: &str, role_name: &SymStr) -> Option<bool> {
+fn names_role(
+    resolver: &Resolver<'_>,
+    entry: &Value,
+    role_id: &str,
+    role_name: &SymStr,
+) -> Option<bool> {
     if let ValueKind::Ref(r) = &entry.kind {
         if r.resource == role_id {
             return Some(true);
@@ -290,15 +309,19 @@ trait SymStrExt {
 
 impl SymStrExt for SymStr {
     fn has_symbols_other_than_attr(&self) -> bool {
-        self.parts().iter().any(|p| {
-            matches!(p, iamlint_core::SymPart::Sym(s) if !matches!(s, Symbol::Attr(_)))
-        })
+        self.parts()
+            .iter()
+            .any(|p| matches!(p, iamlint_core::SymPart::Sym(s) if !matches!(s, Symbol::Attr(_))))
     }
 }
 
 /// The document of a managed policy named by `value`: an AWS managed policy from the bundled
 /// data, or a customer managed policy of the stack. `None` when it cannot be seen.
-fn managed_policy<'a>(stack: &'a Stack, resolver: &Resolver<'_>, value: &Value) -> Option<PolicyDoc<'a>> {
+fn managed_policy<'a>(
+    stack: &'a Stack,
+    resolver: &Resolver<'_>,
+    value: &Value,
+) -> Option<PolicyDoc<'a>> {
     if let ValueKind::Ref(r) = &value.kind
         && let Some(res) = stack.resource(&r.resource)
     {

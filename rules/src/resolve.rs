@@ -229,7 +229,10 @@ impl<'a> Resolver<'a> {
             ("AWS::SecretsManager::Secret", None | Some("Id")) => {
                 let mut rest = name("Name");
                 rest.push_lit("-");
-                rest.push_sym(Symbol::Attr(Reference::get_att(resource.id.clone(), "Suffix")));
+                rest.push_sym(Symbol::Attr(Reference::get_att(
+                    resource.id.clone(),
+                    "Suffix",
+                )));
                 arn("secretsmanager", true, prefixed("secret:", rest))
             }
             ("AWS::StepFunctions::StateMachine", None | Some("Arn")) => arn(
@@ -326,7 +329,10 @@ mod tests {
         let stack = stack_with(&[("Bucket", "AWS::S3::Bucket", serde_json::json!({}))]);
         let r = Resolver::new(&stack);
         let arn = r.reference(&Reference::get_att("Bucket", "Arn"), 0);
-        assert_eq!(arn.to_string(), "arn:${AWS::Partition}:s3:::${Bucket.BucketName}");
+        assert_eq!(
+            arn.to_string(),
+            "arn:${AWS::Partition}:s3:::${Bucket.BucketName}"
+        );
         let mut sub = SymStr::lit("arn:");
         sub.push_sym(Symbol::Pseudo(Pseudo::Partition));
         sub.push_lit(":s3:::");
@@ -337,8 +343,16 @@ mod tests {
     #[test]
     fn named_queue_and_role_with_path() {
         let stack = stack_with(&[
-            ("Q", "AWS::SQS::Queue", serde_json::json!({"QueueName": "jobs"})),
-            ("R", "AWS::IAM::Role", serde_json::json!({"Path": "/svc/", "RoleName": "app"})),
+            (
+                "Q",
+                "AWS::SQS::Queue",
+                serde_json::json!({"QueueName": "jobs"}),
+            ),
+            (
+                "R",
+                "AWS::IAM::Role",
+                serde_json::json!({"Path": "/svc/", "RoleName": "app"}),
+            ),
         ]);
         let r = Resolver::new(&stack);
         assert_eq!(

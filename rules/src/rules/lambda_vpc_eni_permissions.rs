@@ -191,7 +191,7 @@ impl Rule for LambdaVpcEniPermissions {
             let help = ctx.fix_attach_managed_policy(
                 role,
                 "service-role/AWSLambdaVPCAccessExecutionRole",
-                &REQUIRED.to_vec(),
+                REQUIRED,
                 "*",
             );
             let mut d = Diagnostic::new(
@@ -202,8 +202,14 @@ impl Rule for LambdaVpcEniPermissions {
                 message,
             )
             .with_label(format!("role {role_name} lacks {}", actions.join(", ")))
-            .with_secondary(vpc_key.span, format!("{function_name} is attached to a VPC here"))
-            .with_secondary(role_value.span, format!("{function_name} runs as {role_name}"))
+            .with_secondary(
+                vpc_key.span,
+                format!("{function_name} is attached to a VPC here"),
+            )
+            .with_secondary(
+                role_value.span,
+                format!("{function_name} runs as {role_name}"),
+            )
             .with_help(help)
             .with_resource(function_name.clone());
             d.labels.dedup_by(|a, b| a.span == b.span);

@@ -1,0 +1,115 @@
+use crate::context::Context;
+use crate::declare_rule;
+use crate::registry::{Rule, RuleMeta};
+use crate::requests::{arn_service, function_role, needs};
+use iamlint_core::{Diagnostic, Severity};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Lambda functions with a dead-letter queue (`DeadLetterConfig.TargetArn`, SAM
+    /// `DeadLetterQueue`) whose execution role cannot send to it: `sqs:SendMessage` on a
+    /// queue, `sns:Publish` on a topic.
+    ///
+    /// ## Why is this bad?
+    /// Lambda sends failed asynchronous events to the dead-letter target with the function's
+    /// execution role, and checks the role when the function is created or updated:
+    /// CloudFormation fails with "The provided execution role does not have permissions to
+    /// call SendMessage on SQS". A grant in the queue's policy does not satisfy that check.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// Function:
+    ///   Type: AWS::Lambda::Function
+    ///   Properties:
+    ///     Role: !GetAtt FunctionRole.Arn   # only AWSLambdaBasicExecutionRole
+    ///     DeadLetterConfig:
+    ///       TargetArn: !GetAtt FailedEvents.Arn
+    /// ```
+    ///
+    /// ## How to fix
+    /// Allow `sqs:SendMessage` on the queue (or `sns:Publish` on the topic) in the execution
+    /// role. SAM adds that statement itself when it generates the role.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq
+    /// - https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-deadletterqueue.html
+    pub struct LambdaDlqPermissions {
+        code: "IAM005",
+        name: "lambda-dlq-permissions",
+        severity: Error,
+        summary: "DeadLetterConfig target the role cannot send to",
+    }
+}
+
+impl Rule for LambdaDlqPermissions {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for function in ctx.stack.resources_of("AWS::Lambda::Function") {
+            let Some(target_value) = function.property_path(&["DeadLetterConfig", "TargetArn"])
+            else {
+                continue;
+            };
+            let Some(target) = ctx.resolver.string(target_value) else {
+                continue;
+            };
+            let (action, service, kind): (&'static str, &str, &str) = match arn_service(&target) {
+                Some("sqs") => ("sqs:SendMessage", "SQS", "queue"),
+                Some("sns") => ("sns:Publish", "SNS", "topic"),
+                _ => continue,
+            };
+            let Some((role, role_value)) = function_role(ctx, function) else {
+                continue;
+            };
+            let result = needs(ctx, role, &[action], &target);
+            if result.is_met() || !result.denied.is_empty() {
+                continue;
+            }
+            let certain = !result.missing.is_empty();
+            let role_name = role.id();
+            let short = action.split(':').nth(1).unwrap_or(action);
+            let mut message = format!(
+                "Lambda function {} sends failed asynchronous events to the {kind} {target}, but its execution role {role_name} cannot call {action} on it.",
+                function.id
+            );
+            if certain {
+                message.push_str(&format!(
+                    " CreateFunction and UpdateFunctionConfiguration will fail (\"The provided execution role does not have permissions to call {short} on {service}\")."
+                ));
+            } else {
+                message
+                    .push_str(" It is granted only under conditions Lambda's check may not meet.");
+            }
+            let help = format!(
+                "add this statement to one of {role_name}'s policies:\n{}",
+                crate::fix::yaml_statement(&[action], &target.to_string(), 2)
+            );
+            out.push(
+                Diagnostic::new(
+                    Self::META.code,
+                    Self::META.name,
+                    if certain {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    role.fix_span(),
+                    message,
+                )
+                .with_label(format!("role {role_name} lacks {action}"))
+                .with_secondary(
+                    target_value.span,
+                    format!("{} sends failed events here", function.id),
+                )
+                .with_secondary(
+                    role_value.span,
+                    format!("{} runs as {role_name}", function.id),
+                )
+                .with_help(help)
+                .with_resource(function.id.clone()),
+            );
+        }
+    }
+}

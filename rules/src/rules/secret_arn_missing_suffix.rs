@@ -1,0 +1,219 @@
+use crate::context::Context;
+use crate::declare_rule;
+use crate::policies::{self, DocKind};
+use crate::registry::{Rule, RuleMeta};
+use iamlint_core::{Diagnostic, Severity, SymPart, SymStr, Value};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds Secrets Manager secret ARNs in identity policies that end with the secret's
+    /// name: `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME` without the random suffix
+    /// and without a wildcard.
+    ///
+    /// ## Why is this bad?
+    /// Secrets Manager appends a hyphen and six random characters to every secret's ARN
+    /// (`…:secret:prod/db-AbCdEf`). A policy naming the ARN without them matches no secret, so
+    /// `GetSecretValue` is denied at run time although the policy looks right.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - Effect: Allow
+    ///   Action: secretsmanager:GetSecretValue
+    ///   Resource: !Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/db
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    ///   Resource: !Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/db-??????
+    /// ```
+    ///
+    /// ## How to fix
+    /// Use `!Ref Secret` (a secret's `Ref` is its full ARN) when the secret is in the
+    /// template, or end the ARN with `-??????` (six `?`, not `-*`, which would also match
+    /// `prod/db-admin`).
+    ///
+    /// An error when the template creates a secret with that name (its ARN certainly has a
+    /// suffix); a warning otherwise. A name that itself ends like a suffix (`-` and six
+    /// letters or digits) is not reported.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html#auth-and-access_examples_wildcard
+    /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen
+    pub struct SecretArnMissingSuffix {
+        code: "IAM012",
+        name: "secret-arn-missing-suffix",
+        severity: Error,
+        summary: "Secrets Manager ARN without the random 6-character suffix or a wildcard",
+    }
+}
+
+impl Rule for SecretArnMissingSuffix {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        let mut seen = Vec::new();
+        for located in policies::documents(ctx.stack) {
+            if located.kind != DocKind::Identity {
+                continue;
+            }
+            for statement in policies::statements(located.document) {
+                if !policies::is_allow(statement) {
+                    continue;
+                }
+                for item in statement
+                    .get("Resource")
+                    .map(policies::items)
+                    .unwrap_or_default()
+                {
+                    if seen.contains(&item.span) {
+                        continue;
+                    }
+                    for arn in ctx.resolver.strings(item) {
+                        let Some(name) = secret_name(&arn) else {
+                            continue;
+                        };
+                        seen.push(item.span);
+                        let in_stack = created_secret(ctx, &name);
+                        let severity = if in_stack {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
+                        let mut message = format!(
+                            "{} grants access to {arn}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({name}-AbCdEf): this ARN matches no secret.",
+                            located.resource.id
+                        );
+                        if in_stack {
+                            message.push_str(" The secret is created in this template, so its ARN certainly has the suffix.");
+                        }
+                        out.push(
+                            Diagnostic::new(
+                                Self::META.code,
+                                Self::META.name,
+                                severity,
+                                item.span,
+                                message,
+                            )
+                            .with_label("secret ARN without its random suffix")
+                            .with_help(format!(
+                                "use the secret's full ARN (`!Ref` of the secret resource), or end the ARN with `-??????`: {arn}-??????"
+                            ))
+                            .with_resource(located.resource.id.clone()),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The secret name of a secret ARN that ends with a literal name without wildcard or suffix.
+/// `None` for other ARNs, partial ARNs with wildcards, names ending in symbols, and names
+/// that end like a suffix already.
+fn secret_name(arn: &SymStr) -> Option<SymStr> {
+    let parts = arn.parts();
+    // The ARN's text up to the secret name must say it is a secret ARN.
+    let mut name = SymStr::new();
+    let mut found = false;
+    for part in parts {
+        match part {
+            SymPart::Lit(text) if !found => {
+                if let Some((before, after)) = text.split_once(":secret:") {
+                    if !before.contains("secretsmanager") && !arn_prefix_is_secretsmanager(arn) {
+                        return None;
+                    }
+                    found = true;
+                    name.push_lit(after);
+                }
+            }
+            SymPart::Lit(text) => name.push_lit(text.clone()),
+            SymPart::Sym(s) if found => name.push_sym(s.clone()),
+            SymPart::Sym(_) => {}
+        }
+    }
+    if !found {
+        return None;
+    }
+    let last = match name.parts().last() {
+        Some(SymPart::Lit(text)) => text,
+        _ => return None,
+    };
+    if last.contains(['*', '?'])
+        || name
+            .parts()
+            .iter()
+            .any(|p| matches!(p, SymPart::Lit(t) if t.contains(['*', '?'])))
+    {
+        return None;
+    }
+    if ends_like_suffix(last) || last.is_empty() {
+        return None;
+    }
+    Some(name)
+}
+
+/// Whether the ARN's literal text names the `secretsmanager` service.
+fn arn_prefix_is_secretsmanager(arn: &SymStr) -> bool {
+    arn.parts()
+        .iter()
+        .any(|p| matches!(p, SymPart::Lit(t) if t.contains(":secretsmanager:")))
+}
+
+/// `-` followed by six letters or digits at the end.
+fn ends_like_suffix(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() >= 7
+        && bytes[bytes.len() - 7] == b'-'
+        && bytes[bytes.len() - 6..]
+            .iter()
+            .all(u8::is_ascii_alphanumeric)
+}
+
+/// Whether the stack creates a secret with this name.
+fn created_secret(ctx: &Context<'_>, name: &SymStr) -> bool {
+    ctx.stack
+        .resources_of("AWS::SecretsManager::Secret")
+        .filter_map(|s| s.property("Name"))
+        .any(|n: &Value| ctx.resolver.string(n).as_ref() == Some(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iamlint_core::{Pseudo, Symbol};
+
+    fn arn(name: &str) -> SymStr {
+        let mut s = SymStr::lit("arn:");
+        s.push_sym(Symbol::Pseudo(Pseudo::Partition));
+        s.push_lit(":secretsmanager:");
+        s.push_sym(Symbol::Pseudo(Pseudo::Region));
+        s.push_lit(":");
+        s.push_sym(Symbol::Pseudo(Pseudo::AccountId));
+        s.push_lit(format!(":secret:{name}"));
+        s
+    }
+
+    #[test]
+    fn names_without_suffix_or_wildcard() {
+        assert_eq!(secret_name(&arn("prod/db")), Some(SymStr::lit("prod/db")));
+        assert_eq!(secret_name(&arn("prod/db-??????")), None);
+        assert_eq!(secret_name(&arn("prod/db-*")), None);
+        assert_eq!(secret_name(&arn("prod/db-AbCdEf")), None);
+        assert_eq!(
+            secret_name(&SymStr::lit(
+                "arn:aws:secretsmanager:us-east-1:111122223333:secret:app"
+            )),
+            Some(SymStr::lit("app"))
+        );
+        assert_eq!(
+            secret_name(&SymStr::lit(
+                "arn:aws:ssm:us-east-1:111122223333:parameter/secret:app"
+            )),
+            None
+        );
+        assert_eq!(secret_name(&SymStr::lit("*")), None);
+    }
+}
