@@ -1,10 +1,273 @@
 //! Emulation of the SAM transform (`AWS::Serverless-2016-10-31`) for everything that affects IAM.
+//!
+//! The expansion runs on the raw template, before CloudFormation intrinsics are resolved, the
+//! way the SAM translator runs: intrinsics are still single-key maps (`{"Ref": "X"}`). It
+//! follows aws-sam-translator 1.115.0 (`samtranslator/model/sam_resources.py`,
+//! `model/eventsources/*`, `model/role_utils/role_constructor.py`, `plugins/globals`,
+//! `plugins/policies`), generating only the resources and properties IAM rules look at.
+//!
+//! Generated values carry the span of the SAM source they come from (the generated role spans
+//! the function, a policy entry spans its item in `Policies`), so diagnostics land on the
+//! user's lines.
 
-use iamlint_core::{Diagnostic, Stack, Value};
+mod events;
+mod function;
+mod globals;
+mod managed_names;
+mod policies;
+mod state_machine;
+mod value;
 
-/// Replaces every `AWS::Serverless::*` resource of `stack` with the CloudFormation resources
-/// the SAM translator generates for it (as far as they matter for IAM), after applying
-/// `globals` (the template's resolved `Globals` section).
-pub fn expand(stack: &mut Stack, globals: Option<&Value>, diagnostics: &mut Vec<Diagnostic>) {
-    let _ = (stack, globals, diagnostics);
+use iamlint_core::{Diagnostic, Key, Map, Span, Value, ValueKind};
+
+/// What the expansion created.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expansion {
+    /// (generated logical id, the SAM resource it came from) for every resource the expansion
+    /// created, including the CloudFormation resource that replaces a SAM resource under its own
+    /// logical id (`(Fn, Fn)` for a function `Fn`).
+    pub generated: Vec<(String, String)>,
 }
+
+/// The SAM transform's name.
+const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+
+/// Expands every `AWS::Serverless::*` resource in `template["Resources"]` into the
+/// CloudFormation resources the SAM translator generates (as far as IAM is concerned), applying
+/// `template["Globals"]` first, then removes `Globals` and the SAM entry of `Transform`.
+///
+/// Problems the translator itself would reject (an unknown policy template, a `Policies` entry
+/// of a bad shape, a `Globals` key that is not allowed) are pushed as `IAM000` input errors;
+/// everything else is silent.
+pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expansion {
+    let mut expansion = Expansion::default();
+    let Some(root) = template.as_map_mut() else {
+        return expansion;
+    };
+    let globals = root
+        .remove("Globals")
+        .map(|g| globals::Globals::parse(&g, diagnostics))
+        .unwrap_or_default();
+    remove_sam_transform(root);
+
+    let parameters = root
+        .get("Parameters")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
+    let Some(resources) = root.get_mut("Resources").and_then(Value::as_map_mut) else {
+        return expansion;
+    };
+    let original = std::mem::take(&mut resources.entries);
+    let mut out: Vec<(Key, Value)> = Vec::with_capacity(original.len());
+    let mut ctx = Context {
+        diagnostics,
+        parameters,
+        new_conditions: Vec::new(),
+    };
+    for (key, mut resource) in original {
+        let Some(kind) = resource
+            .get("Type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            out.push((key, resource));
+            continue;
+        };
+        if !kind.starts_with("AWS::Serverless::") {
+            out.push((key, resource));
+            continue;
+        }
+        globals.apply(&key.name, &kind, &mut resource, ctx.diagnostics);
+        let produced = match kind.as_str() {
+            "AWS::Serverless::Function" => function::expand(&key, &resource, &mut ctx),
+            "AWS::Serverless::StateMachine" => state_machine::expand(&key, &resource, &mut ctx),
+            "AWS::Serverless::SimpleTable" => vec![simple_table(&key, &resource)],
+            // Apis matter to IAM only through the permissions their function events create;
+            // an empty shell of the API keeps `Ref`/`GetAtt` to it typed.
+            "AWS::Serverless::Api" => vec![shell(&key, &resource, "AWS::ApiGateway::RestApi")],
+            "AWS::Serverless::HttpApi" => vec![shell(&key, &resource, "AWS::ApiGatewayV2::Api")],
+            _ => {
+                out.push((key, resource));
+                continue;
+            }
+        };
+        for (id, value) in produced {
+            expansion
+                .generated
+                .push((id.name.clone(), key.name.clone()));
+            out.push((id, value));
+        }
+    }
+    // A logical id declared twice (a user resource named like a generated one) keeps the first
+    // occurrence: CloudFormation accepts only one resource per id.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(k, _)| seen.insert(k.name.clone()));
+    let new_conditions = std::mem::take(&mut ctx.new_conditions);
+    let Some(root) = template.as_map_mut() else {
+        return expansion;
+    };
+    if let Some(resources) = root.get_mut("Resources").and_then(Value::as_map_mut) {
+        resources.entries = out;
+    }
+    if !new_conditions.is_empty() {
+        if root.get("Conditions").and_then(Value::as_map).is_none() {
+            let span = new_conditions[0].1.span;
+            root.insert(
+                value::key("Conditions", span),
+                Value::new(ValueKind::Map(Map::default()), span),
+            );
+        }
+        if let Some(conditions) = root.get_mut("Conditions").and_then(Value::as_map_mut) {
+            for (name, condition) in new_conditions {
+                if conditions.get(&name).is_none() {
+                    conditions.insert(value::key(&name, condition.span), condition);
+                }
+            }
+        }
+    }
+    expansion
+}
+
+/// Whether the template declares the SAM transform (string or list form).
+pub fn is_sam(template: &Value) -> bool {
+    match template.get("Transform") {
+        Some(t) => match &t.kind {
+            ValueKind::String(s) => s == SAM_TRANSFORM,
+            ValueKind::List(items) => items.iter().any(|i| i.as_str() == Some(SAM_TRANSFORM)),
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+fn remove_sam_transform(root: &mut Map) {
+    let Some(transform) = root.get_mut("Transform") else {
+        return;
+    };
+    let remove_all = match &mut transform.kind {
+        ValueKind::String(s) => s == SAM_TRANSFORM,
+        ValueKind::List(items) => {
+            items.retain(|i| i.as_str() != Some(SAM_TRANSFORM));
+            items.is_empty()
+        }
+        _ => false,
+    };
+    if remove_all {
+        root.remove("Transform");
+    }
+}
+
+/// State shared by the expansion of every resource.
+pub(crate) struct Context<'a> {
+    pub diagnostics: &'a mut Vec<Diagnostic>,
+    /// The template's `Parameters` section.
+    pub parameters: Map,
+    /// Conditions the expansion adds to the template (`NOT<Condition>`).
+    pub new_conditions: Vec<(String, Value)>,
+}
+
+impl Context<'_> {
+    /// Reports something the SAM translator would reject.
+    pub fn error(&mut self, span: Span, resource: &str, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::input_error(span, message).with_resource(resource));
+    }
+
+    /// Replaces `{"Ref": P}` for template parameters `P` that have a `Default` with that default,
+    /// as the translator's `resolve_parameter_refs` does with the parameter values it knows.
+    pub fn resolve_parameter_refs(&self, v: &Value) -> Value {
+        if let Some(("Ref", arg)) = value::intrinsic(v)
+            && let Some(name) = arg.as_str()
+            && let Some(default) = self.parameters.get(name).and_then(|p| p.get("Default"))
+        {
+            return Value::new(default.kind.clone(), v.span);
+        }
+        match &v.kind {
+            ValueKind::Map(m) => Value::new(
+                ValueKind::Map(Map {
+                    entries: m
+                        .entries
+                        .iter()
+                        .map(|(k, x)| (k.clone(), self.resolve_parameter_refs(x)))
+                        .collect(),
+                }),
+                v.span,
+            ),
+            ValueKind::List(items) => Value::new(
+                ValueKind::List(
+                    items
+                        .iter()
+                        .map(|x| self.resolve_parameter_refs(x))
+                        .collect(),
+                ),
+                v.span,
+            ),
+            _ => v.clone(),
+        }
+    }
+
+    /// The string a value resolves to (a literal, or a `Ref` to a parameter with a default).
+    pub fn resolve_string(&self, v: &Value) -> Option<String> {
+        self.resolve_parameter_refs(v)
+            .as_scalar_str()
+            .map(|s| s.into_owned())
+    }
+
+    /// Declares `NOT<condition>` (`Fn::Not` of `condition`) in the template's conditions.
+    pub fn add_not_condition(&mut self, condition: &str, span: Span) {
+        let name = format!("NOT{condition}");
+        if self.new_conditions.iter().any(|(n, _)| *n == name) {
+            return;
+        }
+        let not = value::obj(
+            vec![(
+                "Fn::Not",
+                value::list(
+                    vec![value::obj(
+                        vec![("Condition", value::s(condition, span))],
+                        span,
+                    )],
+                    span,
+                ),
+            )],
+            span,
+        );
+        self.new_conditions.push((name, not));
+    }
+}
+
+/// `AWS::Serverless::SimpleTable` → `AWS::DynamoDB::Table`: only what IAM looks at (the table's
+/// encryption), plus its key schema so `Ref`/`GetAtt` resolve to a table.
+fn simple_table(key: &Key, resource: &Value) -> (Key, Value) {
+    let span = resource.span;
+    let props = resource.get("Properties");
+    let mut table = Map::default();
+    if let Some(props) = props.and_then(Value::as_map) {
+        for name in ["TableName", "SSESpecification", "Tags"] {
+            if let Some(v) = props.get(name) {
+                table.insert(value::key(name, v.span), v.clone());
+            }
+        }
+    }
+    let mut out = value::resource_shell("AWS::DynamoDB::Table", resource, span);
+    if let Some(m) = out.as_map_mut() {
+        m.insert(
+            value::key("Properties", span),
+            Value::new(ValueKind::Map(table), span),
+        );
+    }
+    (key.clone(), out)
+}
+
+/// The CloudFormation resource of `kind` standing for a SAM resource whose properties do not
+/// matter to IAM.
+fn shell(key: &Key, resource: &Value, kind: &str) -> (Key, Value) {
+    (
+        key.clone(),
+        value::resource_shell(kind, resource, resource.span),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,8 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(WIDTH)
+        // Help texts carry YAML and ARNs that must stay copyable: never re-flow them.
+        .with_wrap_lines(false)
         .with_links(false)
         .with_context_lines(1);
     for d in report.diagnostics {

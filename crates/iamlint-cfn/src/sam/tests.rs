@@ -1,0 +1,498 @@
+//! Unit tests of the SAM expansion on JSON-shaped raw templates.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use super::*;
+use iamlint_core::{FileId, Span};
+use serde_json::{Value as Json, json};
+
+fn run(template: Json) -> (Json, Expansion, Vec<Diagnostic>) {
+    let mut value = Value::from_json(&template, Span::file_start(FileId(0)));
+    let mut diagnostics = Vec::new();
+    let expansion = expand(&mut value, &mut diagnostics);
+    (
+        value.to_json().expect("expanded template is plain data"),
+        expansion,
+        diagnostics,
+    )
+}
+
+fn sam(resources: Json) -> Json {
+    json!({"Transform": "AWS::Serverless-2016-10-31", "Resources": resources})
+}
+
+fn function(props: Json) -> Json {
+    json!({"Type": "AWS::Serverless::Function", "Properties": props})
+}
+
+fn managed(out: &Json, role: &str) -> Vec<String> {
+    out["Resources"][role]["Properties"]["ManagedPolicyArns"]
+        .as_array()
+        .expect("managed policies")
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .collect()
+}
+
+fn inline(out: &Json, role: &str) -> Vec<Json> {
+    out["Resources"][role]["Properties"]["Policies"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+const BASIC: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+#[test]
+fn generated_role_with_basic_execution() {
+    let (out, expansion, diags) = run(sam(
+        json!({"Fn": function(json!({"Runtime": "python3.12"}))}),
+    ));
+    assert!(diags.is_empty());
+    assert_eq!(out["Resources"]["Fn"]["Type"], "AWS::Lambda::Function");
+    assert_eq!(
+        out["Resources"]["Fn"]["Properties"]["Role"],
+        json!({"Fn::GetAtt": ["FnRole", "Arn"]})
+    );
+    assert_eq!(out["Resources"]["FnRole"]["Type"], "AWS::IAM::Role");
+    assert_eq!(managed(&out, "FnRole"), vec![BASIC]);
+    assert_eq!(
+        out["Resources"]["FnRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+            ["Service"],
+        json!(["lambda.amazonaws.com"])
+    );
+    assert!(out.get("Transform").is_none());
+    assert!(
+        expansion
+            .generated
+            .contains(&("FnRole".to_owned(), "Fn".to_owned()))
+    );
+}
+
+#[test]
+fn transform_list_keeps_other_transforms() {
+    let (out, _, _) = run(json!({
+        "Transform": ["AWS::Serverless-2016-10-31", "AWS::LanguageExtensions"],
+        "Resources": {}
+    }));
+    assert_eq!(out["Transform"], json!(["AWS::LanguageExtensions"]));
+    assert!(is_sam(&Value::from_json(
+        &json!({"Transform": ["X", "AWS::Serverless-2016-10-31"]}),
+        Span::default()
+    )));
+    assert!(!is_sam(&Value::from_json(
+        &json!({"Resources": {}}),
+        Span::default()
+    )));
+}
+
+#[test]
+fn vpc_config_adds_vpc_access_policy() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "VpcConfig": {"SubnetIds": ["s"], "SecurityGroupIds": ["g"]}
+    }))})));
+    assert!(managed(&out, "FnRole").contains(
+        &"arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole".to_owned()
+    ));
+    assert_eq!(
+        out["Resources"]["Fn"]["Properties"]["VpcConfig"]["SubnetIds"],
+        json!(["s"])
+    );
+}
+
+#[test]
+fn active_tracing_adds_xray() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({"Tracing": "Active"}))})));
+    assert!(
+        managed(&out, "FnRole")
+            .contains(&"arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess".to_owned())
+    );
+    assert_eq!(
+        out["Resources"]["Fn"]["Properties"]["TracingConfig"],
+        json!({"Mode": "Active"})
+    );
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({"Tracing": "Disabled"}))})));
+    assert_eq!(managed(&out, "FnRole"), vec![BASIC]);
+}
+
+#[test]
+fn given_role_means_no_generated_role() {
+    let role = json!({"Fn::GetAtt": ["MyRole", "Arn"]});
+    let (out, expansion, _) = run(sam(json!({"Fn": function(json!({
+        "Role": role, "VpcConfig": {"SubnetIds": []}, "Events": {"Q": {"Type": "SQS", "Properties": {"Queue": "arn:aws:sqs:us-east-1:1:q"}}}
+    }))})));
+    assert_eq!(out["Resources"]["Fn"]["Properties"]["Role"], role);
+    assert!(out["Resources"].get("FnRole").is_none());
+    assert!(!expansion.generated.iter().any(|(id, _)| id == "FnRole"));
+    // The event source mapping is still created.
+    assert_eq!(
+        out["Resources"]["FnQ"]["Type"],
+        "AWS::Lambda::EventSourceMapping"
+    );
+}
+
+#[test]
+fn conditional_role_generates_conditional_role() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "Role": {"Fn::If": ["UseOwn", "arn:aws:iam::1:role/r", {"Ref": "AWS::NoValue"}]}
+    }))})));
+    assert_eq!(out["Resources"]["FnRole"]["Condition"], "NOTUseOwn");
+    assert_eq!(
+        out["Conditions"]["NOTUseOwn"],
+        json!({"Fn::Not": [{"Condition": "UseOwn"}]})
+    );
+}
+
+#[test]
+fn policies_name_arn_statement_and_intrinsic() {
+    let (out, _, diags) = run(sam(json!({"Fn": function(json!({
+        "Policies": [
+            "AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::123456789012:policy/Custom",
+            "AWSLambdaRole",
+            {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+            {"Ref": "PolicyArnParam"}
+        ]
+    }))})));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        managed(&out, "FnRole"),
+        vec![
+            BASIC.to_owned(),
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_owned(),
+            "arn:aws:iam::123456789012:policy/Custom".to_owned(),
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaRole".to_owned(),
+            json!({"Ref": "PolicyArnParam"}).to_string(),
+        ]
+    );
+    let policies = inline(&out, "FnRole");
+    assert_eq!(policies.len(), 1);
+    // The index counts every entry of `Policies`, not only statements.
+    assert_eq!(policies[0]["PolicyName"], "FnRolePolicy3");
+    assert_eq!(
+        policies[0]["PolicyDocument"]["Statement"][0]["Action"],
+        "s3:GetObject"
+    );
+}
+
+#[test]
+fn single_policy_may_be_written_bare() {
+    let (out, _, _) = run(sam(
+        json!({"Fn": function(json!({"Policies": "AWSLambdaExecute"}))}),
+    ));
+    assert_eq!(
+        managed(&out, "FnRole"),
+        vec![BASIC, "arn:aws:iam::aws:policy/AWSLambdaExecute"]
+    );
+}
+
+#[test]
+fn bad_policy_entry_is_an_input_error() {
+    let (_, _, diags) = run(sam(json!({"Fn": function(json!({
+        "Policies": [{"NoSuchTemplate": {}}]
+    }))})));
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].is_input_error());
+}
+
+#[test]
+fn policy_template_substitution_fills_sub_variables() {
+    // SQSPollerPolicy's definition, as the translator ships it.
+    let definition = json!({"Statement": [{
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+        "Resource": {"Fn::Sub": [
+            "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${queueName}",
+            {"queueName": {"Ref": "QueueName"}}
+        ]}
+    }]});
+    let span = Span::new(FileId(0), 10, 20);
+    let given = Value::from_json(
+        &json!({"QueueName": {"Fn::GetAtt": ["Q", "QueueName"]}, "Extra": "x"}),
+        span,
+    );
+    let out = policies::substitute(
+        &definition,
+        &["QueueName".to_owned()],
+        given.as_map().expect("map"),
+        Span::default(),
+    );
+    let resource = &out.to_json().expect("json")["Statement"][0]["Resource"];
+    assert_eq!(
+        resource["Fn::Sub"][1]["queueName"],
+        json!({"Fn::GetAtt": ["Q", "QueueName"]})
+    );
+    // The substituted value keeps the user's span.
+    let sub = out
+        .get_path(&["Statement"])
+        .and_then(|s| s.as_list())
+        .expect("statements")[0]
+        .get("Resource")
+        .and_then(|r| r.get("Fn::Sub"))
+        .and_then(|s| s.as_list())
+        .expect("sub")[1]
+        .get("queueName")
+        .expect("var");
+    assert_eq!(sub.span, span);
+    // Pseudo parameters and unknown refs are kept.
+    let kept = policies::substitute(
+        &json!({"Ref": "AWS::Region"}),
+        &["QueueName".to_owned()],
+        given.as_map().expect("map"),
+        Span::default(),
+    );
+    assert_eq!(kept.to_json(), Some(json!({"Ref": "AWS::Region"})));
+}
+
+#[test]
+fn globals_are_merged() {
+    let (out, _, diags) = run(json!({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Globals": {"Function": {
+            "VpcConfig": {"SubnetIds": ["s"], "SecurityGroupIds": ["g"]},
+            "Layers": ["arn:layer:1"],
+            "Environment": {"Variables": {"A": "1", "B": "2"}},
+            "Tracing": "Active"
+        }},
+        "Resources": {"Fn": function(json!({
+            "Layers": ["arn:layer:2"],
+            "Environment": {"Variables": {"B": "3"}},
+            "Tracing": "Disabled"
+        }))}
+    }));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(out.get("Globals").is_none());
+    let props = &out["Resources"]["Fn"]["Properties"];
+    assert_eq!(props["Layers"], json!(["arn:layer:1", "arn:layer:2"]));
+    assert_eq!(
+        props["Environment"]["Variables"],
+        json!({"A": "1", "B": "3"})
+    );
+    assert_eq!(
+        managed(&out, "FnRole"),
+        vec![
+            BASIC,
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+        ]
+    );
+}
+
+#[test]
+fn globals_reject_unknown_keys_and_honour_ignore_globals() {
+    let (_, _, diags) = run(json!({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Globals": {"Function": {"Policies": ["X"]}},
+        "Resources": {}
+    }));
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].is_input_error());
+    let (out, _, _) = run(json!({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Globals": {"Function": {"Tracing": "Active"}},
+        "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "IgnoreGlobals": "*", "Properties": {}}}
+    }));
+    assert_eq!(managed(&out, "FnRole"), vec![BASIC]);
+}
+
+#[test]
+fn sqs_event_adds_managed_policy_and_mapping() {
+    let queue = json!({"Fn::GetAtt": ["Q", "Arn"]});
+    let (out, expansion, _) = run(sam(json!({"Fn": function(json!({
+        "Events": {"Poll": {"Type": "SQS", "Properties": {"Queue": queue, "BatchSize": 5}}}
+    }))})));
+    assert!(managed(&out, "FnRole").contains(
+        &"arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole".to_owned()
+    ));
+    let esm = &out["Resources"]["FnPoll"];
+    assert_eq!(esm["Type"], "AWS::Lambda::EventSourceMapping");
+    assert_eq!(esm["Properties"]["EventSourceArn"], queue);
+    assert_eq!(esm["Properties"]["FunctionName"], json!({"Ref": "Fn"}));
+    assert!(
+        expansion
+            .generated
+            .contains(&("FnPoll".to_owned(), "Fn".to_owned()))
+    );
+}
+
+#[test]
+fn pull_event_failure_destination_adds_policy() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "Events": {"S": {"Type": "Kinesis", "Properties": {
+            "Stream": "arn:aws:kinesis:us-east-1:1:stream/s", "StartingPosition": "LATEST",
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": "arn:aws:sqs:us-east-1:1:dlq"}}
+        }}}
+    }))})));
+    let policies = inline(&out, "FnRole");
+    assert_eq!(policies[0]["PolicyName"], "FnSSQSPolicy");
+    assert_eq!(
+        policies[0]["PolicyDocument"]["Statement"][0]["Action"],
+        "sqs:SendMessage"
+    );
+}
+
+#[test]
+fn push_events_create_permissions() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "Events": {
+            "Up": {"Type": "S3", "Properties": {"Bucket": {"Ref": "B"}, "Events": "s3:ObjectCreated:*"}},
+            "Tick": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+        }
+    }))})));
+    let s3 = &out["Resources"]["FnUpPermission"]["Properties"];
+    assert_eq!(s3["Principal"], "s3.amazonaws.com");
+    assert_eq!(s3["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+    let tick = &out["Resources"]["FnTickPermission"]["Properties"];
+    assert_eq!(tick["Principal"], "events.amazonaws.com");
+    assert_eq!(tick["SourceArn"], json!({"Fn::GetAtt": ["FnTick", "Arn"]}));
+    assert_eq!(out["Resources"]["FnTick"]["Type"], "AWS::Events::Rule");
+}
+
+#[test]
+fn dead_letter_queue_adds_inline_policy() {
+    let target = json!({"Fn::GetAtt": ["Dlq", "Arn"]});
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "DeadLetterQueue": {"Type": "SQS", "TargetArn": target}
+    }))})));
+    let policies = inline(&out, "FnRole");
+    assert_eq!(policies[0]["PolicyName"], "DeadLetterQueuePolicy");
+    let statement = &policies[0]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"], "sqs:SendMessage");
+    assert_eq!(statement["Resource"], target);
+    assert_eq!(
+        out["Resources"]["Fn"]["Properties"]["DeadLetterConfig"],
+        json!({"TargetArn": target})
+    );
+    let (_, _, diags) = run(sam(json!({"Fn": function(json!({
+        "DeadLetterQueue": {"Type": "Kinesis", "TargetArn": "x"}
+    }))})));
+    assert_eq!(diags.len(), 1);
+}
+
+#[test]
+fn event_invoke_destinations_add_policies() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "EventInvokeConfig": {"DestinationConfig": {
+            "OnSuccess": {"Type": "SQS"},
+            "OnFailure": {"Type": "Lambda", "Destination": "arn:aws:lambda:us-east-1:1:function:f"}
+        }}
+    }))})));
+    let names: Vec<Json> = inline(&out, "FnRole")
+        .iter()
+        .map(|p| p["PolicyName"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            json!("FnEventInvokeConfigOnSuccessSQSPolicy"),
+            json!("FnEventInvokeConfigOnFailureLambdaPolicy")
+        ]
+    );
+    assert_eq!(
+        out["Resources"]["FnEventInvokeConfigOnSuccessQueue"]["Type"],
+        "AWS::SQS::Queue"
+    );
+}
+
+#[test]
+fn permissions_boundary_and_path_are_propagated() {
+    let (out, _, _) = run(sam(json!({"Fn": function(json!({
+        "PermissionsBoundary": "arn:aws:iam::1:policy/boundary",
+        "RolePath": "/app/"
+    }))})));
+    let props = &out["Resources"]["FnRole"]["Properties"];
+    assert_eq!(
+        props["PermissionsBoundary"],
+        "arn:aws:iam::1:policy/boundary"
+    );
+    assert_eq!(props["Path"], "/app/");
+}
+
+#[test]
+fn state_machine_role() {
+    let (out, _, _) = run(sam(json!({"Sm": {
+        "Type": "AWS::Serverless::StateMachine",
+        "Properties": {
+            "Definition": {"StartAt": "A", "States": {}},
+            "Tracing": {"Enabled": true},
+            "Policies": ["AWSLambdaRole", {"Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}]
+        }
+    }})));
+    assert_eq!(
+        out["Resources"]["Sm"]["Type"],
+        "AWS::StepFunctions::StateMachine"
+    );
+    assert_eq!(
+        out["Resources"]["Sm"]["Properties"]["RoleArn"],
+        json!({"Fn::GetAtt": ["SmRole", "Arn"]})
+    );
+    let role = &out["Resources"]["SmRole"]["Properties"];
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        json!(["states.amazonaws.com"])
+    );
+    assert_eq!(
+        managed(&out, "SmRole"),
+        vec![
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaRole",
+            "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+        ]
+    );
+    assert_eq!(inline(&out, "SmRole")[0]["PolicyName"], "SmRolePolicy1");
+}
+
+#[test]
+fn simple_table_becomes_dynamodb_table() {
+    let (out, _, _) = run(sam(json!({"T": {
+        "Type": "AWS::Serverless::SimpleTable",
+        "Properties": {"SSESpecification": {"SSEEnabled": true}}
+    }})));
+    assert_eq!(out["Resources"]["T"]["Type"], "AWS::DynamoDB::Table");
+    assert_eq!(
+        out["Resources"]["T"]["Properties"]["SSESpecification"],
+        json!({"SSEEnabled": true})
+    );
+}
+
+#[test]
+fn unknown_serverless_types_are_left_alone() {
+    let app = json!({"Type": "AWS::Serverless::Application", "Properties": {"Location": "x"}});
+    let (out, _, _) = run(sam(json!({"App": app})));
+    assert_eq!(out["Resources"]["App"], app);
+}
+
+#[test]
+fn generated_values_point_at_the_sam_source() {
+    let file = FileId(0);
+    let mut template = Value::from_json(&sam(json!({})), Span::new(file, 0, 1));
+    let fn_span = Span::new(file, 100, 200);
+    let policy_span = Span::new(file, 150, 160);
+    let mut function = Value::from_json(&function(json!({"Policies": []})), fn_span);
+    if let Some(list) = function
+        .as_map_mut()
+        .and_then(|m| m.get_mut("Properties"))
+        .and_then(|p| p.as_map_mut())
+        .and_then(|p| p.get_mut("Policies"))
+        && let ValueKind::List(items) = &mut list.kind
+    {
+        items.push(Value::string("AmazonS3ReadOnlyAccess", policy_span));
+    }
+    if let Some(res) = template
+        .as_map_mut()
+        .and_then(|m| m.get_mut("Resources"))
+        .and_then(|r| r.as_map_mut())
+    {
+        res.insert(value::key("Fn", fn_span), function);
+    }
+    let mut diags = Vec::new();
+    expand(&mut template, &mut diags);
+    let role = template.get_path(&["Resources", "FnRole"]).expect("role");
+    assert_eq!(role.span, fn_span);
+    let arns = role
+        .get_path(&["Properties", "ManagedPolicyArns"])
+        .and_then(Value::as_list)
+        .expect("arns");
+    assert_eq!(arns[1].span, policy_span);
+}

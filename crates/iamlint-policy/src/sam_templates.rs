@@ -1,0 +1,1 @@
+//! SAM policy templates (generated data from aws-sam-translator).
