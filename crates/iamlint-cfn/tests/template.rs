@@ -1,6 +1,8 @@
 //! The template layer: parameters, conditions and intrinsic functions resolved into typed
 //! values (documents built with `serde_json`, so these tests need no parser).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers outside #[test] functions
+
 use iamlint_cfn::{Options, parse_document};
 use iamlint_core::{
     Attribute, FileId, Part, Pseudo, Reference, SourceFile, Span, Stack, Unknown, Value, ValueKind,

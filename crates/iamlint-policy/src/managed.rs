@@ -1,20 +1,77 @@
 //! AWS managed policies (generated data), looked up by ARN or name.
+//!
+//! `data/managed/policies.tsv` holds one policy per line (`name`, `ARN`, default version's
+//! document as minified JSON), sorted by name. Lines are indexed on first use without parsing
+//! JSON; a document is decoded only when a rule asks for it.
+
+use std::sync::OnceLock;
+
+static POLICIES: &str = include_str!("../data/managed/policies.tsv");
 
 /// One AWS managed policy.
+#[derive(Debug)]
 pub struct ManagedPolicy {
     /// The policy name, e.g. `AWSLambdaBasicExecutionRole`.
     pub name: &'static str,
+    /// The ARN in the `aws` partition.
+    pub arn: &'static str,
+    /// The IAM path (`/`, `/service-role/`).
+    pub path: &'static str,
+    document: &'static str,
 }
 
 impl ManagedPolicy {
     /// The default version's policy document.
     pub fn document(&self) -> serde_json::Value {
-        serde_json::Value::Null
+        serde_json::from_str(self.document).unwrap_or(serde_json::Value::Null)
     }
 }
 
-/// The AWS managed policy with this ARN (in the `aws` partition).
+fn all_policies() -> &'static [ManagedPolicy] {
+    static INDEX: OnceLock<Vec<ManagedPolicy>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        POLICIES
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.splitn(3, '\t');
+                let name = fields.next()?;
+                let arn = fields.next()?;
+                let document = fields.next()?;
+                let path = arn
+                    .strip_prefix("arn:aws:iam::aws:policy")
+                    .and_then(|rest| rest.strip_suffix(name))
+                    .unwrap_or("/");
+                Some(ManagedPolicy {
+                    name,
+                    arn,
+                    path,
+                    document,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Every AWS managed policy, sorted by name.
+pub fn all() -> impl Iterator<Item = &'static ManagedPolicy> {
+    all_policies().iter()
+}
+
+/// The AWS managed policy with this name.
+pub fn by_name(name: &str) -> Option<&'static ManagedPolicy> {
+    let policies = all_policies();
+    policies
+        .binary_search_by(|p| p.name.cmp(name))
+        .ok()
+        .map(|i| &policies[i])
+}
+
+/// The AWS managed policy with this ARN, in any partition (`aws`, `aws-cn`, `aws-us-gov`):
+/// AWS managed policies are the same in every partition.
 pub fn by_arn(arn: &str) -> Option<&'static ManagedPolicy> {
-    let _ = arn;
-    None
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    let path_and_name = rest.strip_prefix("iam::aws:policy")?;
+    let name = path_and_name.rsplit('/').next()?;
+    by_name(name).filter(|p| p.arn.ends_with(path_and_name))
 }

@@ -13,7 +13,6 @@
 mod events;
 mod function;
 mod globals;
-mod managed_names;
 mod policies;
 mod state_machine;
 mod value;

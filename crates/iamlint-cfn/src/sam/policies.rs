@@ -3,7 +3,6 @@
 //! `plugins/policies/policy_templates_plugin.py`, `policy_template_processor/template.py`).
 
 use super::Context;
-use super::managed_names::MANAGED_POLICY_PATHS;
 use super::value::{fn_if, intrinsic, is_no_value, key, list, make_if, obj, respan, s, same};
 use iamlint_core::{Map, Span, Value, ValueKind};
 
@@ -23,11 +22,7 @@ pub(super) fn aws_managed_arn(path_and_name: &str, span: Span) -> Value {
 /// Resolves a `Policies` string the way the translator does: a known AWS managed policy name
 /// becomes its ARN; anything else (an ARN, a customer policy name) is kept as written.
 pub(super) fn resolve_managed_name(name: &str) -> Option<String> {
-    MANAGED_POLICY_PATHS
-        .binary_search_by(|(n, _)| (*n).cmp(name))
-        .ok()
-        .and_then(|i| MANAGED_POLICY_PATHS.get(i))
-        .map(|(n, path)| format!("arn:{PARTITION}:iam::aws:policy/{path}{n}"))
+    iamlint_policy::sam_templates::managed_policy_arn(name).map(str::to_string)
 }
 
 /// The kind of one `Policies` entry (`ResourcePolicies._get_type`).
@@ -300,9 +295,10 @@ pub(super) struct TemplateDef {
 
 /// The policy template called `name`.
 fn template(name: &str) -> Option<TemplateDef> {
-    // The policy-template data module is being written; until it lands no name is known.
-    let _ = name;
-    None
+    iamlint_policy::sam_templates::template(name).map(|t| TemplateDef {
+        parameters: t.parameters.clone(),
+        definition: t.definition.clone(),
+    })
 }
 
 /// Instantiates a template definition: every `{"Ref": P}` for a declared parameter `P` is
