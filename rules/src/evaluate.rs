@@ -4,7 +4,7 @@
 use crate::context::{Context, Grant};
 use crate::principal::{PolicyDoc, Role};
 use crate::resolve::Resolver;
-use iamlint_core::{SymStr, Value};
+use iamlint_core::{Pseudo, SymStr, Symbol, Value};
 use iamlint_policy::eval::{
     self, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Uncertainty,
 };
@@ -87,7 +87,8 @@ pub fn identity_outcome(
         principal: RequestPrincipal::Arn(role.arn.clone()),
         action: action.to_string(),
         resource: resource.clone(),
-        resource_account: None,
+        // Rules ask about resources of the role's own account (the stack's account).
+        resource_account: Some(SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))),
         context: RequestContext::new(MissingKeys::Unknown),
     };
     eval::evaluate(&request, &layers).outcome

@@ -73,5 +73,5 @@ pub fn by_arn(arn: &str) -> Option<&'static ManagedPolicy> {
     let (_partition, rest) = rest.split_once(':')?;
     let path_and_name = rest.strip_prefix("iam::aws:policy")?;
     let name = path_and_name.rsplit('/').next()?;
-    by_name(name).filter(|p| p.arn.ends_with(path_and_name))
+    by_name(name).filter(|p| p.arn.strip_prefix("arn:aws:iam::aws:policy") == Some(path_and_name))
 }

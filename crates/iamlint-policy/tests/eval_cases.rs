@@ -1,6 +1,5 @@
 //! Table-driven evaluator cases: every `testdata/evaluator/*.json` is a `simulate` request file
 //! plus `"expect": {"decision", "denied_by"}` and `"source"`, the AWS page the case comes from.
-#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use iamlint_policy::simulate::simulate;
 use std::path::PathBuf;

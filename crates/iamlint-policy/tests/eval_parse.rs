@@ -1,5 +1,4 @@
 //! Malformed policy documents become problems, never panics.
-#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use iamlint_core::value::{Choice, ValueKind};
 use iamlint_core::{FileId, Span, Value};

@@ -2,8 +2,8 @@
 //! and symbolic answers against every concrete substitution.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
-use iamlint_core::{SymStr, Symbol};
-use iamlint_policy::eval::{Tri, match_action, match_arn, match_glob};
+use iamlint_core::{Pseudo, Reference, SymStr, Symbol};
+use iamlint_policy::eval::{Tri, match_action, match_arn, match_glob, sym_eq};
 use proptest::prelude::*;
 
 /// Reference glob: `star_crosses(i)` says whether the `*` at pattern index `i` may match `:`.
@@ -98,4 +98,122 @@ proptest! {
             }
         }
     }
+
+    /// The same with several symbols, each substituted only by text it may stand for: a
+    /// parameter by anything without `:`, a partition by lower-case letters and `-`, an account
+    /// id by twelve digits, a generated name by text without `:` that starts with a character
+    /// of its own (so that, as CloudFormation's generated names, two names differ and neither
+    /// is built from the other), an opaque symbol by anything, afresh at each occurrence.
+    #[test]
+    fn shaped_symbols_are_sound(
+        pat in pieces("[aAbqr1:/*?]{0,5}", 6),
+        val in pieces("[aAbqr1:/]{0,5}", 6),
+        subs in proptest::collection::vec(substitution(), 4),
+    ) {
+        let p = symbolic(&pat);
+        let v = symbolic(&val);
+        let checks: [(&str, Matcher); 3] =
+            [("arn", match_arn), ("glob", match_glob), ("eq", sym_eq)];
+        for (name, matcher) in checks {
+            let answer = matcher(&p, &v);
+            if answer == Tri::Maybe {
+                continue;
+            }
+            for s in &subs {
+                let cp = concrete(&pat, s, false);
+                let cv = concrete(&val, s, true);
+                let got = matcher(&SymStr::lit(cp.as_str()), &SymStr::lit(cv.as_str()));
+                prop_assert_eq!(got, answer, "{}: {} vs {} as {} vs {}", name, p, v, cp, cv);
+            }
+        }
+    }
+}
+
+type Matcher = fn(&SymStr, &SymStr) -> Tri;
+
+/// Literal text, each optionally followed by a symbol (an index into [`symbol`]).
+type Pieces = Vec<(String, Option<usize>)>;
+
+fn pieces(lit: &'static str, symbols: usize) -> impl Strategy<Value = Pieces> {
+    proptest::collection::vec(
+        (
+            proptest::string::string_regex(lit).expect("regex"),
+            proptest::option::of(0..symbols),
+        ),
+        1..4,
+    )
+}
+
+fn symbol(index: usize) -> Symbol {
+    match index {
+        0 => Symbol::Param("X".into()),
+        1 => Symbol::Pseudo(Pseudo::Partition),
+        2 => Symbol::Pseudo(Pseudo::AccountId),
+        3 => Symbol::Attr(Reference::get_att("Q1", "QueueName")),
+        4 => Symbol::Attr(Reference::get_att("Q2", "TopicName")),
+        _ => Symbol::Opaque,
+    }
+}
+
+fn symbolic(pieces: &Pieces) -> SymStr {
+    let mut out = SymStr::new();
+    for (lit, sym) in pieces {
+        out.push_lit(lit.as_str());
+        if let Some(i) = sym {
+            out.push_sym(symbol(*i));
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+struct Substitution {
+    /// Param, Partition, AccountId, first name, second name.
+    named: [String; 5],
+    /// Opaque symbols in patterns (no `:`, which would change how the pattern's `*`s count ARN
+    /// segments) and in values, taken in turn.
+    opaque_pattern: Vec<String>,
+    opaque_value: Vec<String>,
+}
+
+fn substitution() -> impl Strategy<Value = Substitution> {
+    let re = |r: &str| proptest::string::string_regex(r).expect("regex");
+    (
+        (
+            re("[ab/]{0,3}"),
+            re("[ab-]{1,3}"),
+            re("[01]{12}"),
+            re("q[ab/1]{0,2}"),
+            re("r[ab/1]{0,2}"),
+        ),
+        proptest::collection::vec(re("[abq/]{0,3}"), 3),
+        proptest::collection::vec(re("[abq:/]{0,3}"), 3),
+    )
+        .prop_map(|((x, p, a, n1, n2), op, ov)| Substitution {
+            named: [x, p, a, n1, n2],
+            opaque_pattern: op,
+            opaque_value: ov,
+        })
+}
+
+fn concrete(pieces: &Pieces, s: &Substitution, value_side: bool) -> String {
+    let opaque = if value_side {
+        &s.opaque_value
+    } else {
+        &s.opaque_pattern
+    };
+    let mut out = String::new();
+    let mut next_opaque = 0;
+    for (lit, sym) in pieces {
+        out.push_str(lit);
+        match sym {
+            Some(i) if *i < 5 => out.push_str(&s.named[*i]),
+            Some(_) => {
+                out.push_str(&opaque[next_opaque % opaque.len()]);
+                next_opaque += 1;
+            }
+            None => {}
+        }
+    }
+    out
 }

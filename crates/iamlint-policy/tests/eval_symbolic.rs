@@ -1,6 +1,5 @@
 //! Three-valued decisions for static analysis: symbolic ARNs, unknown context keys, template
 //! conditions.
-#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use iamlint_core::value::Pseudo;
 use iamlint_core::{FileId, Span, SymStr, Symbol, Value};

@@ -297,7 +297,6 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-#[expect(clippy::expect_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 

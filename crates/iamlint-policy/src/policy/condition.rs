@@ -170,7 +170,6 @@ impl Operator {
 }
 
 #[cfg(test)]
-#[expect(clippy::expect_used, reason = "tests fail loudly")]
 mod tests {
     use super::*;
 
