@@ -67,6 +67,11 @@ impl Role<'_> {
     /// Where a new permission for this role should go: the `Policies` or `ManagedPolicyArns`
     /// key if the role has one, else the role's logical id.
     pub fn fix_span(&self) -> Span {
+        if self.resource.is_generated() {
+            // A role SAM generates: its resource span is the SAM resource's `Policies` key
+            // (or logical id), where the user adds permissions.
+            return self.resource.span;
+        }
         self.resource
             .properties
             .as_map()

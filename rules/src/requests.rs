@@ -3,7 +3,7 @@
 
 use crate::context::Context;
 use crate::principal::{Role, RoleRef, role_ref};
-use iamlint_core::{Resource, SymPart, SymStr, Value};
+use iamlint_core::{Diagnostic, Resource, SymPart, SymStr, Value};
 use iamlint_policy::eval::{Outcome, Uncertainty};
 
 /// The closed role a resource runs as, with the value that names it. `None` when the role is
@@ -77,4 +77,20 @@ pub fn arn_service(arn: &SymStr) -> Option<&str> {
         after.split_once(':')?.1
     };
     text.split(':').next().filter(|s| !s.is_empty())
+}
+
+/// Labels where a resource names its role, unless SAM generated the role (then there is no
+/// such place in the user's template).
+pub trait RunsAs {
+    fn with_runs_as(self, role: &Role<'_>, role_value: &Value, who: &str) -> Self;
+}
+
+impl RunsAs for Diagnostic {
+    fn with_runs_as(self, role: &Role<'_>, role_value: &Value, who: &str) -> Self {
+        if role.resource.is_generated() {
+            self
+        } else {
+            self.with_secondary(role_value.span, format!("{who} runs as {}", role.id()))
+        }
+    }
 }

@@ -123,10 +123,37 @@ pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) ->
     }
     template::check_intrinsics(root, &mut diagnostics);
     let is_sam = sam::is_sam(root);
-    let generated: HashMap<String, String> = if is_sam {
+    let generated: HashMap<String, (String, Span)> = if is_sam {
+        // Where a finding about a generated resource should point: the SAM resource's
+        // `Policies` (where permissions are added), else its logical id.
+        let anchors: HashMap<String, (Span, Span)> = root
+            .get("Resources")
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        let policies = v
+                            .get("Properties")
+                            .and_then(Value::as_map)
+                            .and_then(|p| p.get_entry("Policies"))
+                            .map_or(k.span, |(key, _)| key.span);
+                        (k.name.clone(), (k.span, policies))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         sam::expand(root, &mut diagnostics)
             .generated
             .into_iter()
+            .map(|(id, source)| {
+                let start = Span::file_start(file.id);
+                let (id_span, policies_span) =
+                    anchors.get(&source).copied().unwrap_or((start, start));
+                // The replacement of the SAM resource points at its logical id; what it
+                // generates (the role) at its `Policies`.
+                let span = if id == source { id_span } else { policies_span };
+                (id, (source, span))
+            })
             .collect()
     } else {
         HashMap::new()

@@ -61,7 +61,7 @@ pub(crate) fn build_stack(
     file: iamlint_core::FileId,
     format: Format,
     given: &HashMap<String, String>,
-    generated: &HashMap<String, String>,
+    generated: &HashMap<String, (String, Span)>,
 ) -> (Stack, Vec<Diagnostic>) {
     let template = Template::new(root, given);
     let mut stack = Stack::new(format, file);
@@ -111,17 +111,20 @@ pub(crate) fn build_stack(
                         .collect()
                 })
                 .unwrap_or_default();
-            let origin = match generated.get(&key.name) {
-                Some(source) => Origin::Generated {
-                    source: source.clone(),
-                },
-                None => Origin::Declared,
+            let (origin, span) = match generated.get(&key.name) {
+                Some((source, anchor)) => (
+                    Origin::Generated {
+                        source: source.clone(),
+                    },
+                    *anchor,
+                ),
+                None => (Origin::Declared, key.span),
             };
             stack.add_resource(Resource {
                 id: key.name.clone(),
                 kind: kind.to_string(),
                 properties,
-                span: key.span,
+                span,
                 condition: condition.filter(|c| template.condition(c, key.span).is_none()),
                 depends_on,
                 origin,

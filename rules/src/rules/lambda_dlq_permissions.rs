@@ -1,6 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
+use crate::requests::RunsAs;
 use crate::requests::{arn_service, function_role, needs};
 use iamlint_core::{Diagnostic, Severity};
 
@@ -103,10 +104,7 @@ impl Rule for LambdaDlqPermissions {
                     target_value.span,
                     format!("{} sends failed events here", function.id),
                 )
-                .with_secondary(
-                    role_value.span,
-                    format!("{} runs as {role_name}", function.id),
-                )
+                .with_runs_as(role, role_value, &function.id)
                 .with_help(help)
                 .with_resource(function.id.clone()),
             );

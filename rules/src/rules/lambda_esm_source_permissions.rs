@@ -1,6 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
+use crate::requests::RunsAs;
 use crate::requests::{arn_service, function_role, needs};
 use iamlint_core::{
     Attribute, Diagnostic, Part, Resource, Severity, Stack, SymPart, SymStr, Value, ValueKind,
@@ -11,9 +12,9 @@ declare_rule! {
     /// Finds event source mappings (`AWS::Lambda::EventSourceMapping`, and SAM `Events` of
     /// type SQS, Kinesis and DynamoDB) whose function's execution role cannot read the
     /// source: `sqs:ReceiveMessage`, `sqs:DeleteMessage` and `sqs:GetQueueAttributes` on the
-    /// queue; `kinesis:GetRecords`, `GetShardIterator`, `DescribeStream`,
-    /// `DescribeStreamSummary` and `ListShards` on the stream; `dynamodb:GetRecords`,
-    /// `GetShardIterator`, `DescribeStream` and `ListStreams` on the table's stream.
+    /// queue; `kinesis:GetRecords`, `GetShardIterator` and `DescribeStream` on the stream;
+    /// `dynamodb:GetRecords`, `GetShardIterator`, `DescribeStream` and `ListStreams` on the
+    /// table's stream.
     ///
     /// ## Why is this bad?
     /// Lambda polls the source with the function's execution role, and checks the role when
@@ -80,12 +81,13 @@ const SQS: Source = Source {
 const KINESIS: Source = Source {
     name: "Kinesis stream",
     service: "Kinesis",
+    // Lambda's documentation also lists DescribeStreamSummary, ListShards and
+    // SubscribeToShard, but mappings whose roles lack them work (they are newer than the
+    // original AWSLambdaKinesisExecutionRole); only the long-standing set is checked.
     actions: &[
         "kinesis:GetRecords",
         "kinesis:GetShardIterator",
         "kinesis:DescribeStream",
-        "kinesis:DescribeStreamSummary",
-        "kinesis:ListShards",
     ],
     core: &["kinesis:GetRecords"],
     managed_policy: "service-role/AWSLambdaKinesisExecutionRole",
@@ -192,10 +194,7 @@ impl Rule for LambdaEsmSourcePermissions {
                     source_value.span,
                     format!("{} reads from this {}", mapping.id, source.name),
                 )
-                .with_secondary(
-                    role_value.span,
-                    format!("{} runs as {role_name}", function.id),
-                )
+                .with_runs_as(role, role_value, &function.id)
                 .with_help(help)
                 .with_resource(mapping.id.clone()),
             );

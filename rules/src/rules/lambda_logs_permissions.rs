@@ -2,6 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::principal::RoleRef;
 use crate::registry::{Rule, RuleMeta};
+use crate::requests::RunsAs;
 use iamlint_core::{Diagnostic, Pseudo, Reference, SymStr, Symbol};
 use iamlint_policy::eval::{Outcome, Uncertainty};
 
@@ -117,10 +118,7 @@ impl Rule for LambdaLogsPermissions {
                     message,
                 )
                 .with_label(format!("role {role_name} lacks {}", missing.join(", ")))
-                .with_secondary(
-                    role_value.span,
-                    format!("{function_name} runs as {role_name}"),
-                )
+                .with_runs_as(role, role_value, function_name)
                 .with_help(help)
                 .with_resource(function_name.clone()),
             );

@@ -2,6 +2,7 @@ use crate::context::{Context, Grant};
 use crate::declare_rule;
 use crate::principal::RoleRef;
 use crate::registry::{Rule, RuleMeta};
+use crate::requests::RunsAs;
 use iamlint_core::{Diagnostic, Severity, Stack, Unknown, Value, ValueKind};
 
 declare_rule! {
@@ -206,10 +207,7 @@ impl Rule for LambdaVpcEniPermissions {
                 vpc_key.span,
                 format!("{function_name} is attached to a VPC here"),
             )
-            .with_secondary(
-                role_value.span,
-                format!("{function_name} runs as {role_name}"),
-            )
+            .with_runs_as(role, role_value, function_name)
             .with_help(help)
             .with_resource(function_name.clone());
             d.labels.dedup_by(|a, b| a.span == b.span);

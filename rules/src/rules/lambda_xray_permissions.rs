@@ -1,6 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
+use crate::requests::RunsAs;
 use crate::requests::{closed_role, needs};
 use iamlint_core::{Diagnostic, SymStr};
 
@@ -104,10 +105,7 @@ impl Rule for LambdaXrayPermissions {
                     tracing.span,
                     format!("tracing of {} is active here", resource.id),
                 )
-                .with_secondary(
-                    role_value.span,
-                    format!("{} runs as {role_name}", resource.id),
-                )
+                .with_runs_as(role, role_value, &resource.id)
                 .with_help(help)
                 .with_resource(resource.id.clone()),
             );
