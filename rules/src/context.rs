@@ -64,6 +64,58 @@ impl<'a> Context<'a> {
         crate::evaluate::identity_allows(self, role, action, resource)
     }
 
+    /// A symbolic string as `Fn::Sub` writes it, with generated names written as the `Ref`
+    /// that returns them (`${Function}` rather than `${Function.FunctionName}`).
+    pub fn sub_text(&self, s: &SymStr) -> String {
+        use iamlint_core::{Attribute, SymPart};
+        let mut out = String::new();
+        for part in s.parts() {
+            match part {
+                SymPart::Lit(l) => out.push_str(l),
+                SymPart::Sym(Symbol::Attr(r)) => {
+                    let by_ref = match (&r.attribute, self.stack.resource(&r.resource)) {
+                        (Attribute::Get(a), Some(res)) => {
+                            crate::resolve::ref_returns(&res.kind)
+                                == Some(crate::resolve::Returns::Name)
+                                && crate::resolve::name_property(&res.kind) == Some(a.as_str())
+                        }
+                        _ => false,
+                    };
+                    if by_ref {
+                        out.push_str(&format!("${{{}}}", r.resource));
+                    } else {
+                        out.push_str(&Symbol::Attr(r.clone()).to_string());
+                    }
+                }
+                SymPart::Sym(Symbol::Opaque) => out.push('*'),
+                SymPart::Sym(other) => out.push_str(&other.to_string()),
+            }
+        }
+        out
+    }
+
+    /// A symbolic string as a YAML value: `!Sub …` when it has unknown parts.
+    pub fn yaml_value(&self, s: &SymStr) -> String {
+        match s.as_literal() {
+            Some("*") => "\"*\"".to_string(),
+            Some(l) => l.to_string(),
+            None => format!("!Sub {}", self.sub_text(s)),
+        }
+    }
+
+    /// The YAML that names the same thing as `value` (whose string is `resolved`): the
+    /// user's own `!GetAtt`/`!Ref` when it is one, else [`Context::yaml_value`].
+    pub fn yaml_of(&self, value: &iamlint_core::Value, resolved: &SymStr) -> String {
+        use iamlint_core::{Attribute, ValueKind};
+        match &value.kind {
+            ValueKind::Ref(r) => match &r.attribute {
+                Attribute::Ref => format!("!Ref {}", r.resource),
+                Attribute::Get(a) => format!("!GetAtt {}.{a}", r.resource),
+            },
+            _ => self.yaml_value(resolved),
+        }
+    }
+
     /// Help text that attaches an AWS managed policy, or adds the equivalent statement, in the
     /// stack's own syntax.
     pub fn fix_attach_managed_policy(

@@ -39,11 +39,8 @@ pub fn yaml_statement(actions: &[&str], resource: &str, indent: usize) -> String
     for a in actions {
         out.push_str(&format!("{pad}    - {a}\n"));
     }
-    let resource = if resource == "*" {
-        "\"*\"".to_string()
-    } else {
-        resource.to_string()
-    };
+    // `resource` is already a YAML value (`"*"`, a literal ARN or `!Sub …`).
+    let resource = if resource == "*" { "\"*\"" } else { resource };
     out.push_str(&format!("{pad}  Resource: {resource}"));
     out
 }

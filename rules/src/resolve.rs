@@ -40,6 +40,26 @@ impl Returns {
     }
 }
 
+/// The property that names a resource of this type, for the types whose `Ref` returns the
+/// name (so a generated name can be written `${LogicalId}`).
+pub fn name_property(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "AWS::S3::Bucket" => "BucketName",
+        "AWS::DynamoDB::Table" => "TableName",
+        "AWS::Lambda::Function" => "FunctionName",
+        "AWS::IAM::Role" => "RoleName",
+        "AWS::IAM::User" => "UserName",
+        "AWS::IAM::Group" => "GroupName",
+        "AWS::IAM::InstanceProfile" => "InstanceProfileName",
+        "AWS::Kinesis::Stream" => "Name",
+        "AWS::Logs::LogGroup" => "LogGroupName",
+        "AWS::ECR::Repository" => "RepositoryName",
+        "AWS::SSM::Parameter" => "Name",
+        "AWS::CodeBuild::Project" => "Name",
+        _ => return None,
+    })
+}
+
 /// What `Ref` returns for a resource type (SEMANTICS.md A.11); `None` for types not covered.
 pub fn ref_returns(kind: &str) -> Option<Returns> {
     Some(match kind {

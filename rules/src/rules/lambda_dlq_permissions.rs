@@ -72,8 +72,9 @@ impl Rule for LambdaDlqPermissions {
             let role_name = role.id();
             let short = action.split(':').nth(1).unwrap_or(action);
             let mut message = format!(
-                "Lambda function {} sends failed asynchronous events to the {kind} {target}, but its execution role {role_name} cannot call {action} on it.",
-                function.id
+                "Lambda function {} sends failed asynchronous events to the {kind} {}, but its execution role {role_name} cannot call {action} on it.",
+                function.id,
+                ctx.sub_text(&target)
             );
             if certain {
                 message.push_str(&format!(
@@ -85,7 +86,7 @@ impl Rule for LambdaDlqPermissions {
             }
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&[action], &target.to_string(), 2)
+                crate::fix::yaml_statement(&[action], &ctx.yaml_of(target_value, &target), 2)
             );
             out.push(
                 Diagnostic::new(

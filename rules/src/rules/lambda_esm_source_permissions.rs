@@ -155,9 +155,10 @@ impl Rule for LambdaEsmSourcePermissions {
                 .first()
                 .map_or("", |a| a.split(':').nth(1).unwrap_or(a));
             let mut message = format!(
-                "Event source mapping {} ({} {source_arn}) invokes {}, but its execution role {role_name} cannot call {} on it. ",
+                "Event source mapping {} ({} {}) invokes {}, but its execution role {role_name} cannot call {} on it. ",
                 mapping.id,
                 source.name,
+                ctx.sub_text(&source_arn),
                 function.id,
                 lacking.join(", "),
             );
@@ -179,7 +180,7 @@ impl Rule for LambdaEsmSourcePermissions {
                 role,
                 source.managed_policy,
                 source.actions,
-                &source_arn.to_string(),
+                &ctx.yaml_of(source_value, &source_arn),
             );
             out.push(
                 Diagnostic::new(

@@ -100,14 +100,19 @@ impl Rule for LambdaLogsPermissions {
             let role_name = role.id();
             let group_arn = log_group_arn(&group);
             let message = format!(
-                "Lambda function {function_name} cannot write logs: its execution role {role_name} lacks {} on {group_arn}:*. The function will run, but none of its logs will be delivered.",
+                "Lambda function {function_name} cannot write logs: its execution role {role_name} lacks {} on {}:*. The function will run, but none of its logs will be delivered.",
                 missing.join(" and "),
+                ctx.sub_text(&group_arn),
             );
             let help = ctx.fix_attach_managed_policy(
                 role,
                 "service-role/AWSLambdaBasicExecutionRole",
                 REQUIRED,
-                &format!("{group_arn}:*"),
+                &ctx.yaml_value(&{
+                    let mut streams = group_arn.clone();
+                    streams.push_lit(":*");
+                    streams
+                }),
             );
             out.push(
                 Diagnostic::new(

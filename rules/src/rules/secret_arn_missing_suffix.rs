@@ -82,8 +82,10 @@ impl Rule for SecretArnMissingSuffix {
                             Severity::Warning
                         };
                         let mut message = format!(
-                            "{} grants access to {arn}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({name}-AbCdEf): this ARN matches no secret.",
-                            located.resource.id
+                            "{} grants access to {}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({}-AbCdEf): this ARN matches no secret.",
+                            located.resource.id,
+                            ctx.sub_text(&arn),
+                            ctx.sub_text(&name),
                         );
                         if in_stack {
                             message.push_str(" The secret is created in this template, so its ARN certainly has the suffix.");
@@ -98,7 +100,8 @@ impl Rule for SecretArnMissingSuffix {
                             )
                             .with_label("secret ARN without its random suffix")
                             .with_help(format!(
-                                "use the secret's full ARN (`!Ref` of the secret resource), or end the ARN with `-??????`: {arn}-??????"
+                                "use the secret's full ARN (`!Ref` of the secret resource), or end the ARN with `-??????`: {}-??????",
+                                ctx.sub_text(&arn)
                             ))
                             .with_resource(located.resource.id.clone()),
                         );
