@@ -293,19 +293,18 @@ fn yaml_short_form_as_key_is_an_error() {
 // ---------- YAML: maps, anchors, merges ----------
 
 #[test]
-fn yaml_duplicate_keys_are_errors_at_the_second() {
+fn yaml_duplicate_keys_keep_the_last_value() {
+    // CloudFormation accepts a key written twice and deploys the last value.
     let text = "Resources:\n  A:\n    Type: x\n  B: 1\n  A: 2\n";
     let f = file(text);
-    let e = parse_yaml(&f).unwrap_err();
-    assert_eq!(e.message, "duplicate key `A` (first at line 2)");
-    assert_eq!(f.line_col(e.span.start).line, 5);
-    assert_eq!(f.snippet(e.span), "A");
-    // Same name in different maps is fine.
-    yaml("a: {x: 1}\nb: {x: 1}\n");
-    assert_eq!(
-        yaml_err("{a: 1, 'a': 2}").0,
-        "duplicate key `a` (first at line 1)"
-    );
+    let v = parse_yaml(&f).unwrap();
+    let resources = v.get("Resources").unwrap().as_map().unwrap();
+    assert_eq!(resources.keys().collect::<Vec<_>>(), vec!["B", "A"]);
+    let (key, value) = resources.get_entry("A").unwrap();
+    assert_eq!(value.kind, ValueKind::Number("2".into()));
+    assert_eq!(f.line_col(key.span.start).line, 5);
+    let v = yaml("{a: 1, 'a': 2}");
+    assert_eq!(v.get("a").unwrap().kind, ValueKind::Number("2".into()));
 }
 
 #[test]
@@ -435,6 +434,38 @@ fn yaml_malformed_inputs_report_their_line() {
     for (text, line) in cases {
         assert_eq!(yaml_err(text).1, line, "{text:?}");
     }
+}
+
+/// Known limitation: saphyr rejects flow collections and multi-line quoted scalars continued
+/// at the enclosing key's column, which libyaml (PyYAML, cfn-lint) accepts. libyaml-safer 0.3.0
+/// was measured as a fallback and panics on valid input, so these stay errors for now; what
+/// matters meanwhile is that the error names the problem and points where the user can fix it.
+#[test]
+fn yaml_flow_and_quoted_continuations_at_the_key_column_are_reported_where_written() {
+    let bracket_at_key = "R:\n  Props:\n    Actions: [\n      \"s3:GetObject\",\n    ]\n";
+    let (message, line) = yaml_err(bracket_at_key);
+    assert!(message.starts_with("invalid indentation: "), "{message}");
+    assert!(
+        message.contains("CloudFormation is more lenient"),
+        "{message}"
+    );
+    assert_eq!(line, 5);
+    let brace_at_key = "R:\n  Statements: [{\n      \"Effect\": \"Allow\"\n  }]\n";
+    assert_eq!(yaml_err(brace_at_key).1, 4);
+    // The quoted scalar's error sits at its opening quote, the line to look at first.
+    let quoted = "R:\n  Doc: !Sub '{\n      \"a\": 1\n  }'\n";
+    let (message, line) = yaml_err(quoted);
+    assert!(
+        message.starts_with("invalid indentation in quoted scalar: "),
+        "{message}"
+    );
+    assert_eq!(line, 2);
+    // Indented one column further, the same documents are fine.
+    let fixed = "R:\n  Props:\n    Actions: [\n      \"s3:GetObject\",\n     ]\n";
+    assert_eq!(
+        shape(&yaml(fixed)),
+        r#"{R: {Props: {Actions: ["s3:GetObject"]}}}"#
+    );
 }
 
 fn deep_block_map(n: usize) -> String {
@@ -592,11 +623,6 @@ fn json_errors_point_at_the_right_place() {
         ("{\"a\": -}", "invalid number", 1),
         ("{\"a\": tru}", "expected a value", 1),
         ("{\"a\": \"x", "unexpected end of file", 1),
-        (
-            "{\"a\": 1, \"a\": 2}",
-            "duplicate key `a` (first at line 1)",
-            1,
-        ),
         ("", "unexpected end of file", 1),
         ("{\"é😀\": 1,\n\n  \"b\" 2}", "expected `:`", 3),
     ];
@@ -739,19 +765,17 @@ fn random_inputs_never_panic() {
 }
 
 #[test]
-fn duplicate_keys_in_large_maps() {
+fn duplicate_keys_in_large_maps_keep_the_last_value() {
     let mut text: String = (0..100).map(|i| format!("k{i}: {i}\n")).collect();
     text.push_str("k42: again\n");
-    assert_eq!(
-        yaml_err(&text),
-        ("duplicate key `k42` (first at line 43)".into(), 101)
-    );
+    let v = yaml(&text);
+    assert_eq!(v.as_map().unwrap().len(), 100);
+    assert_eq!(v.get("k42").unwrap().as_str(), Some("again"));
     let entries: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
-    let text = format!("{{{},\n\"k7\": 0}}", entries.join(", "));
-    assert_eq!(
-        json_err(&text),
-        ("duplicate key `k7` (first at line 1)".into(), 2)
-    );
+    let text = format!("{{{},\n\"k7\": \"last\"}}", entries.join(", "));
+    let v = parse_json(&file(&text)).unwrap();
+    assert_eq!(v.as_map().unwrap().len(), 100);
+    assert_eq!(v.get("k7").unwrap().as_str(), Some("last"));
 }
 
 #[test]

@@ -11,7 +11,6 @@ pub fn parse_json(file: &SourceFile) -> Result<Value, ParseError> {
     let text: &str = &file.text;
     let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     JsonParser {
-        file,
         id: file.id,
         text,
         bytes: text.as_bytes(),
@@ -33,7 +32,6 @@ enum Frame {
 }
 
 struct JsonParser<'a> {
-    file: &'a SourceFile,
     id: FileId,
     text: &'a str,
     bytes: &'a [u8],
@@ -140,7 +138,7 @@ impl JsonParser<'_> {
                     }
                     Frame::Map { start, map, key } => {
                         if let Some(k) = key.take() {
-                            map.push(self.file, k, value)?;
+                            map.push(k, value);
                         }
                         self.skip_ws();
                         match self.peek() {

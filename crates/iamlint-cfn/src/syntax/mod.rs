@@ -14,8 +14,8 @@ mod yaml;
 pub use json::parse_json;
 pub use yaml::parse_yaml;
 
-use iamlint_core::{FileId, Key, Map, SourceFile, Span, Value};
-use std::collections::HashMap;
+use iamlint_core::{FileId, Key, Map, Span, Value};
+use std::collections::HashSet;
 
 /// Why a file could not be read as YAML or JSON.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,63 +62,41 @@ fn depth_error(file: FileId, offset: usize) -> ParseError {
     )
 }
 
-/// Collects the entries of one map, rejecting duplicate keys as CloudFormation does.
+/// Collects the entries of one map.
+///
+/// A key written twice is not an error: CloudFormation accepts duplicate keys in YAML and
+/// JSON and keeps the last value (as PyYAML and `JSON.parse` do), so iamlint reads such a
+/// template the way it is deployed.
 #[derive(Debug, Default)]
 struct MapBuilder {
     entries: Vec<(Key, Value)>,
-    /// Key names with the byte offset where each was first written. Most maps are small, so
-    /// a linear scan beats hashing until [`HASH_FROM`] keys.
-    names: Vec<(String, u32)>,
-    index: Option<HashMap<String, u32>>,
 }
 
-const HASH_FROM: usize = 16;
-
 impl MapBuilder {
-    fn push(&mut self, file: &SourceFile, key: Key, value: Value) -> Result<(), ParseError> {
-        self.check_new_key(file, &key)?;
+    fn push(&mut self, key: Key, value: Value) {
         self.entries.push((key, value));
-        Ok(())
-    }
-
-    fn check_new_key(&mut self, file: &SourceFile, key: &Key) -> Result<(), ParseError> {
-        let first = match &self.index {
-            Some(index) => index.get(&key.name).copied(),
-            None => self
-                .names
-                .iter()
-                .find(|(name, _)| *name == key.name)
-                .map(|&(_, offset)| offset),
-        };
-        if let Some(first) = first {
-            return Err(ParseError::new(
-                format!(
-                    "duplicate key `{}` (first at line {})",
-                    key.name,
-                    file.line_col(first).line
-                ),
-                key.span,
-            ));
-        }
-        match &mut self.index {
-            Some(index) => {
-                index.insert(key.name.clone(), key.span.start);
-            }
-            None => {
-                self.names.push((key.name.clone(), key.span.start));
-                if self.names.len() >= HASH_FROM {
-                    self.index = Some(std::mem::take(&mut self.names).into_iter().collect());
-                }
-            }
-        }
-        Ok(())
     }
 
     fn finish(self) -> Map {
         Map {
-            entries: self.entries,
+            entries: last_wins(self.entries),
         }
     }
+}
+
+/// Drops every entry whose key is written again later in the same map.
+fn last_wins(entries: Vec<(Key, Value)>) -> Vec<(Key, Value)> {
+    if entries.len() < 2 {
+        return entries;
+    }
+    let mut seen: HashSet<String> = HashSet::with_capacity(entries.len());
+    let mut kept: Vec<(Key, Value)> = entries
+        .into_iter()
+        .rev()
+        .filter(|(k, _)| seen.insert(k.name.clone()))
+        .collect();
+    kept.reverse();
+    kept
 }
 
 /// How many nodes a value holds, and how deep its maps and lists nest (0 for a scalar).

@@ -234,10 +234,20 @@ impl Builder<'_> {
             let (event, span) = next.map_err(|e| {
                 let offset = self.offset(e.marker().index());
                 // saphyr caps flow nesting itself (at 256 levels), ahead of our own check.
-                if e.info() == "recursion limit exceeded" {
-                    depth_error(self.id, offset)
-                } else {
-                    ParseError::at(e.info(), self.id, offset)
+                match e.info() {
+                    "recursion limit exceeded" => depth_error(self.id, offset),
+                    // saphyr is stricter than the YAML parsers CloudFormation and cfn-lint
+                    // use: say so, since the template itself may deploy.
+                    info @ ("invalid indentation" | "invalid indentation in quoted scalar") => {
+                        ParseError::at(
+                            format!(
+                                "{info}: iamlint's YAML reader needs a closing bracket or a quoted continuation line to sit right of its key's column (CloudFormation is more lenient); indent it further to have this file checked"
+                            ),
+                            self.id,
+                            offset,
+                        )
+                    }
+                    info => ParseError::at(info, self.id, offset),
                 }
             })?;
             let start = self.offset(span.start.index());
@@ -499,15 +509,11 @@ impl Builder<'_> {
     }
 
     fn key(&mut self, key: Key, merge: bool) -> Result<(), ParseError> {
-        let file = self.file;
         if let Some(Frame {
-            open: Open::Map {
-                builder, pending, ..
-            },
+            open: Open::Map { pending, .. },
             ..
         }) = self.stack.last_mut()
         {
-            builder.check_new_key(file, &key)?;
             *pending = Some(if merge {
                 Pending::Merge(key.span)
             } else {
@@ -624,7 +630,9 @@ fn merge_entries(builder: MapBuilder, entries: Vec<Entry>) -> Map {
             }
         }
     }
-    Map { entries: out }
+    Map {
+        entries: super::last_wins(out),
+    }
 }
 
 /// The value of a scalar under the YAML 1.2 core schema (and the tag, when there is one).
