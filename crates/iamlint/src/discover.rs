@@ -32,9 +32,11 @@ pub struct WalkError {
 }
 
 pub fn is_candidate_name(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| TEMPLATE_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        TEMPLATE_EXTENSIONS
+            .iter()
+            .any(|t| e.eq_ignore_ascii_case(t))
+    })
 }
 
 /// Walks `roots` and returns the candidate files, sorted, without duplicates.
@@ -124,7 +126,13 @@ mod tests {
     fn skips_asset_folders_and_gitignored_files() {
         let dir = std::env::temp_dir().join(format!("iamlint-walk-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["src", "node_modules/x", ".aws-sam/build", "cdk.out", "ignored"] {
+        for sub in [
+            "src",
+            "node_modules/x",
+            ".aws-sam/build",
+            "cdk.out",
+            "ignored",
+        ] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
         for f in [
@@ -143,7 +151,13 @@ mod tests {
         assert!(errors.is_empty());
         let names: Vec<_> = found
             .iter()
-            .map(|c| c.path.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"))
+            .map(|c| {
+                c.path
+                    .strip_prefix(&dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
             .collect();
         assert_eq!(names, ["src/a.yaml", "template.yml"]);
 

@@ -18,7 +18,11 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_INPUT } else { EXIT_CLEAN };
+            let code = if e.use_stderr() {
+                EXIT_INPUT
+            } else {
+                EXIT_CLEAN
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }

@@ -133,7 +133,10 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
         Ok(text) => (text, None),
         Err(e) => {
             let valid_up_to = e.utf8_error().valid_up_to();
-            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(valid_up_to))
+            (
+                String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                Some(valid_up_to),
+            )
         }
     };
     let file = Arc::new(SourceFile::new(id, path, text));

@@ -37,14 +37,20 @@ fn findings_exit_1_and_clean_exit_0() {
     assert!(stdout(&o).contains("error[IAM001]"), "{}", stdout(&o));
 
     let good = "testdata/rules/lambda-vpc-eni-permissions/good.cfn.yaml";
-    let o = iamlint(&["--format", "compact", "--select", "IAM001", good], &workspace());
+    let o = iamlint(
+        &["--format", "compact", "--select", "IAM001", good],
+        &workspace(),
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
 
 #[test]
 fn fail_on_and_ignore() {
-    let o = iamlint(&["--ignore", "lambda-vpc-eni-permissions", BROKEN], &workspace());
+    let o = iamlint(
+        &["--ignore", "lambda-vpc-eni-permissions", BROKEN],
+        &workspace(),
+    );
     assert_eq!(o.status.code(), Some(0));
     let o = iamlint(&["--select", "IAM999", BROKEN], &workspace());
     assert_eq!(o.status.code(), Some(2));
@@ -61,8 +67,17 @@ fn json_shape() {
     assert_eq!(
         keys,
         [
-            "code", "column", "end_column", "end_line", "file", "help", "line", "message", "name",
-            "resource", "severity"
+            "code",
+            "column",
+            "end_column",
+            "end_line",
+            "file",
+            "help",
+            "line",
+            "message",
+            "name",
+            "resource",
+            "severity"
         ]
     );
     assert_eq!(d["code"], "IAM001");
@@ -80,8 +95,16 @@ fn other_yaml_and_json_produce_no_output() {
         "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps: [{run: make}]\n",
     )
     .unwrap();
-    std::fs::write(dir.join("package.json"), "{\"name\": \"x\", \"version\": \"1.0.0\"}").unwrap();
-    std::fs::write(dir.join("compose.yaml"), "services:\n  web:\n    image: nginx\n").unwrap();
+    std::fs::write(
+        dir.join("package.json"),
+        "{\"name\": \"x\", \"version\": \"1.0.0\"}",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  web:\n    image: nginx\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("broken.yaml"), "key: [unclosed\n").unwrap();
     let o = iamlint(&["--format", "compact", "."], &dir);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -113,14 +136,18 @@ fn bad_inputs_are_reported_and_the_run_goes_on() {
     latin1.extend_from_slice(&[0xe9, b'\n']);
     latin1.extend_from_slice(b"Resources:\n  Q:\n    Type: AWS::SQS::Queue\n");
     std::fs::write(dir.join("latin1.yaml"), latin1).unwrap();
-    let mut bomb = String::from("AWSTemplateFormatVersion: '2010-09-09'\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut bomb = String::from(
+        "AWSTemplateFormatVersion: '2010-09-09'\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
     for i in 1..12 {
         let p = i - 1;
         bomb.push_str(&format!(
             "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
         ));
     }
-    bomb.push_str("Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: *a11\n");
+    bomb.push_str(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: *a11\n",
+    );
     std::fs::write(dir.join("bomb.yaml"), bomb).unwrap();
     let deep = format!(
         "{{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {{\"Q\": {{\"Type\": \"AWS::SQS::Queue\", \"Properties\": {{\"Tags\": {}{}}}}}}}}}",
@@ -145,7 +172,10 @@ fn bad_inputs_are_reported_and_the_run_goes_on() {
     let o = iamlint(&["--format", "compact", "."], &dir);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");
-    assert!(out.contains("a-broken.yaml:") && out.contains("[IAM001]"), "{out}");
+    assert!(
+        out.contains("a-broken.yaml:") && out.contains("[IAM001]"),
+        "{out}"
+    );
     for (file, line) in [
         // The parser notices the unclosed list at the end of the file.
         ("malformed.yaml", 6),
@@ -197,7 +227,13 @@ fn rules_and_explain() {
     let o = iamlint(&["explain", "IAM001"], &workspace());
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    for section in ["## What it does", "## Why is this bad?", "## Example", "## How to fix", "## References"] {
+    for section in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## How to fix",
+        "## References",
+    ] {
         assert!(text.contains(section), "missing {section}:\n{text}");
     }
     let o = iamlint(&["explain", "IAM999"], &workspace());

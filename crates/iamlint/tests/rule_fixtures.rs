@@ -54,20 +54,40 @@ fn every_rule_has_fixtures_and_every_fixture_names_a_rule() {
     let registry = iamlint_rules::registry();
     for meta in registry.iter().filter(|m| m.code != "IAM000") {
         let dir = testdata().join(meta.name);
-        assert!(dir.is_dir(), "rule {} has no fixtures in {}", meta.code, dir.display());
+        assert!(
+            dir.is_dir(),
+            "rule {} has no fixtures in {}",
+            meta.code,
+            dir.display()
+        );
         let files = fixtures(&dir);
         let names: Vec<String> = files
             .iter()
             .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().any(|n| n.starts_with("bad")), "{} has no bad fixture", meta.code);
-        assert!(names.iter().any(|n| n.starts_with("good")), "{} has no good fixture", meta.code);
+        assert!(
+            names.iter().any(|n| n.starts_with("bad")),
+            "{} has no bad fixture",
+            meta.code
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("good")),
+            "{} has no good fixture",
+            meta.code
+        );
         for name in &names {
             assert!(
                 (name.starts_with("bad") || name.starts_with("good"))
-                    && [".cfn.yaml", ".cfn.json", ".sam.yaml", ".sam.json", ".tf", ".tfplan.json"]
-                        .iter()
-                        .any(|ext| name.ends_with(ext)),
+                    && [
+                        ".cfn.yaml",
+                        ".cfn.json",
+                        ".sam.yaml",
+                        ".sam.json",
+                        ".tf",
+                        ".tfplan.json"
+                    ]
+                    .iter()
+                    .any(|ext| name.ends_with(ext)),
                 "fixture {name} of {} is not named bad*/good* with a format extension",
                 meta.code
             );
@@ -84,7 +104,10 @@ fn every_rule_has_fixtures_and_every_fixture_names_a_rule() {
 
 #[test]
 fn good_fixtures_are_clean() {
-    for meta in iamlint_rules::registry().iter().filter(|m| m.code != "IAM000") {
+    for meta in iamlint_rules::registry()
+        .iter()
+        .filter(|m| m.code != "IAM000")
+    {
         for file in fixtures(&testdata().join(meta.name)) {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             if !name.starts_with("good") {
@@ -102,7 +125,10 @@ fn bad_fixtures_report_the_rule() {
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
-        for meta in iamlint_rules::registry().iter().filter(|m| m.code != "IAM000") {
+        for meta in iamlint_rules::registry()
+            .iter()
+            .filter(|m| m.code != "IAM000")
+        {
             for file in fixtures(&testdata().join(meta.name)) {
                 let name = file.file_name().unwrap().to_string_lossy().into_owned();
                 if !name.starts_with("bad") {

@@ -90,7 +90,10 @@ impl Rendered {
                     Some(label.message.clone()),
                     source_span(label.span),
                 ));
-            } else if let Some(other) = related.iter_mut().find(|r| r.file_is(sources, label.span.file)) {
+            } else if let Some(other) = related
+                .iter_mut()
+                .find(|r| r.file_is(sources, label.span.file))
+            {
                 other.labels.push(LabeledSpan::new_with_span(
                     Some(label.message.clone()),
                     source_span(label.span),

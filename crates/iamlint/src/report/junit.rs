@@ -17,7 +17,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         failures.max(1)
     )?;
     if report.diagnostics.is_empty() {
-        writeln!(out, r#"    <testcase name="no findings" classname="iamlint"/>"#)?;
+        writeln!(
+            out,
+            r#"    <testcase name="no findings" classname="iamlint"/>"#
+        )?;
     }
     for d in report.diagnostics {
         let (start, _) = position(report.sources, d);
@@ -25,7 +28,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             r#"    <testcase name="{}" classname="{}" file="{}" line="{}">"#,
-            xml(&format!("{} {}:{}:{}", d.code, path, start.line, start.column)),
+            xml(&format!(
+                "{} {}:{}:{}",
+                d.code, path, start.line, start.column
+            )),
             xml(&path),
             xml(&path),
             start.line

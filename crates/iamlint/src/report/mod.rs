@@ -56,12 +56,18 @@ pub(crate) fn position(sources: &SourceMap, diagnostic: &Diagnostic) -> (LineCol
             file.line_col(diagnostic.span.start),
             file.line_col(diagnostic.span.end),
         ),
-        None => (LineCol { line: 1, column: 1 }, LineCol { line: 1, column: 1 }),
+        None => (
+            LineCol { line: 1, column: 1 },
+            LineCol { line: 1, column: 1 },
+        ),
     }
 }
 
 pub(crate) fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
-    diagnostics.iter().filter(|d| d.severity == severity).count()
+    diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }
 
 /// Sorts findings by file, line, column and code, the order every format uses.
