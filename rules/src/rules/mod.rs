@@ -9,6 +9,7 @@ mod lambda_xray_permissions;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
+mod unknown_action_or_service;
 
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
@@ -18,6 +19,7 @@ pub use lambda_xray_permissions::LambdaXrayPermissions;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
+pub use unknown_action_or_service::UnknownActionOrService;
 
 use crate::registry::Rule;
 
@@ -31,4 +33,5 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaXrayPermissions,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
+    &UnknownActionOrService,
 ];
