@@ -2,6 +2,7 @@
 //! an entry in [`ALL`].
 
 mod lambda_dlq_permissions;
+mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
 mod lambda_logs_permissions;
 mod lambda_vpc_eni_permissions;
@@ -12,6 +13,7 @@ mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
+pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
@@ -31,6 +33,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaEsmSourcePermissions,
     &LambdaDlqPermissions,
     &LambdaXrayPermissions,
+    &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
     &UnknownActionOrService,
