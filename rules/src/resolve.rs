@@ -206,7 +206,12 @@ impl<'a> Resolver<'a> {
             ("AWS::DynamoDB::Table", Some("StreamArn")) => {
                 let mut s = arn("dynamodb", true, prefixed("table/", name("TableName")));
                 s.push_lit("/stream/");
-                s.push_sym(Symbol::Attr(r.clone()));
+                // The stream label (a timestamp such as 2015-05-11T21:21:33.291) is generated
+                // when the stream is enabled; shown as `${Table.StreamLabel}`.
+                s.push_sym(Symbol::Attr(Reference::get_att(
+                    resource.id.clone(),
+                    "StreamLabel",
+                )));
                 s
             }
             ("AWS::Lambda::Function", None) => name("FunctionName"),
@@ -224,14 +229,15 @@ impl<'a> Resolver<'a> {
                 rest.push(name("ManagedPolicyName"));
                 arn("iam", false, prefixed("policy", rest))
             }
-            ("AWS::KMS::Key", None | Some("KeyId")) => SymStr::sym(Symbol::Attr(Reference::new(
-                resource.id.clone(),
-                Attribute::Ref,
-            ))),
+            // A key id is a generated UUID: colon-free and distinct for each key, which the
+            // matcher knows of `KeyId` attributes.
+            ("AWS::KMS::Key", None | Some("KeyId")) => SymStr::sym(Symbol::Attr(
+                Reference::get_att(resource.id.clone(), "KeyId"),
+            )),
             ("AWS::KMS::Key", Some("Arn")) => {
-                let id = SymStr::sym(Symbol::Attr(Reference::new(
+                let id = SymStr::sym(Symbol::Attr(Reference::get_att(
                     resource.id.clone(),
-                    Attribute::Ref,
+                    "KeyId",
                 )));
                 arn("kms", true, prefixed("key/", id))
             }

@@ -49,10 +49,23 @@ const SAM_TRANSLATOR: Package = Package {
     url: "https://pypi.org/project/aws-sam-translator/",
 };
 
+/// Fetches the pinned packages and writes `crates/iamlint-policy/data/`; with `--check`,
+/// writes aside and fails when the committed data differs (the date aside).
 pub fn run(args: &[String]) -> Result<(), String> {
-    let check = args.iter().any(|a| a == "--check");
+    if let Some(unknown) = args.iter().find(|a| a.as_str() != "--check") {
+        return Err(format!(
+            "update-data: unknown argument `{unknown}` (usage: cargo xtask update-data [--check])"
+        ));
+    }
+    let check = !args.is_empty();
     let root = crate::workspace_root();
-    let work = root.join("target/xtask-data");
+    // Under the build's target directory, so a separate CARGO_TARGET_DIR is honoured and
+    // nothing lands outside what `cargo clean` removes.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    let work = target.join("xtask-data");
     let _ = std::fs::remove_dir_all(&work);
     mkdir(&work)?;
 
@@ -60,15 +73,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let managed = fetch(&MANAGED_POLICIES, &work)?;
     let sam = fetch(&SAM_TRANSLATOR, &work)?;
 
+    // Always generate aside first: a failure half-way must not leave the committed data
+    // half-written.
     let committed = root.join("crates/iamlint-policy/data");
-    let out = if check {
-        work.join("out")
-    } else {
-        committed.clone()
-    };
-    if !check {
-        let _ = std::fs::remove_dir_all(&out);
-    }
+    let out = work.join("out");
     mkdir(&out)?;
 
     let services = write_catalog(&iam.dir.join("package/data"), &out.join("catalog"))?;
@@ -109,13 +117,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
             ));
         }
         println!("generated data is up to date");
-    } else {
-        println!(
-            "wrote {}: {services} services, {policies} managed policies, {templates} SAM policy templates ({} bytes)",
-            out.display(),
-            dir_size(&out)
-        );
+        return Ok(());
     }
+    if committed.exists() {
+        std::fs::remove_dir_all(&committed).map_err(|e| format!("{}: {e}", committed.display()))?;
+    }
+    copy_tree(&out, &committed)?;
+    println!(
+        "wrote {}: {services} services, {policies} managed policies, {templates} SAM policy templates",
+        committed.display()
+    );
+    for part in ["catalog", "managed", "sam"] {
+        println!("  {part:<8} {:>10} bytes", dir_size(&committed.join(part)));
+    }
+    println!("  total    {:>10} bytes", dir_size(&committed));
     Ok(())
 }
 
@@ -221,16 +236,27 @@ fn write_catalog(data: &Path, out: &Path) -> Result<usize, String> {
             .map(|m| {
                 m.values()
                     .map(|a| {
-                        json!({
+                        let resources: Vec<Value> = a["resourceTypes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|r| {
+                                // `required` defaults to false in the loader.
+                                let mut out = Map::new();
+                                out.insert("name".into(), r["name"].clone());
+                                if r["required"].as_bool() == Some(true) {
+                                    out.insert("required".into(), Value::Bool(true));
+                                }
+                                Value::Object(out)
+                            })
+                            .collect();
+                        compact(json!({
                             "name": a["name"],
                             "level": a["accessLevel"],
-                            "resources": a["resourceTypes"].as_array().map(|rs| rs.iter().map(|r| json!({
-                                "name": r["name"],
-                                "required": r["required"],
-                            })).collect::<Vec<_>>()).unwrap_or_default(),
+                            "resources": resources,
                             "conditions": list(&a["conditionKeys"]),
                             "dependent": list(&a["dependentActions"]),
-                        })
+                        }))
                     })
                     .collect()
             })
@@ -246,7 +272,7 @@ fn write_catalog(data: &Path, out: &Path) -> Result<usize, String> {
                             Value::String(s) => json!([s]),
                             _ => json!([]),
                         };
-                        json!({"name": r["key"], "arns": arns, "conditions": list(&r["conditionKeys"])})
+                        compact(json!({"name": r["key"], "arns": arns, "conditions": list(&r["conditionKeys"])}))
                     })
                     .collect()
             })
@@ -410,6 +436,31 @@ fn read_json_or_empty(path: &Path) -> Result<Value, String> {
     }
 }
 
+/// Drops the empty lists of an object: the loader defaults them, and most actions have no
+/// dependent actions or conditions, so writing `[]` would only cost bytes.
+fn compact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !matches!(v, Value::Array(a) if a.is_empty()))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    for file in walk(from)? {
+        let rel = file.strip_prefix(from).map_err(|e| e.to_string())?;
+        let dest = to.join(rel);
+        if let Some(parent) = dest.parent() {
+            mkdir(parent)?;
+        }
+        std::fs::copy(&file, &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    }
+    Ok(())
+}
+
 /// An array, or an empty one where the source has `null`.
 fn list(value: &Value) -> Value {
     match value {
@@ -428,4 +479,55 @@ fn mkdir(dir: &Path) -> Result<(), String> {
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_drops_only_empty_lists() {
+        let value =
+            compact(json!({"name": "GetObject", "dependent": [], "conditions": ["s3:prefix"]}));
+        assert_eq!(
+            minify(&value).ok().as_deref(),
+            Some(r#"{"name":"GetObject","conditions":["s3:prefix"]}"#)
+        );
+    }
+
+    #[test]
+    fn compare_ignores_the_date_and_reports_changed_missing_and_extra_files() {
+        let base =
+            std::env::temp_dir().join(format!("iamlint-xtask-compare-{}", std::process::id()));
+        let (generated, committed) = (base.join("generated"), base.join("committed"));
+        for dir in [&generated, &committed] {
+            assert!(mkdir(&dir.join("catalog")).is_ok());
+        }
+        let files = [
+            (&generated, "PROVENANCE.md", "x\nGenerated: 2026-01-01\n"),
+            (&committed, "PROVENANCE.md", "x\nGenerated: 2025-01-01\n"),
+            (&generated, "catalog/s3.json", "{}"),
+            (&committed, "catalog/s3.json", "{\"a\":1}"),
+            (&generated, "catalog/sqs.json", "{}"),
+            (&committed, "catalog/old.json", "{}"),
+        ];
+        for (dir, name, text) in files {
+            assert!(write(&dir.join(name), text).is_ok());
+        }
+        let stale = compare(&generated, &committed);
+        let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(
+            stale,
+            Ok(vec![
+                "catalog/s3.json".to_string(),
+                "catalog/sqs.json".to_string(),
+                "catalog/old.json".to_string(),
+            ])
+        );
+    }
+
+    #[test]
+    fn unknown_arguments_are_refused_before_any_fetch() {
+        assert!(run(&["--chek".to_string()]).is_err());
+    }
 }

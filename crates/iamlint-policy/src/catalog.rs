@@ -18,46 +18,116 @@ const PROVENANCE: &str = include_str!("../data/PROVENANCE.md");
 /// One AWS service.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Service {
+    /// The prefix actions are written with (`s3`), lower case.
     pub prefix: String,
+    /// The service's full name (`Amazon S3`).
     pub name: String,
     /// Sorted by lower-cased name.
+    #[serde(default)]
     pub actions: Vec<Action>,
+    #[serde(default)]
     pub resource_types: Vec<ResourceType>,
+    /// The service-level condition keys with their types.
+    #[serde(default)]
     pub condition_keys: Vec<ConditionKey>,
 }
 
 /// One action of a service.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Action {
+    /// The prefix of the service the action belongs to (`s3`); filled in when the service is
+    /// decoded, since repeating it in every action of the data would only cost bytes.
+    #[serde(skip)]
+    pub service: String,
     /// The action's name in AWS's spelling (`GetObject`).
     pub name: String,
-    /// The access level(s) as the reference writes them (`Read`, `Write`,
-    /// `Permissions management`, `List`, `Tagging`; some actions list two).
+    /// The access level the reference gives the action.
     #[serde(rename = "level")]
-    pub access_level: String,
+    pub access_level: AccessLevel,
     /// The resource types the action is authorized against; empty when it takes only `*`.
-    #[serde(rename = "resources")]
+    #[serde(rename = "resources", default)]
     pub resource_types: Vec<ActionResource>,
+    /// The condition keys the action supports beyond its resource types' keys.
     #[serde(rename = "conditions", default)]
     pub condition_keys: Vec<String>,
+    /// Actions AWS also authorizes when this one is called (`iam:PassRole` for some creates).
     #[serde(rename = "dependent", default)]
     pub dependent_actions: Vec<String>,
+}
+
+/// The access level of an action, as the service authorization reference classifies it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
+pub enum AccessLevel {
+    /// Lists resources (`s3:ListAllMyBuckets`).
+    List,
+    /// Reads contents or attributes (`s3:GetObject`).
+    Read,
+    /// Creates, changes or deletes (`s3:PutObject`).
+    Write,
+    /// Changes who may do what (`s3:PutBucketPolicy`, `iam:AttachRolePolicy`).
+    PermissionsManagement,
+    /// Changes tags only (`s3:PutObjectTagging`).
+    Tagging,
+}
+impl AccessLevel {
+    /// The level as the reference writes it (`Permissions management`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::List => "List",
+            Self::Read => "Read",
+            Self::Write => "Write",
+            Self::PermissionsManagement => "Permissions management",
+            Self::Tagging => "Tagging",
+        }
+    }
+}
+
+impl std::fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for AccessLevel {
+    type Error = String;
+
+    /// The data sometimes lists two levels (`Tagging, Write`, `Permissions management, Write`);
+    /// the first is the specific one the reference's table shows, so it wins.
+    fn try_from(text: String) -> Result<Self, String> {
+        let first = text.split(',').next().unwrap_or_default().trim();
+        match first.to_ascii_lowercase().as_str() {
+            "list" => Ok(Self::List),
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            "permissions management" => Ok(Self::PermissionsManagement),
+            "tagging" => Ok(Self::Tagging),
+            _ => Err(format!("unknown access level `{text}`")),
+        }
+    }
 }
 
 /// A resource type an action accepts.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ActionResource {
+    /// The resource type's name in the service (`object`).
     #[serde(rename = "name")]
     pub resource_type: String,
+    /// Whether the reference marks the type required (`*`): the action always acts on one.
+    #[serde(default)]
     pub required: bool,
 }
 
 /// A resource type of a service with its ARN patterns (`arn:${Partition}:s3:::${BucketName}`).
 #[derive(Clone, Debug, Deserialize)]
 pub struct ResourceType {
+    /// The name actions refer to it by (`object`, `Secret`).
     pub name: String,
+    /// The ARN patterns, with `${Partition}`, `${Region}`, `${Account}` and resource
+    /// placeholders; see [`arn_matches_resource_type`].
     #[serde(rename = "arns")]
     pub arn_patterns: Vec<String>,
+    /// The condition keys that apply to resources of this type.
     #[serde(rename = "conditions", default)]
     pub condition_keys: Vec<String>,
 }
@@ -65,7 +135,9 @@ pub struct ResourceType {
 /// A condition key of a service with its type (`String`, `ARN`, `Bool`, `ArrayOfString`...).
 #[derive(Clone, Debug, Deserialize)]
 pub struct ConditionKey {
+    /// The key (`s3:prefix`, `aws:ResourceTag/${TagKey}`).
     pub name: String,
+    /// The value type the reference gives it.
     #[serde(rename = "type")]
     pub value_type: String,
 }
@@ -73,23 +145,38 @@ pub struct ConditionKey {
 impl Service {
     /// The action with this name (case-insensitive).
     pub fn action(&self, name: &str) -> Option<&Action> {
-        let lower = name.to_ascii_lowercase();
-        self.actions
-            .binary_search_by(|a| a.name.to_ascii_lowercase().cmp(&lower))
-            .ok()
-            .map(|i| &self.actions[i])
+        let index = self
+            .actions
+            .binary_search_by(|a| cmp_ignore_ascii_case(&a.name, name))
+            .ok()?;
+        self.actions.get(index)
     }
 
-    /// The resource type with this name.
+    /// The resource type with this name (`object`, `Secret`); the exact spelling first, then
+    /// ignoring case.
     pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
-        self.resource_types.iter().find(|r| r.name == name)
+        self.resource_types
+            .iter()
+            .find(|r| r.name == name)
+            .or_else(|| {
+                self.resource_types
+                    .iter()
+                    .find(|r| r.name.eq_ignore_ascii_case(name))
+            })
+    }
+
+    /// The condition key with this name (case-insensitive, as AWS compares key names).
+    pub fn condition_key(&self, name: &str) -> Option<&ConditionKey> {
+        self.condition_keys
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
     }
 }
 
 impl Action {
     /// The service prefix and name (`s3:GetObject`).
-    pub fn full_name(&self, service: &Service) -> String {
-        format!("{}:{}", service.prefix, self.name)
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service, self.name)
     }
 }
 
@@ -118,23 +205,47 @@ pub fn data_sources() -> Vec<String> {
 
 /// The service with this prefix (case-insensitive), decoded on first use.
 pub fn service(prefix: &str) -> Option<&'static Service> {
-    let lower = prefix.to_ascii_lowercase();
-    let index = SERVICES
-        .binary_search_by(|(p, _, _)| (*p).cmp(lower.as_str()))
-        .ok()?;
+    let index = service_index(prefix)?;
     static DECODED: OnceLock<Vec<OnceLock<Option<Service>>>> = OnceLock::new();
     let slots = DECODED.get_or_init(|| SERVICES.iter().map(|_| OnceLock::new()).collect());
-    slots
-        .get(index)?
-        .get_or_init(|| serde_json::from_str(SERVICES[index].2).ok())
-        .as_ref()
+    slots.get(index)?.get_or_init(|| decode(index)).as_ref()
+}
+
+/// The service's full name (`Amazon S3`) without decoding its data.
+pub fn service_name(prefix: &str) -> Option<&'static str> {
+    SERVICES
+        .get(service_index(prefix)?)
+        .map(|(_, name, _)| *name)
 }
 
 /// Decodes a service without caching (for benchmarks of the first lookup).
 #[doc(hidden)]
 pub fn decode_service_uncached(prefix: &str) -> Option<Service> {
-    let (_, _, json) = SERVICES.iter().find(|(p, _, _)| *p == prefix)?;
-    serde_json::from_str(json).ok()
+    decode(service_index(prefix)?)
+}
+
+fn service_index(prefix: &str) -> Option<usize> {
+    SERVICES
+        .binary_search_by(|(p, _, _)| cmp_ignore_ascii_case(p, prefix))
+        .ok()
+}
+
+/// `None` only if the embedded data is corrupt, which the data tests rule out for every
+/// service.
+fn decode(index: usize) -> Option<Service> {
+    let (_, _, json) = SERVICES.get(index)?;
+    let mut service: Service = serde_json::from_str(json).ok()?;
+    for action in &mut service.actions {
+        action.service.clone_from(&service.prefix);
+    }
+    Some(service)
+}
+
+/// Orders as if both strings were lower-cased, without allocating (the data is sorted so).
+fn cmp_ignore_ascii_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// Every service prefix, sorted.
@@ -155,8 +266,9 @@ pub fn lookup(name: &str) -> Option<(&'static Service, &'static Action)> {
     Some((service, service.action(action)?))
 }
 
-/// Every action an action pattern (`s3:Get*`, `sqs:*Message?`, `*`) stands for. Matching is
-/// case-insensitive, with `*` and `?` as in policies.
+/// Every action an action pattern (`s3:Get*`, `sqs:*Message?`, `*`) stands for, in catalog
+/// order. Matching is case-insensitive, with `*` (any run) and `?` (one character) as in
+/// policies; a wildcard in the service part expands over every matching service.
 pub fn expand_action_pattern(pattern: &str) -> Vec<&'static Action> {
     let (prefix, action) = match pattern.split_once(':') {
         Some(parts) => parts,
@@ -165,7 +277,7 @@ pub fn expand_action_pattern(pattern: &str) -> Vec<&'static Action> {
     };
     let services: Vec<&'static Service> = if prefix.contains(['*', '?']) {
         service_prefixes()
-            .filter(|p| crate::eval::match_action(prefix, p))
+            .filter(|p| wildcard_match_ignore_case(prefix.as_bytes(), p.as_bytes()))
             .filter_map(service)
             .collect()
     } else {
@@ -174,13 +286,42 @@ pub fn expand_action_pattern(pattern: &str) -> Vec<&'static Action> {
     services
         .into_iter()
         .flat_map(|s| s.actions.iter())
-        .filter(|a| crate::eval::match_action(action, &a.name))
+        .filter(|a| wildcard_match_ignore_case(action.as_bytes(), a.name.as_bytes()))
         .collect()
 }
 
+/// IAM's action wildcard: `*` any run (also empty), `?` exactly one character, ASCII case
+/// ignored. Iterative with one backtrack point, so it is linear-ish even for `*a*a*a*`.
+fn wildcard_match_ignore_case(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c.eq_ignore_ascii_case(&text[t]) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
+}
+
 /// The real action nearest to a misspelt one: within the service when the service exists
-/// (`s3:GetObjekt` → `s3:GetObject`), else the nearest service prefix with the same action.
-/// `None` when nothing is close.
+/// (`s3:GetObjekt` → `s3:GetObject`), else the nearest service prefix with the same action
+/// (`dynamdb:GetItem` → `dynamodb:GetItem`). `None` when nothing is close: at most a third of
+/// the name's length (and at least 2) edits away.
 pub fn nearest_action(name: &str) -> Option<String> {
     let (prefix, action) = name.split_once(':')?;
     if let Some(service) = service(prefix) {
@@ -191,7 +332,7 @@ pub fn nearest_action(name: &str) -> Option<String> {
             .map(|a| (edit_distance(&lower, &a.name.to_ascii_lowercase()), a))
             .min_by_key(|(d, _)| *d)?;
         let limit = (action.len() / 3).max(2);
-        return (distance <= limit).then(|| best.full_name(service));
+        return (distance <= limit).then(|| best.full_name());
     }
     let lower = prefix.to_ascii_lowercase();
     let (distance, best) = service_prefixes()
@@ -202,7 +343,7 @@ pub fn nearest_action(name: &str) -> Option<String> {
     }
     let service = service(best)?;
     match service.action(action) {
-        Some(a) => Some(a.full_name(service)),
+        Some(a) => Some(a.full_name()),
         None => Some(format!("{best}:{action}")),
     }
 }
@@ -224,45 +365,76 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Whether a concrete ARN fits an ARN pattern of the reference
-/// (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`). Each `${...}` placeholder stands for
-/// one or more characters without `:`; the last placeholder of the pattern may also hold `:`
-/// and `/` (resource ids such as log stream names and object keys do). Literal text is
-/// compared case-sensitively.
+/// (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`). Literal text is compared
+/// case-sensitively; each `${...}` placeholder stands for one or more characters, where:
+///
+/// - `${Partition}`, `${Region}` and `${Account}` never hold `:` or `/`;
+/// - no placeholder holds `:`, except the last one when it ends the pattern after a
+///   resource-type word (`function:${FunctionName}`, `log-group:${LogGroupName}`): AWS
+///   resource ids extend there (Lambda qualifiers `function:f:prod`, log-group `:*`);
+/// - `/` is allowed in resource placeholders (IAM paths, S3 keys, secret and log-group names
+///   hold it), except when the placeholder (not named `...Path`) is the whole resource part of the ARN
+///   (`arn:${Partition}:s3:::${BucketName}`, `...:sqs:${Region}:${Account}:${QueueName}`):
+///   such names are one segment, and this keeps an object ARN from passing for a bucket.
+///
+/// Known looseness: a longer ARN of a sibling type can fit a shorter pattern
+/// (`table/t/index/i` fits `table/${TableName}`); callers choosing a type should prefer the
+/// pattern with the most literal text.
 pub fn arn_matches_resource_type(arn: &str, pattern: &str) -> bool {
-    let mut tokens: Vec<Token<'_>> = Vec::new();
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        if start > 0 {
-            tokens.push(Token::Lit(&rest[..start]));
-        }
-        match rest[start..].find('}') {
-            Some(end) => {
-                tokens.push(Token::Hole { last: false });
-                rest = &rest[start + end + 1..];
-            }
-            None => {
-                tokens.push(Token::Lit(&rest[start..]));
-                rest = "";
-            }
-        }
-    }
-    if !rest.is_empty() {
-        tokens.push(Token::Lit(rest));
-    }
-    if let Some(Token::Hole { last }) = tokens
-        .iter_mut()
-        .rev()
-        .find(|t| matches!(t, Token::Hole { .. }))
-    {
-        *last = true;
-    }
-    matches_tokens(arn.as_bytes(), &tokens)
+    matches_tokens(arn.as_bytes(), &tokenize(pattern))
 }
 
 #[derive(Clone, Copy, Debug)]
 enum Token<'a> {
     Lit(&'a str),
-    Hole { last: bool },
+    Hole { colon: bool, slash: bool },
+}
+
+fn tokenize(pattern: &str) -> Vec<Token<'_>> {
+    // (literal before, placeholder name) pairs, then the trailing literal.
+    let mut tokens = Vec::new();
+    let mut rest = pattern;
+    let mut consumed = 0;
+    let mut holes: Vec<(usize, usize, &str)> = Vec::new();
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        if start > 0 {
+            tokens.push(Token::Lit(&rest[..start]));
+        }
+        let name = &rest[start + 2..start + len];
+        holes.push((tokens.len(), consumed + start, name));
+        tokens.push(Token::Hole {
+            colon: false,
+            slash: false,
+        });
+        consumed += start + len + 1;
+        rest = &rest[start + len + 1..];
+    }
+    if !rest.is_empty() {
+        tokens.push(Token::Lit(rest));
+    }
+    let ends_with_hole = pattern.ends_with('}');
+    let last_hole = holes.last().map(|(i, _, _)| *i);
+    for (i, offset, name) in holes {
+        if matches!(name, "Partition" | "Region" | "Account") {
+            continue;
+        }
+        // The resource part starts after the fifth ':'.
+        let whole_resource = ends_with_hole
+            && Some(i) == last_hole
+            && pattern[..offset].matches(':').count() == 5
+            && pattern[..offset].ends_with(':');
+        let last = ends_with_hole && Some(i) == last_hole;
+        if let Some(Token::Hole { colon, slash }) = tokens.get_mut(i) {
+            // An explicit path (`${RoleNameWithPath}`, `${ApiGatewayResourcePath}`) holds `/`
+            // wherever it stands.
+            *slash = !whole_resource || name.ends_with("Path");
+            *colon = last && !whole_resource;
+        }
+    }
+    tokens
 }
 
 fn matches_tokens(text: &[u8], tokens: &[Token<'_>]) -> bool {
@@ -271,10 +443,13 @@ fn matches_tokens(text: &[u8], tokens: &[Token<'_>]) -> bool {
         Some((Token::Lit(lit), rest)) => text
             .strip_prefix(lit.as_bytes())
             .is_some_and(|t| matches_tokens(t, rest)),
-        Some((Token::Hole { last }, rest)) => {
-            // One or more characters; a hole other than the last stops at `:`.
-            (1..=text.len())
-                .any(|n| (*last || !text[..n].contains(&b':')) && matches_tokens(&text[n..], rest))
+        Some((Token::Hole { colon, slash }, rest)) => {
+            // One or more characters, stopping at the first character the hole cannot hold.
+            let limit = text
+                .iter()
+                .position(|&c| (c == b':' && !colon) || (c == b'/' && !slash))
+                .unwrap_or(text.len());
+            (1..=limit).any(|n| matches_tokens(&text[n..], rest))
         }
     }
 }

@@ -17,13 +17,26 @@ pub struct ManagedPolicy {
     pub arn: &'static str,
     /// The IAM path (`/`, `/service-role/`).
     pub path: &'static str,
-    document: &'static str,
+    document_json: &'static str,
+    document: OnceLock<serde_json::Value>,
 }
 
 impl ManagedPolicy {
-    /// The default version's policy document.
+    /// The default version's policy document (decoded on first use, then cloned).
     pub fn document(&self) -> serde_json::Value {
-        serde_json::from_str(self.document).unwrap_or(serde_json::Value::Null)
+        self.document_ref().clone()
+    }
+
+    /// The default version's policy document, decoded on first use and kept. `Null` only if
+    /// the embedded data were corrupt, which the data tests rule out.
+    pub fn document_ref(&self) -> &serde_json::Value {
+        self.document
+            .get_or_init(|| serde_json::from_str(self.document_json).unwrap_or_default())
+    }
+
+    /// The default version's policy document as minified JSON text.
+    pub fn document_json(&self) -> &'static str {
+        self.document_json
     }
 }
 
@@ -45,7 +58,8 @@ fn all_policies() -> &'static [ManagedPolicy] {
                     name,
                     arn,
                     path,
-                    document,
+                    document_json: document,
+                    document: OnceLock::new(),
                 })
             })
             .collect()

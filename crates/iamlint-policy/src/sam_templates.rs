@@ -10,7 +10,9 @@ static MANAGED_NAMES: &str = include_str!("../data/sam/managed_policy_names.tsv"
 /// One SAM policy template (`SQSPollerPolicy`...).
 #[derive(Clone, Debug)]
 pub struct SamTemplate {
+    /// The template's name as written under `Policies` (`SQSPollerPolicy`).
     pub name: String,
+    /// What the template grants, in the translator's words.
     pub description: String,
     /// The parameters the template takes (`QueueName`).
     pub parameters: Vec<String>,

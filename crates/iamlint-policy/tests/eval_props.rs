@@ -2,8 +2,12 @@
 //! and symbolic answers against every concrete substitution.
 #![expect(clippy::expect_used, reason = "tests fail loudly")]
 
-use iamlint_core::{Pseudo, Reference, SymStr, Symbol};
-use iamlint_policy::eval::{Tri, match_action, match_arn, match_glob, sym_eq};
+use iamlint_core::{FileId, Pseudo, Reference, Span, SymStr, Symbol, Value};
+use iamlint_policy::eval::{
+    Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Tri, evaluate,
+    match_action, match_arn, match_glob, sym_eq,
+};
+use iamlint_policy::policy::{LiteralResolver, PolicyKind, parse_policy};
 use proptest::prelude::*;
 
 /// Reference glob: `star_crosses(i)` says whether the `*` at pattern index `i` may match `:`.
@@ -130,6 +134,44 @@ proptest! {
 }
 
 type Matcher = fn(&SymStr, &SymStr) -> Tri;
+
+/// Whether an identity policy granting `action` on `resource` allows the request (same
+/// account, no conditions): the evaluator's own path, with what the parser precomputed.
+fn allowed(action: &str, resource: &str, req_action: &str, req_resource: &str) -> bool {
+    let doc = serde_json::json!({"Version": "2012-10-17", "Statement":
+        {"Effect": "Allow", "Action": action, "Resource": resource}});
+    let v = Value::from_json(&doc, Span::file_start(FileId(0)));
+    let (policy, _) = parse_policy(&v, PolicyKind::Identity, &LiteralResolver);
+    let request = Request {
+        principal: RequestPrincipal::Arn(SymStr::lit("arn:aws:iam::111122223333:role/r")),
+        action: req_action.into(),
+        resource: SymStr::lit(req_resource),
+        resource_account: Some(SymStr::lit("111122223333")),
+        context: RequestContext::new(MissingKeys::Absent),
+    };
+    let layers = Layers {
+        identity: vec![&policy],
+        ..Layers::default()
+    };
+    evaluate(&request, &layers).outcome == Outcome::Allowed
+}
+
+proptest! {
+    #[test]
+    fn evaluated_resources_agree_with_match_arn(p in pattern(), v in value()) {
+        // `${` would make the pattern a policy variable: not what this compares.
+        let expected = match_arn(&SymStr::lit(p.as_str()), &SymStr::lit(v.as_str())) == Tri::Yes;
+        prop_assert_eq!(allowed("s3:GetObject", &p, "s3:GetObject", &v), expected);
+    }
+
+    #[test]
+    fn evaluated_actions_agree_with_match_action(
+        p in proptest::string::string_regex("[sSqQ3:gG*?]{1,8}").expect("regex"),
+        v in proptest::string::string_regex("[sSqQ3:gG]{1,8}").expect("regex"),
+    ) {
+        prop_assert_eq!(allowed(&p, "*", &v, "arn:aws:s3:::b"), match_action(&p, &v));
+    }
+}
 
 /// Literal text, each optionally followed by a symbol (an index into [`symbol`]).
 type Pieces = Vec<(String, Option<usize>)>;

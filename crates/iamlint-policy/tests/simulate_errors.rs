@@ -1,5 +1,4 @@
 //! `iamlint simulate` input errors and output shapes.
-#![expect(clippy::expect_used, reason = "tests fail loudly")]
 
 use iamlint_policy::eval::Outcome;
 use iamlint_policy::simulate::{SimulateError, simulate};

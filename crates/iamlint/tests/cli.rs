@@ -1,5 +1,11 @@
 //! The command as users run it: exit codes, formats, bad input, discovery.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -3,6 +3,12 @@
 //!
 //! Fixture names: `bad*.cfn.yaml`, `bad*.cfn.json`, `bad*.sam.yaml`, `good*.…` likewise.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly"
+)]
+
 use iamlint::report::{self, Report};
 use iamlint::run::{RunOptions, run};
 use iamlint_rules::Selection;

@@ -11,7 +11,10 @@ use std::net::IpAddr;
 /// Evaluates one condition (one operator, one key) against the request context.
 pub(crate) fn eval_condition(cond: &Condition, ctx: &RequestContext, variables: bool) -> Tri {
     let op = &cond.operator;
-    let looked_up = ctx.lookup(&cond.key);
+    let looked_up = match cond.key_lower() {
+        Some(key) => ctx.lookup_lowered(key),
+        None => ctx.lookup(&cond.key),
+    };
     if op.base == ConditionOp::Null {
         let present = match looked_up {
             CtxValue::Known(v) if !v.is_empty() => Tri::Yes,
@@ -51,8 +54,22 @@ pub(crate) fn eval_condition(cond: &Condition, ctx: &RequestContext, variables: 
     let negated = op.base.is_negated();
     let any_policy_value = |r: &SymStr| {
         let mut t = Tri::No;
-        for p in &cond.values {
-            t = t.or(compare(positive, r, &p.value, vars));
+        // The request's address is parsed once for all the policy's ranges, which were parsed
+        // with the policy.
+        let request_ip = if positive == ConditionOp::IpAddress {
+            r.as_literal().map(parse_cidr)
+        } else {
+            None
+        };
+        for (k, p) in cond.values.iter().enumerate() {
+            let m = match (request_ip, cond.cidr(k)) {
+                (Some(ip), Some(range)) if p.value.is_literal() => Tri::from(match (ip, range) {
+                    (Some((ip, _)), Some((net, bits))) => ip_in(ip, net, bits),
+                    _ => false,
+                }),
+                _ => compare(positive, r, &p.value, vars),
+            };
+            t = t.or(m);
             if t == Tri::Yes {
                 break;
             }
@@ -238,6 +255,11 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128).
 pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    // This runs for every `IpAddress` value of every statement that applies: the usual
+    // `a.b.c.d[/n]` takes one pass over the bytes.
+    if let Some(fast) = ipv4_cidr(s.as_bytes()) {
+        return Some(fast);
+    }
     let s = s.trim();
     let (addr, bits) = match s.split_once('/') {
         Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
@@ -247,6 +269,69 @@ pub(crate) fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let bits = bits.unwrap_or(max);
     (bits <= max).then_some((ip, bits))
+}
+
+/// `a.b.c.d` or `a.b.c.d/n` exactly as [`parse_cidr`]'s general path reads them (octets without
+/// leading zeros, as `Ipv4Addr::from_str`; `n` up to three digits); `None` for anything else,
+/// which that path then decides.
+fn ipv4_cidr(b: &[u8]) -> Option<(IpAddr, u8)> {
+    let mut octets = [0u8; 4];
+    let mut k = 0usize;
+    let mut value = 0u16;
+    let mut digits = 0usize;
+    let mut first_digit = 0u8;
+    let mut i = 0usize;
+    let mut end_octet = |value: u16, digits: usize, first_digit: u8, k: usize| -> Option<()> {
+        if digits == 0 || digits > 3 || (digits > 1 && first_digit == b'0') || k > 3 {
+            return None;
+        }
+        octets[k] = u8::try_from(value).ok()?;
+        Some(())
+    };
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'0'..=b'9' => {
+                if digits == 0 {
+                    first_digit = c;
+                }
+                value = value * 10 + u16::from(c - b'0');
+                digits += 1;
+                if digits > 3 {
+                    return None;
+                }
+            }
+            b'.' => {
+                end_octet(value, digits, first_digit, k)?;
+                k += 1;
+                (value, digits) = (0, 0);
+            }
+            b'/' => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    end_octet(value, digits, first_digit, k)?;
+    if k != 3 {
+        return None;
+    }
+    let bits = match b.get(i) {
+        None => 32,
+        Some(_) => {
+            let n = &b[i + 1..];
+            if n.is_empty() || n.len() > 3 || !n.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let bits = n
+                .iter()
+                .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+            if bits > 32 {
+                return None;
+            }
+            u8::try_from(bits).ok()?
+        }
+    };
+    Some((IpAddr::V4(std::net::Ipv4Addr::from(octets)), bits))
 }
 
 fn ip_in(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
@@ -308,6 +393,49 @@ mod tests {
         assert_eq!(parse_date("86400"), Some(86_400.0));
         assert_eq!(parse_date("2024-13-01"), None);
         assert_eq!(parse_date("2020-01-01T00:00:00Z"), Some(1_577_836_800.0));
+    }
+
+    #[test]
+    fn fast_ipv4_agrees_with_the_general_path() {
+        let general = |s: &str| {
+            let (addr, bits) = match s.split_once('/') {
+                Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
+                None => (s, None),
+            };
+            let ip: IpAddr = addr.parse().ok()?;
+            let bits = bits.unwrap_or(32);
+            (ip.is_ipv4() && bits <= 32).then_some((ip, bits))
+        };
+        for s in [
+            "10.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "a.b.c.d",
+            "1.2.3.-4",
+            "1.2.3.4 ",
+            "",
+            "10.0.0.0/8",
+            "10.0.0.0/08",
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0.0/1/2",
+            "1.2.3.4/0",
+            "1.2.3.4/032",
+            "1.2.3.4/+8",
+        ] {
+            if let Some(fast) = ipv4_cidr(s.as_bytes()) {
+                assert_eq!(Some(fast), general(s), "{s}");
+            }
+        }
+        assert!(ipv4_cidr(b"10.1.2.3").is_some());
+        assert!(ipv4_cidr(b"10.0.0.0/8").is_some());
+        assert_eq!(parse_cidr(" 10.0.0.0/8 ").map(|c| c.1), Some(8));
+        assert_eq!(parse_cidr("2001:db8::/32").map(|c| c.1), Some(32));
     }
 
     #[test]

@@ -73,7 +73,8 @@ pub(crate) fn match_sym(
     vars: Option<&VarEnv<'_>>,
 ) -> Tri {
     if let (Some(p), Some(v)) = (pattern.as_literal(), value.as_literal()) {
-        let has_vars = vars.is_some() && p.contains("${");
+        // A byte search first: a substring search costs more to set up than it saves here.
+        let has_vars = vars.is_some() && p.as_bytes().contains(&b'$') && p.contains("${");
         if !has_vars {
             return Tri::from(match_literal(p, v, mode, ci));
         }
@@ -129,12 +130,23 @@ pub(crate) fn match_literal(p: &str, v: &str, mode: Mode, ci: bool) -> bool {
     }
 }
 
+/// Whether a literal `Resource` pattern is decided by a plain glob (its every `*` may cross `:`).
+pub(crate) fn resource_glob_is_plain(p: &str) -> bool {
+    !has_non_crossing_star(p, Mode::ArnResource)
+}
+
 /// Whether some `*` of a literal pattern may not cross `:` (see [`assign_star_crossing`]),
 /// without allocating: most patterns take the linear-time path.
 fn has_non_crossing_star(p: &str, mode: Mode) -> bool {
     let b = p.as_bytes();
-    let mut colons = 0usize;
-    for (i, &c) in b.iter().enumerate() {
+    let Some(first_star) = b.iter().position(|&c| c == b'*') else {
+        return false;
+    };
+    let mut colons = b[..first_star].iter().filter(|&&c| c == b':').count();
+    if colons >= 5 {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate().skip(first_star) {
         match c {
             b':' => {
                 colons += 1;
@@ -165,38 +177,134 @@ fn non_ascii_glob(p: &str, v: &str, ci: bool) -> bool {
     match_tokens(&pt, &vt, ci) == Tri::Yes
 }
 
-/// Classic linear-time glob with one backtrack point: valid because every `*` matches any text.
-pub(crate) fn glob_greedy(p: &[u8], v: &[u8], ci: bool) -> bool {
-    let eq = |a: u8, b: u8| {
-        if ci {
-            a.eq_ignore_ascii_case(&b)
-        } else {
-            a == b
-        }
-    };
-    let (mut pi, mut vi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi, vi));
-                pi += 1;
-            }
-            Some(&c) if c == b'?' || eq(c, v[vi]) => {
-                pi += 1;
-                vi += 1;
-            }
-            _ => match star {
-                Some((sp, sv)) => {
-                    pi = sp + 1;
-                    vi = sv + 1;
-                    star = Some((sp, sv + 1));
-                }
-                None => return false,
-            },
+/// A case-sensitive byte glob prepared once (lower-cased action patterns, plain `Resource`
+/// patterns), so that matching does not search the pattern for its wildcards again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Glob {
+    text: Box<str>,
+    /// The index of the first `*` (the length when there is none).
+    first_star: usize,
+    last_star: usize,
+    /// Whether the text holds `?`; without it, chunks compare as plain bytes.
+    question: bool,
+}
+
+impl Glob {
+    pub fn new(text: &str) -> Glob {
+        let b = text.as_bytes();
+        let first_star = b.iter().position(|&c| c == b'*').unwrap_or(b.len());
+        Glob {
+            first_star,
+            last_star: b.iter().rposition(|&c| c == b'*').unwrap_or(first_star),
+            question: b.contains(&b'?'),
+            text: text.into(),
         }
     }
-    p[pi..].iter().all(|&c| c == b'*')
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// [`glob_greedy`] (case-sensitive) with the wildcards already located.
+    pub fn matches(&self, v: &[u8]) -> bool {
+        let p = self.text.as_bytes();
+        let eq = |a: &[u8], b: &[u8]| {
+            if self.question {
+                chunk_eq(a, b, false)
+            } else {
+                a == b
+            }
+        };
+        if self.first_star == p.len() {
+            return eq(p, v);
+        }
+        let (first, last) = (&p[..self.first_star], &p[self.last_star + 1..]);
+        if v.len() < first.len() + last.len()
+            || !eq(first, &v[..first.len()])
+            || !eq(last, &v[v.len() - last.len()..])
+        {
+            return false;
+        }
+        let mut rest = &v[first.len()..v.len() - last.len()];
+        let middle = p
+            .get(self.first_star + 1..self.last_star)
+            .unwrap_or_default();
+        for chunk in middle.split(|&c| c == b'*') {
+            if chunk.is_empty() {
+                continue;
+            }
+            match find_chunk(chunk, rest, false) {
+                Some(at) => rest = &rest[at + chunk.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Glob over bytes where every `*` matches any text and `?` one byte.
+///
+/// The pattern is cut at its `*`s into chunks: the first must start the value, the last must end
+/// it, and each one between is placed at its leftmost occurrence after the previous one. Leftmost
+/// placement is never worse, since what follows a chunk only needs some suffix of the value and
+/// an earlier placement leaves a longer one. No backtracking, and most comparisons fail on the
+/// first chunk.
+pub(crate) fn glob_greedy(p: &[u8], v: &[u8], ci: bool) -> bool {
+    let Some(first_star) = p.iter().position(|&c| c == b'*') else {
+        return chunk_eq(p, v, ci);
+    };
+    let last_star = p.iter().rposition(|&c| c == b'*').unwrap_or(first_star);
+    let (first, last) = (&p[..first_star], &p[last_star + 1..]);
+    if v.len() < first.len() + last.len()
+        || !chunk_eq(first, &v[..first.len()], ci)
+        || !chunk_eq(last, &v[v.len() - last.len()..], ci)
+    {
+        return false;
+    }
+    let mut rest = &v[first.len()..v.len() - last.len()];
+    // The chunks strictly between the first and the last `*` (none when they are one).
+    let middle = p.get(first_star + 1..last_star).unwrap_or_default();
+    for chunk in middle.split(|&c| c == b'*') {
+        if chunk.is_empty() {
+            continue;
+        }
+        match find_chunk(chunk, rest, ci) {
+            Some(at) => rest = &rest[at + chunk.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Equal-length comparison where `?` in the chunk matches any byte.
+fn chunk_eq(chunk: &[u8], v: &[u8], ci: bool) -> bool {
+    if chunk.len() != v.len() {
+        return false;
+    }
+    // A plain comparison settles most chunks (a match, or a mismatch without `?`).
+    if !ci {
+        if chunk == v {
+            return true;
+        }
+        if !chunk.contains(&b'?') {
+            return false;
+        }
+    }
+    chunk
+        .iter()
+        .zip(v)
+        .all(|(&c, &b)| c == b || c == b'?' || (ci && c.eq_ignore_ascii_case(&b)))
+}
+
+/// The leftmost position where `chunk` (not empty) occurs in `v`.
+fn find_chunk(chunk: &[u8], v: &[u8], ci: bool) -> Option<usize> {
+    let n = chunk.len();
+    if n > v.len() {
+        return None;
+    }
+    let lead = chunk[0];
+    let skip = lead != b'?' && !(ci && lead.is_ascii_alphabetic());
+    (0..=v.len() - n).find(|&at| (!skip || v[at] == lead) && chunk_eq(chunk, &v[at..at + n], ci))
 }
 
 fn literal_pattern_tokens(p: &str) -> Vec<Tok<'static>> {

@@ -5,12 +5,15 @@ mod condition;
 mod matching;
 mod vars;
 
+pub(crate) use condition::parse_cidr;
+pub(crate) use matching::{Glob, resource_glob_is_plain};
 pub use matching::{match_action, match_arn, match_glob, sym_eq};
 
 use crate::policy::{Effect, Policy, PrincipalKind, PrincipalSet, Statement};
 use iamlint_core::{Span, SymStr};
 use matching::{Mode, arn_field, match_sym};
 use serde::Serialize;
+use std::borrow::Cow;
 use vars::VarEnv;
 
 /// A three-valued answer.
@@ -153,6 +156,20 @@ impl RequestContext {
         }
     }
 
+    /// [`RequestContext::lookup`] for a key already ASCII-lower-cased, as keys are stored.
+    pub(crate) fn lookup_lowered(&self, key: &str) -> CtxValue<'_> {
+        if let Some((_, v)) = self.values.iter().find(|(k, _)| k == key) {
+            return CtxValue::Known(v);
+        }
+        if self.absent.iter().any(|k| k == key) {
+            return CtxValue::Absent;
+        }
+        match self.missing {
+            MissingKeys::Absent => CtxValue::Absent,
+            MissingKeys::Unknown => CtxValue::Unknown,
+        }
+    }
+
     pub fn lookup(&self, key: &str) -> CtxValue<'_> {
         if let Some((_, v)) = self
             .values
@@ -291,7 +308,9 @@ pub struct TraceEntry {
     pub effect: Effect,
     pub span: Span,
     pub matched: Tri,
-    pub note: String,
+    /// Why the statement matched or not; borrowed for the common fixed notes, which saves an
+    /// allocation per traced statement.
+    pub note: Cow<'static, str>,
 }
 
 /// A three-valued answer with the reason for `Maybe`.
@@ -390,16 +409,28 @@ struct Evaluator<'r> {
     boundary_present: bool,
     /// The request's action as a symbolic string, for symbolic action patterns.
     action_sym: SymStr,
+    /// The request's action ASCII-lower-cased, against the lower-cased patterns that
+    /// [`crate::policy::ActionSet`] keeps.
+    action_lower: String,
+    /// [`crate::policy::service_bit`] of the request's action.
+    service_bit: u64,
+    /// The request's resource when it is literal ASCII text, for plain resource patterns.
+    plain_resource: Option<&'r str>,
     trace: Vec<TraceEntry>,
 }
 
 /// Decides `request` against `layers` the way AWS does.
 pub fn evaluate(request: &Request, layers: &Layers<'_>) -> Decision {
+    let action_lower = request.action.to_ascii_lowercase();
     let mut ev = Evaluator {
         request,
         boundary_present: !layers.boundaries.is_empty(),
         action_sym: SymStr::lit(request.action.as_str()),
-        trace: Vec::new(),
+        service_bit: crate::policy::service_bit(&action_lower),
+        action_lower,
+        // Most statements are ruled out untraced; this covers the usual matches without growing.
+        trace: Vec::with_capacity(32),
+        plain_resource: request.resource.as_literal().filter(|s| s.is_ascii()),
     };
     let iam = matches!(request.principal, RequestPrincipal::Arn(_));
     let service = matches!(request.principal, RequestPrincipal::Service(_));
@@ -668,7 +699,7 @@ impl Evaluator<'_> {
         st: &Statement,
         variables: bool,
         with_principals: bool,
-    ) -> Option<(Agg, PrincipalHit, String)> {
+    ) -> Option<(Agg, PrincipalHit, Cow<'static, str>)> {
         let req = self.request;
         let action = self.action(st);
         if action == Tri::No {
@@ -732,22 +763,33 @@ impl Evaluator<'_> {
         }
         m = m.and(cond);
         let note = if notes.is_empty() {
-            match m.tri {
-                Tri::Yes => "matches".to_string(),
-                _ => "does not match".to_string(),
-            }
+            Cow::Borrowed(match m.tri {
+                Tri::Yes => "matches",
+                _ => "does not match",
+            })
         } else {
-            notes.join("; ")
+            Cow::Owned(notes.join("; "))
         };
         Some((m, hit, note))
     }
 
     fn action(&self, st: &Statement) -> Tri {
         let mut t = Tri::No;
-        for p in &st.actions.patterns {
-            let m = match p.value.as_literal() {
-                Some(s) => Tri::from(match_action(s, &self.request.action)),
-                None => match_sym(&p.value, &self.action_sym, Mode::Glob, true, None),
+        if !st.actions.may_match_service(self.service_bit) {
+            return if st.actions.negated { t.not() } else { t };
+        }
+        let lowered = st.actions.lowered();
+        for (k, p) in st.actions.patterns.iter().enumerate() {
+            let m = match lowered.and_then(|l| l[k].as_ref()) {
+                // Byte-wise ASCII case folding is what `match_action` does, so comparing
+                // folded texts exactly gives the same answer.
+                Some(g) => Tri::from(
+                    self.same_service(g.text()) && g.matches(self.action_lower.as_bytes()),
+                ),
+                None => match p.value.as_literal() {
+                    Some(s) => Tri::from(match_action(s, &self.request.action)),
+                    None => match_sym(&p.value, &self.action_sym, Mode::Glob, true, None),
+                },
             };
             t = t.or(m);
             if t == Tri::Yes {
@@ -755,6 +797,25 @@ impl Evaluator<'_> {
             }
         }
         if st.actions.negated { t.not() } else { t }
+    }
+
+    /// False when a lower-cased action pattern names another service than the request's in
+    /// literal text: the glob would fail, and this costs one short comparison.
+    fn same_service(&self, pattern: &str) -> bool {
+        let (p, a) = (pattern.as_bytes(), self.action_lower.as_bytes());
+        // A byte loop: the prefixes are a few bytes, too short to be worth a `memcmp` call.
+        for (&pc, &ac) in p.iter().zip(a) {
+            if pc == b'*' || pc == b'?' {
+                return true;
+            }
+            if pc != ac {
+                return false;
+            }
+            if pc == b':' {
+                return true;
+            }
+        }
+        true
     }
 
     fn resource(&self, st: &Statement, variables: bool) -> Tri {
@@ -766,8 +827,14 @@ impl Evaluator<'_> {
         };
         let vars = variables.then_some(&env);
         let mut t = Tri::No;
-        for p in &rs.patterns {
-            let m = if p.value.as_literal() == Some("*") {
+        let plain = rs.plain();
+        for (k, p) in rs.patterns.iter().enumerate() {
+            let plain_glob = plain.and_then(|f| f[k].as_ref());
+            let m = if let (Some(v), Some(g)) = (self.plain_resource, plain_glob) {
+                Tri::from(g.matches(v.as_bytes()))
+            } else if plain_glob.is_some_and(|g| g.text() == "*")
+                || p.value.as_literal() == Some("*")
+            {
                 Tri::Yes
             } else {
                 match_sym(

@@ -4,6 +4,7 @@
 //! [`Problem`]s. It never fails: a malformed statement becomes a problem, and is left out when
 //! AWS would reject it outright (bad `Effect`, no `Action`).
 
+use crate::eval::Glob;
 use iamlint_core::value::ValueKind;
 use iamlint_core::{Span, SymStr, Symbol, Value};
 use serde::Serialize;
@@ -154,6 +155,65 @@ pub struct ActionSet {
     pub negated: bool,
     pub patterns: Vec<Pattern>,
     pub span: Span,
+    /// Each literal pattern ASCII-lower-cased, computed once so that evaluating a request does
+    /// not fold case again for every statement; `None` for symbolic patterns.
+    lowered: Vec<Option<Glob>>,
+    /// A one-word filter over the services the patterns name (see [`service_bit`]): most
+    /// statements of a policy name other services than the request's, and this rules them out
+    /// without reading their patterns.
+    services: u64,
+}
+
+/// Two bits standing for the service of a lower-cased action or action pattern (the text before
+/// its first `:`); every bit when the service is not a literal (`*`, `s3*:Get`, no `:`). Two
+/// bits rather than one keep unrelated services from colliding (`s3` and `sts` share one).
+pub(crate) fn service_bit(lowered: &str) -> u64 {
+    let Some((service, _)) = lowered.split_once(':') else {
+        return u64::MAX;
+    };
+    if service.contains(['*', '?']) {
+        return u64::MAX;
+    }
+    // FNV-1a: cheap, and stable from run to run (the filter never decides an answer alone).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in service.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (1 << (h % 64)) | (1 << ((h >> 32) % 64))
+}
+
+impl ActionSet {
+    pub fn new(negated: bool, patterns: Vec<Pattern>, span: Span) -> Self {
+        let lowered: Vec<Option<Glob>> = patterns
+            .iter()
+            .map(|p| {
+                p.value
+                    .as_literal()
+                    .map(|s| Glob::new(&s.to_ascii_lowercase()))
+            })
+            .collect();
+        let services = lowered.iter().fold(0, |acc, l| {
+            acc | l.as_ref().map_or(u64::MAX, |g| service_bit(g.text()))
+        });
+        ActionSet {
+            negated,
+            patterns,
+            span,
+            lowered,
+            services,
+        }
+    }
+
+    /// False when no pattern can match an action whose [`service_bit`] is `bits`.
+    pub(crate) fn may_match_service(&self, bits: u64) -> bool {
+        self.lowered().is_none() || self.services & bits == bits
+    }
+
+    /// The lower-cased literal patterns, index for index with `patterns`; `None` when
+    /// `patterns` was changed after construction and they no longer correspond.
+    pub(crate) fn lowered(&self) -> Option<&[Option<Glob>]> {
+        (self.lowered.len() == self.patterns.len()).then_some(self.lowered.as_slice())
+    }
 }
 
 /// `Resource` or `NotResource`.
@@ -162,6 +222,38 @@ pub struct ResourceSet {
     pub negated: bool,
     pub patterns: Vec<Pattern>,
     pub span: Span,
+    /// Per pattern, its text when it is plain: literal ASCII without `${` whose every `*` may
+    /// cross `:`, so that a plain glob decides it (the usual case). Held apart from `patterns`
+    /// so that the evaluator reads it without going through the symbolic string.
+    plain: Vec<Option<Glob>>,
+}
+
+impl ResourceSet {
+    pub fn new(negated: bool, patterns: Vec<Pattern>, span: Span) -> Self {
+        let plain = patterns
+            .iter()
+            .map(|p| {
+                p.value
+                    .as_literal()
+                    .filter(|s| {
+                        s.is_ascii() && !s.contains("${") && crate::eval::resource_glob_is_plain(s)
+                    })
+                    .map(Glob::new)
+            })
+            .collect();
+        ResourceSet {
+            negated,
+            patterns,
+            span,
+            plain,
+        }
+    }
+
+    /// The plain pattern texts, index for index with `patterns`; `None` when `patterns` was
+    /// changed after construction and they no longer correspond.
+    pub(crate) fn plain(&self) -> Option<&[Option<Glob>]> {
+        (self.plain.len() == self.patterns.len()).then_some(self.plain.as_slice())
+    }
 }
 
 /// `Principal` or `NotPrincipal`.
@@ -199,6 +291,45 @@ pub struct Condition {
     pub key: String,
     pub values: Vec<Pattern>,
     pub span: Span,
+    /// `key` ASCII-lower-cased, as the request context stores keys.
+    key_lower: String,
+    /// For `IpAddress`/`NotIpAddress`, each value parsed once as an address range.
+    cidrs: Vec<Option<(std::net::IpAddr, u8)>>,
+}
+
+impl Condition {
+    pub fn new(operator: Operator, key: String, values: Vec<Pattern>, span: Span) -> Self {
+        let cidrs = if operator.base.positive() == ConditionOp::IpAddress {
+            values
+                .iter()
+                .map(|p| p.value.as_literal().and_then(crate::eval::parse_cidr))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Condition {
+            key_lower: key.to_ascii_lowercase(),
+            operator,
+            key,
+            values,
+            span,
+            cidrs,
+        }
+    }
+
+    /// The lower-cased key; `None` when `key` was changed after construction.
+    pub(crate) fn key_lower(&self) -> Option<&str> {
+        (self.key_lower.len() == self.key.len()).then_some(self.key_lower.as_str())
+    }
+
+    /// The parsed range of the `index`-th value of an `IpAddress` condition, when it is
+    /// literal and parses; `None` otherwise.
+    pub(crate) fn cidr(&self, index: usize) -> Option<Option<(std::net::IpAddr, u8)>> {
+        if self.cidrs.len() != self.values.len() {
+            return None;
+        }
+        self.cidrs.get(index).copied()
+    }
 }
 
 /// Something wrong in a policy document.
@@ -383,16 +514,8 @@ impl Parser<'_> {
                 self.problem(v.span, "the statement has no `Action` or `NotAction`");
                 return None;
             }
-            (Some((_, a)), None) => ActionSet {
-                negated: false,
-                patterns: self.patterns(a, &mut certain),
-                span: a.span,
-            },
-            (None, Some((_, a))) => ActionSet {
-                negated: true,
-                patterns: self.patterns(a, &mut certain),
-                span: a.span,
-            },
+            (Some((_, a)), None) => ActionSet::new(false, self.patterns(a, &mut certain), a.span),
+            (None, Some((_, a))) => ActionSet::new(true, self.patterns(a, &mut certain), a.span),
         };
         for pat in &actions.patterns {
             if let Some(s) = pat.value.as_literal()
@@ -419,16 +542,16 @@ impl Parser<'_> {
                 }
                 None
             }
-            (Some((_, r)), None) => Some(ResourceSet {
-                negated: false,
-                patterns: self.patterns(r, &mut certain),
-                span: r.span,
-            }),
-            (None, Some((_, r))) => Some(ResourceSet {
-                negated: true,
-                patterns: self.patterns(r, &mut certain),
-                span: r.span,
-            }),
+            (Some((_, r)), None) => Some(ResourceSet::new(
+                false,
+                self.patterns(r, &mut certain),
+                r.span,
+            )),
+            (None, Some((_, r))) => Some(ResourceSet::new(
+                true,
+                self.patterns(r, &mut certain),
+                r.span,
+            )),
         };
         if let Some(rs) = &resources {
             for pat in &rs.patterns {
@@ -596,12 +719,12 @@ impl Parser<'_> {
                 {
                     self.problem(vals.span, "`Null` takes \"true\" or \"false\"");
                 }
-                out.push(Condition {
-                    operator: operator.clone(),
-                    key: key.name.clone(),
+                out.push(Condition::new(
+                    operator.clone(),
+                    key.name.clone(),
                     values,
-                    span: key.span.join(vals.span),
-                });
+                    key.span.join(vals.span),
+                ));
             }
         }
         out
