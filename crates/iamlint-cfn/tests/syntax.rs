@@ -436,36 +436,54 @@ fn yaml_malformed_inputs_report_their_line() {
     }
 }
 
-/// Known limitation: saphyr rejects flow collections and multi-line quoted scalars continued
-/// at the enclosing key's column, which libyaml (PyYAML, cfn-lint) accepts. libyaml-safer 0.3.0
-/// was measured as a fallback and panics on valid input, so these stay errors for now; what
-/// matters meanwhile is that the error names the problem and points where the user can fix it.
+/// saphyr rejects flow collections and multi-line quoted scalars continued at the enclosing
+/// key's column, which libyaml (PyYAML, cfn-lint) and CloudFormation accept and real templates
+/// use. The reader indents such constructs in a copy (their leading whitespace carries no
+/// meaning) and maps positions back: the values are what libyaml reads, the spans point into
+/// the file as written.
 #[test]
-fn yaml_flow_and_quoted_continuations_at_the_key_column_are_reported_where_written() {
+fn yaml_flow_and_quoted_continuations_at_the_key_column_are_read_as_libyaml_does() {
     let bracket_at_key = "R:\n  Props:\n    Actions: [\n      \"s3:GetObject\",\n    ]\n";
-    let (message, line) = yaml_err(bracket_at_key);
-    assert!(message.starts_with("invalid indentation: "), "{message}");
-    assert!(
-        message.contains("CloudFormation is more lenient"),
-        "{message}"
-    );
-    assert_eq!(line, 5);
-    let brace_at_key = "R:\n  Statements: [{\n      \"Effect\": \"Allow\"\n  }]\n";
-    assert_eq!(yaml_err(brace_at_key).1, 4);
-    // The quoted scalar's error sits at its opening quote, the line to look at first.
-    let quoted = "R:\n  Doc: !Sub '{\n      \"a\": 1\n  }'\n";
-    let (message, line) = yaml_err(quoted);
-    assert!(
-        message.starts_with("invalid indentation in quoted scalar: "),
-        "{message}"
-    );
-    assert_eq!(line, 2);
-    // Indented one column further, the same documents are fine.
-    let fixed = "R:\n  Props:\n    Actions: [\n      \"s3:GetObject\",\n     ]\n";
+    let value = yaml(bracket_at_key);
     assert_eq!(
-        shape(&yaml(fixed)),
+        shape(&value),
         r#"{R: {Props: {Actions: ["s3:GetObject"]}}}"#
     );
+    let brace_at_key = "R:\n  Statements: [{\n      \"Effect\": \"Allow\"\n  }]\nS: 1\n";
+    let value = yaml(brace_at_key);
+    assert_eq!(
+        shape(&value),
+        r#"{R: {Statements: [{Effect: "Allow"}]}, S: #1}"#
+    );
+    // Spans after the repaired lines are those of the file as written.
+    let s = value.get("S").unwrap();
+    assert_eq!(
+        &brace_at_key[s.span.start as usize..s.span.end as usize],
+        "1"
+    );
+    let quoted = "R:\n  Doc: !Sub '{\n      \"a\": 1\n  }'\n  Next: x\n";
+    let value = yaml(quoted);
+    let doc = value.get("R").unwrap().get("Doc").unwrap();
+    assert_eq!(shape(doc), r#"{Fn::Sub: "{ \"a\": 1 }"}"#);
+    let next = value.get("R").unwrap().get("Next").unwrap();
+    assert_eq!(
+        &quoted[next.span.start as usize..next.span.end as usize],
+        "x"
+    );
+    // Several under-indented constructs, one nested in another, in one file.
+    let nested = "A: {x: [1,\n2,\n  3], y: 'p\nq'}\nB: [\n{z: 1}\n]\n";
+    assert_eq!(
+        shape(&yaml(nested)),
+        r#"{A: {x: [#1, #2, #3], y: "p q"}, B: [{z: #1}]}"#
+    );
+}
+
+/// Under-indentation in block context is structure, not layout: still an error, at its line.
+#[test]
+fn yaml_block_indentation_errors_are_not_repaired() {
+    let (message, line) = yaml_err("a:\n  b: 1\n c: 2\n");
+    assert!(!message.is_empty());
+    assert_eq!(line, 3);
 }
 
 fn deep_block_map(n: usize) -> String {

@@ -14,6 +14,14 @@ use std::collections::{HashMap, HashSet};
 ///
 /// An empty file (or one with only comments) is a `Null` value. A second document in the same
 /// file is an error: CloudFormation reads exactly one.
+///
+/// saphyr follows YAML 1.2 in requiring the lines of a flow collection or of a multi-line
+/// quoted scalar to be indented further than the block they sit in; libyaml (PyYAML, cfn-lint)
+/// and CloudFormation do not, and real templates rely on it (a JSON policy in `!Sub '{ … }'`
+/// closed at the key's column). In those two places leading whitespace carries no meaning
+/// (line folding discards it), so when saphyr rejects a file for it, the offending construct's
+/// lines are indented in a copy, the copy is read, and every position is mapped back to the
+/// file as written.
 pub fn parse_yaml(file: &SourceFile) -> Result<Value, ParseError> {
     let text: &str = &file.text;
     // saphyr would skip the BOM too, but stripping it here keeps the offset arithmetic simple.
@@ -21,17 +29,210 @@ pub fn parse_yaml(file: &SourceFile) -> Result<Value, ParseError> {
         Some(rest) => (text.len() - rest.len(), rest),
         None => (0, text),
     };
-    let builder = Builder {
-        file,
-        id: file.id,
-        body,
-        positions: Positions::new(body, base),
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        alias_nodes: 0,
-        root: None,
-    };
-    builder.run()
+    let mut padding = Padding::default();
+    let mut padded = std::borrow::Cow::Borrowed(body);
+    let mut repairs = 0;
+    loop {
+        let builder = Builder {
+            file,
+            id: file.id,
+            body: &padded,
+            base,
+            padding: &padding,
+            positions: Positions::new(&padded, base),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            root: None,
+        };
+        match builder.run() {
+            Ok(value) => return Ok(value),
+            Err(Failure::Parse(error)) => return Err(error),
+            Err(Failure::Indentation { error, repair }) => {
+                let Some(repair) = repair else {
+                    return Err(error);
+                };
+                if repairs >= MAX_REPAIRS
+                    || body.len() > MAX_REPAIR_SIZE
+                    || !padding.repair(&padded, repair)
+                {
+                    return Err(error);
+                }
+                repairs += 1;
+                padded = std::borrow::Cow::Owned(padding.apply(body));
+            }
+        }
+    }
+}
+
+/// How many under-indented constructs one file may have repaired (each costs a re-read).
+const MAX_REPAIRS: usize = 64;
+
+/// Files larger than this are not re-read for indentation repairs.
+const MAX_REPAIR_SIZE: usize = 4 << 20;
+
+/// Why reading stopped.
+enum Failure {
+    Parse(ParseError),
+    /// saphyr's indentation check failed inside a flow collection or quoted scalar, whose
+    /// opening character `repair` locates (an offset in the text that was read).
+    Indentation {
+        error: ParseError,
+        repair: Option<usize>,
+    },
+}
+
+impl From<ParseError> for Failure {
+    fn from(error: ParseError) -> Self {
+        Failure::Parse(error)
+    }
+}
+
+/// Spaces inserted at line starts: original body offset → how many.
+#[derive(Default)]
+struct Padding {
+    inserts: std::collections::BTreeMap<usize, usize>,
+}
+
+impl Padding {
+    /// The offset in the original body of `padded`, an offset in the padded text (inserted
+    /// spaces map to the line start they were inserted at).
+    fn to_original(&self, padded: usize) -> usize {
+        let mut shift = 0;
+        for (&at, &count) in &self.inserts {
+            if padded < at + shift {
+                break;
+            }
+            if padded < at + shift + count {
+                return at;
+            }
+            shift += count;
+        }
+        padded - shift
+    }
+
+    /// The offset in the padded text of `original`.
+    fn to_padded(&self, original: usize) -> usize {
+        original
+            + self
+                .inserts
+                .range(..=original)
+                .map(|(_, count)| count)
+                .sum::<usize>()
+    }
+
+    /// The original body with the spaces inserted.
+    fn apply(&self, body: &str) -> String {
+        let extra: usize = self.inserts.values().sum();
+        let mut out = String::with_capacity(body.len() + extra);
+        let mut from = 0;
+        for (&at, &count) in &self.inserts {
+            out.push_str(body.get(from..at).unwrap_or_default());
+            out.extend(std::iter::repeat_n(' ', count));
+            from = at;
+        }
+        out.push_str(body.get(from..).unwrap_or_default());
+        out
+    }
+
+    /// Indents the continuation lines of the flow collection or quoted scalar opening at
+    /// `opener` (an offset in `padded`) to the opener's column. False when nothing changed.
+    fn repair(&mut self, padded: &str, opener: usize) -> bool {
+        let bytes = padded.as_bytes();
+        let Some(&open) = bytes.get(opener) else {
+            return false;
+        };
+        let end = match open {
+            b'[' | b'{' => flow_end(bytes, opener),
+            b'\'' | b'"' => quoted_end(bytes, opener),
+            _ => return false,
+        };
+        let line_start = bytes[..opener]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let target = padded
+            .get(line_start..opener)
+            .map_or(0, |prefix| prefix.chars().count());
+        // Positions are mapped with the padding `padded` was made with, so new inserts are
+        // gathered first and added after.
+        let mut new = Vec::new();
+        let mut pos = opener;
+        while let Some(newline) = bytes[pos..end].iter().position(|&b| b == b'\n') {
+            let start = pos + newline + 1;
+            let indent = bytes[start..]
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            let blank = matches!(bytes.get(start + indent), None | Some(b'\n' | b'\r'));
+            if !blank && indent < target {
+                new.push((self.to_original(start), target - indent));
+            }
+            pos = start;
+        }
+        let changed = !new.is_empty();
+        for (at, count) in new {
+            *self.inserts.entry(at).or_default() += count;
+        }
+        changed
+    }
+}
+
+/// The offset just past the bracket closing the flow collection opened at `opener` (or the
+/// end of the text), skipping quoted scalars and comments.
+fn flow_end(bytes: &[u8], opener: usize) -> usize {
+    let mut depth = 0usize;
+    let mut pos = opener;
+    let mut token_start = true;
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return pos + 1;
+                }
+            }
+            b'\'' | b'"' if token_start => {
+                pos = quoted_end(bytes, pos);
+                token_start = false;
+                continue;
+            }
+            b'#' if token_start => {
+                pos += bytes[pos..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(bytes.len() - pos);
+                continue;
+            }
+            _ => {}
+        }
+        token_start = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b',' | b'[' | b'{' | b':');
+        pos += 1;
+    }
+    bytes.len()
+}
+
+/// The offset just past the quote closing the quoted scalar opened at `opener`.
+fn quoted_end(bytes: &[u8], opener: usize) -> usize {
+    let quote = bytes.get(opener).copied().unwrap_or(b'"');
+    let mut pos = opener + 1;
+    while let Some(&b) = bytes.get(pos) {
+        if quote == b'"' && b == b'\\' {
+            pos += 2;
+            continue;
+        }
+        if b == quote {
+            // `''` is an escaped quote inside a single-quoted scalar.
+            if quote == b'\'' && bytes.get(pos + 1) == Some(&b'\'') {
+                pos += 2;
+                continue;
+            }
+            return pos + 1;
+        }
+        pos += 1;
+    }
+    bytes.len()
 }
 
 /// The CloudFormation intrinsic functions that have a YAML short form, with their long names.
@@ -218,7 +419,11 @@ struct Anchored {
 struct Builder<'a> {
     file: &'a SourceFile,
     id: FileId,
+    /// The text saphyr reads: the file's body after the BOM, with any indentation repairs.
     body: &'a str,
+    /// Where the body starts in the file (after a BOM).
+    base: usize,
+    padding: &'a Padding,
     positions: Positions,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
@@ -227,7 +432,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn run(mut self) -> Result<Value, ParseError> {
+    fn run(mut self) -> Result<Value, Failure> {
         let mut parser = Parser::new_from_str(self.body);
         let mut documents = 0usize;
         while let Some(next) = parser.next_event() {
@@ -235,19 +440,27 @@ impl Builder<'_> {
                 let offset = self.offset(e.marker().index());
                 // saphyr caps flow nesting itself (at 256 levels), ahead of our own check.
                 match e.info() {
-                    "recursion limit exceeded" => depth_error(self.id, offset),
-                    // saphyr is stricter than the YAML parsers CloudFormation and cfn-lint
-                    // use: say so, since the template itself may deploy.
-                    info @ ("invalid indentation" | "invalid indentation in quoted scalar") => {
-                        ParseError::at(
-                            format!(
-                                "{info}: iamlint's YAML reader needs a closing bracket or a quoted continuation line to sit right of its key's column (CloudFormation is more lenient); indent it further to have this file checked"
-                            ),
-                            self.id,
-                            offset,
-                        )
+                    "recursion limit exceeded" => Failure::Parse(depth_error(self.id, offset)),
+                    info @ ("invalid indentation"
+                    | "invalid indentation in quoted scalar"
+                    | "invalid indentation in flow construct") => {
+                        let repair = if info.ends_with("quoted scalar") {
+                            // Reported at the scalar's opening quote.
+                            Some(self.positions.body_offset(self.body, e.marker().index()))
+                        } else {
+                            // Inside a flow collection only: in block context indentation
+                            // is structure, and the file is malformed.
+                            self.stack.last().filter(|f| f.flow).map(|f| {
+                                self.padding
+                                    .to_padded(f.props.content_start.saturating_sub(self.base))
+                            })
+                        };
+                        Failure::Indentation {
+                            error: ParseError::at(info, self.id, offset),
+                            repair,
+                        }
                     }
-                    info => ParseError::at(info, self.id, offset),
+                    info => Failure::Parse(ParseError::at(info, self.id, offset)),
                 }
             })?;
             let start = self.offset(span.start.index());
@@ -258,11 +471,11 @@ impl Builder<'_> {
                 Event::DocumentStart(_) => {
                     documents += 1;
                     if documents > 1 {
-                        return Err(ParseError::at(
+                        return Err(Failure::Parse(ParseError::at(
                             "a template must be a single YAML document, but a second one starts here",
                             self.id,
                             start,
-                        ));
+                        )));
                     }
                 }
                 Event::Alias(id) => self.alias(id, start, end)?,
@@ -284,7 +497,10 @@ impl Builder<'_> {
     }
 
     fn offset(&self, char_index: usize) -> usize {
-        self.positions.base + self.positions.body_offset(self.body, char_index)
+        self.positions.base
+            + self
+                .padding
+                .to_original(self.positions.body_offset(self.body, char_index))
     }
 
     fn depth(&self) -> usize {
