@@ -7,6 +7,7 @@ pub mod context;
 pub mod docs;
 pub mod evaluate;
 mod fix;
+mod merge;
 pub mod policies;
 pub mod principal;
 pub mod registry;
@@ -28,6 +29,7 @@ pub fn check_stack(stack: &Stack, selection: &Selection) -> Vec<Diagnostic> {
             rule.check(&ctx, &mut out);
         }
     }
+    merge::merge_same_fix(&mut out);
     out
 }
 
