@@ -6,7 +6,8 @@ use crate::principal::{PolicyDoc, Role};
 use crate::resolve::Resolver;
 use iamlint_core::{Pseudo, SymStr, Symbol, Value};
 use iamlint_policy::eval::{
-    self, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Uncertainty,
+    self, Decision, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal,
+    Uncertainty,
 };
 use iamlint_policy::policy::{Policy, PolicyKind, Resolve, parse_policy};
 use std::rc::Rc;
@@ -66,21 +67,103 @@ pub fn identity_allows(
 }
 
 /// The evaluator's outcome for the role calling `action` on `resource` with its identity
-/// policies and boundary (no resource policy; SCPs are not known to iamlint).
+/// policies, its boundary and the organisation's SCPs/RCPs the user supplied (no resource
+/// policy).
 pub fn identity_outcome(
     ctx: &Context<'_>,
     role: &Role<'_>,
     action: &str,
     resource: &SymStr,
 ) -> Outcome {
-    let parsed = parsed_role(ctx, role);
-    let Some(boundaries) = &parsed.boundary else {
+    match decide(ctx, role, action, resource, Scope::ALL, None) {
+        Some(decision) => decision.outcome,
         // A boundary iamlint cannot see may deny anything.
-        return Outcome::Unknown(Uncertainty::Value);
+        None => Outcome::Unknown(Uncertainty::Value),
+    }
+}
+
+/// Which of the layers around a role a decision takes into account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The role's permissions boundary.
+    pub boundary: bool,
+    /// The SCP levels (all, or only the one at this index).
+    pub scps: Levels,
+    /// The RCP levels.
+    pub rcps: Levels,
+}
+
+/// Which organisation levels a decision takes into account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Levels {
+    None,
+    All,
+    Only(usize),
+}
+
+impl Scope {
+    /// Every layer.
+    pub const ALL: Scope = Scope {
+        boundary: true,
+        scps: Levels::All,
+        rcps: Levels::All,
     };
+    /// The identity policies alone: what the role's own policies grant.
+    pub const IDENTITY: Scope = Scope {
+        boundary: false,
+        scps: Levels::None,
+        rcps: Levels::None,
+    };
+}
+
+/// The request context of the role's sessions, with what is known statically
+/// (SEMANTICS.md §A.9); every other key is unknown.
+pub fn request_context(role: &Role<'_>) -> RequestContext {
+    let mut context = RequestContext::new(MissingKeys::Unknown);
+    // SDKs and AWS services call AWS over TLS only.
+    context.insert("aws:SecureTransport", ["true"]);
+    context.insert("aws:PrincipalArn", [role.arn.clone()]);
+    context.insert(
+        "aws:PrincipalAccount",
+        [SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))],
+    );
+    context
+}
+
+/// AWS's decision, with its trace, for the role calling `action` on `resource` with the
+/// layers of `scope` and the resource policy given. `None` when the scope includes a
+/// boundary iamlint cannot see.
+pub fn decide(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    action: &str,
+    resource: &SymStr,
+    scope: Scope,
+    resource_policy: Option<&Policy>,
+) -> Option<Decision> {
+    let parsed = parsed_role(ctx, role);
+    let boundaries: Vec<&Policy> = if scope.boundary {
+        parsed.boundary.as_ref()?.iter().collect()
+    } else {
+        Vec::new()
+    };
+    fn levels(all: &[crate::context::OrgLevel], which: Levels) -> Vec<Vec<&Policy>> {
+        all.iter()
+            .enumerate()
+            .filter(|(i, _)| match which {
+                Levels::None => false,
+                Levels::All => true,
+                Levels::Only(n) => *i == n,
+            })
+            .map(|(_, level)| level.policies.iter().collect())
+            .collect()
+    }
     let layers = Layers {
         identity: parsed.identity.iter().collect(),
-        boundaries: boundaries.iter().collect(),
+        boundaries,
+        scps: levels(&ctx.options.scps, scope.scps),
+        rcps: levels(&ctx.options.rcps, scope.rcps),
+        resource: resource_policy,
         ..Layers::default()
     };
     let request = Request {
@@ -89,9 +172,21 @@ pub fn identity_outcome(
         resource: resource.clone(),
         // Rules ask about resources of the role's own account (the stack's account).
         resource_account: Some(SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))),
-        context: RequestContext::new(MissingKeys::Unknown),
+        context: request_context(role),
     };
-    eval::evaluate(&request, &layers).outcome
+    Some(eval::evaluate(&request, &layers))
+}
+
+/// Whether the role's own policies allow `action` on `resource` and only its boundary or an
+/// SCP/RCP level takes it away (IAM030's finding rather than a missing grant).
+pub fn only_limits_deny(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    action: &str,
+    resource: &SymStr,
+) -> bool {
+    decide(ctx, role, action, resource, Scope::IDENTITY, None)
+        .is_some_and(|d| d.outcome == Outcome::Allowed)
 }
 
 fn grant(outcome: Outcome) -> Grant {
