@@ -166,15 +166,19 @@ pub fn decide(
         resource: resource_policy,
         ..Layers::default()
     };
-    let request = Request {
+    Some(eval::evaluate(&role_request(role, action, resource), &layers))
+}
+
+/// The request of the role's sessions calling `action` on `resource` in the stack's account.
+pub fn role_request(role: &Role<'_>, action: &str, resource: &SymStr) -> Request {
+    Request {
         principal: RequestPrincipal::Arn(role.arn.clone()),
         action: action.to_string(),
         resource: resource.clone(),
         // Rules ask about resources of the role's own account (the stack's account).
         resource_account: Some(SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))),
         context: request_context(role),
-    };
-    Some(eval::evaluate(&request, &layers))
+    }
 }
 
 /// Whether the role's own policies allow `action` on `resource` and only its boundary or an
@@ -195,5 +199,95 @@ fn grant(outcome: Outcome) -> Grant {
         Outcome::ImplicitlyDenied | Outcome::ExplicitlyDenied => Grant::NotAllowed,
         Outcome::Unknown(Uncertainty::Condition) => Grant::Conditional,
         Outcome::Unknown(Uncertainty::Value) => Grant::Unknown,
+    }
+}
+
+/// Where a statement of a decision's trace lives: the policy it belongs to, named for
+/// messages, and the statement itself.
+pub struct Located<'p> {
+    /// "policy Guardrails of role AppRole", "permissions boundary Boundary", "the SCPs of
+    /// organisation level 1 (scp/root.json)".
+    pub policy: String,
+    pub statement: Option<&'p iamlint_policy::policy::Statement>,
+}
+
+/// Finds a traced statement among the layers [`decide`] used with [`Scope::ALL`] (or a scope
+/// whose organisation levels are all or none), and the resource policy named `resource_name`.
+pub fn locate<'p>(
+    ctx: &'p Context<'_>,
+    role: &Role<'_>,
+    parsed: &'p ParsedRole,
+    resource: Option<(&'p Policy, &str)>,
+    entry: &eval::TraceEntry,
+) -> Located<'p> {
+    use iamlint_policy::eval::Layer;
+    let org = |levels: &'p [crate::context::OrgLevel], kind: &str| -> Located<'p> {
+        let mut index = entry.policy;
+        for (n, level) in levels.iter().enumerate() {
+            if index < level.policies.len() {
+                return Located {
+                    policy: format!(
+                        "the {kind}s of organisation level {} ({})",
+                        n + 1,
+                        level.name
+                    ),
+                    statement: level
+                        .policies
+                        .get(index)
+                        .and_then(|p| p.statements.get(entry.statement)),
+                };
+            }
+            index -= level.policies.len();
+        }
+        Located {
+            policy: format!("the {kind}s"),
+            statement: None,
+        }
+    };
+    let doc_name = |doc: &crate::principal::PolicyDoc<'_>| match &doc.origin {
+        crate::principal::DocOrigin::Inline => format!("policy {} of role {}", doc.name, role.id()),
+        crate::principal::DocOrigin::Attached { resource } => {
+            if *resource == doc.name {
+                format!("policy {resource}")
+            } else {
+                format!("policy {} ({resource})", doc.name)
+            }
+        }
+        crate::principal::DocOrigin::AwsManaged { .. } => {
+            format!("AWS managed policy {}", doc.name)
+        }
+    };
+    match entry.layer {
+        Layer::Identity => Located {
+            policy: role
+                .identity
+                .get(entry.policy)
+                .map_or_else(|| format!("a policy of role {}", role.id()), doc_name),
+            statement: parsed
+                .identity
+                .get(entry.policy)
+                .and_then(|p| p.statements.get(entry.statement)),
+        },
+        Layer::Boundary => Located {
+            policy: match &role.boundary {
+                Some(Some(doc)) => format!("permissions boundary {}", doc.name),
+                _ => "the permissions boundary".to_string(),
+            },
+            statement: parsed
+                .boundary
+                .as_ref()
+                .and_then(|b| b.get(entry.policy))
+                .and_then(|p| p.statements.get(entry.statement)),
+        },
+        Layer::Scp => org(&ctx.options.scps, "SCP"),
+        Layer::Rcp => org(&ctx.options.rcps, "RCP"),
+        Layer::Resource => Located {
+            policy: resource.map_or_else(|| "the resource policy".to_string(), |(_, n)| n.to_string()),
+            statement: resource.and_then(|(p, _)| p.statements.get(entry.statement)),
+        },
+        Layer::Session | Layer::Endpoint => Located {
+            policy: format!("the {} policy", entry.layer.as_str()),
+            statement: None,
+        },
     }
 }

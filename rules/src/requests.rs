@@ -37,6 +37,17 @@ pub struct Requirement<'a> {
 }
 
 impl Requirement<'_> {
+    /// "Lambda function App is attached to a VPC and needs them (IAM001)": the sentence that
+    /// ends a finding about the requirement, for `count` of its actions.
+    pub fn because(&self, count: usize) -> String {
+        let mut why = self.why.clone();
+        if let Some(first) = why.get(..1) {
+            why = first.to_ascii_uppercase() + &why[1..];
+        }
+        let them = if count == 1 { "it" } else { "them" };
+        format!("{why} and needs {them} ({}).", self.code)
+    }
+
     /// The resource as `Fn::Sub` writes it, for messages.
     pub fn resource_text(&self, ctx: &Context<'_>) -> String {
         ctx.sub_text(&self.resource)
@@ -66,17 +77,26 @@ pub fn resource_policy<'a>(ctx: &Context<'a>, arn: &SymStr) -> Option<(&'a Value
             .stack
             .resources_of("AWS::SQS::QueuePolicy")
             .find(|p| names(p.property("Queues")))
-            .and_then(|p| p.property("PolicyDocument").map(|d| (d, p.id.clone()))),
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("queue policy {}", p.id)))
+            }),
         "AWS::SNS::Topic" => ctx
             .stack
             .resources_of("AWS::SNS::TopicPolicy")
             .find(|p| names(p.property("Topics")))
-            .and_then(|p| p.property("PolicyDocument").map(|d| (d, p.id.clone()))),
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("topic policy {}", p.id)))
+            }),
         "AWS::S3::Bucket" => ctx
             .stack
             .resources_of("AWS::S3::BucketPolicy")
             .find(|p| names(p.property("Bucket")))
-            .and_then(|p| p.property("PolicyDocument").map(|d| (d, p.id.clone()))),
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("bucket policy {}", p.id)))
+            }),
         _ => None,
     }
 }

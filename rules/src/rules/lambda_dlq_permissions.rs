@@ -76,9 +76,8 @@ impl LambdaDlqPermissions {
                     role_value,
                     actions: vec![action],
                     why: format!(
-                        "Lambda function {} sends failed asynchronous events to the {kind} {}",
-                        function.id,
-                        ctx.sub_text(&target)
+                        "Lambda function {} sends failed asynchronous events to this {kind}",
+                        function.id
                     ),
                     resource: target,
                     code: Self::META.code,

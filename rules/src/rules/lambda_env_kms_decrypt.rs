@@ -66,9 +66,8 @@ impl LambdaEnvKmsDecrypt {
                     role_value,
                     actions: vec!["kms:Decrypt"],
                     why: format!(
-                        "Lambda function {} encrypts its environment variables with the KMS key {}",
-                        function.id,
-                        ctx.sub_text(&key)
+                        "Lambda function {} encrypts its environment variables with this KMS key",
+                        function.id
                     ),
                     resource: key,
                     code: Self::META.code,

@@ -144,22 +144,16 @@ impl LambdaEsmSourcePermissions {
                     role_value,
                     actions: source.actions.to_vec(),
                     why: format!(
-                        "event source mapping {} reads from the {} {} for {}",
-                        mapping.id,
-                        source.name,
-                        ctx.sub_text(&source_arn),
-                        function.id
+                        "event source mapping {} polls this {} for {}",
+                        mapping.id, source.name, function.id
                     ),
                     resource: source_arn,
                     code: Self::META.code,
                     span: source_value.span,
                     cite: Some(source_value),
                     subject: mapping.id.clone(),
-                    severity: if resource_policy {
-                        Severity::Warning
-                    } else {
-                        Severity::Error
-                    },
+                    // Without the core actions the mapping cannot be created.
+                    severity: Severity::Error,
                 },
                 source,
                 source_value,
