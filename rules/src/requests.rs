@@ -152,7 +152,14 @@ pub fn needs(
     for action in actions {
         match crate::evaluate::identity_outcome(ctx, role, action, resource) {
             Outcome::Allowed | Outcome::Unknown(Uncertainty::Value) => {}
-            Outcome::Unknown(Uncertainty::Condition) => out.conditional.push(action),
+            Outcome::Unknown(Uncertainty::Condition) => {
+                // When the role's own policies allow it, the doubt comes from a deny, a
+                // boundary or an SCP/RCP level: IAM029's or IAM030's to judge, not a
+                // conditional grant.
+                if !crate::evaluate::only_limits_deny(ctx, role, action, resource) {
+                    out.conditional.push(action);
+                }
+            }
             Outcome::ImplicitlyDenied => {
                 if crate::evaluate::only_limits_deny(ctx, role, action, resource) {
                     out.limited.push(action);

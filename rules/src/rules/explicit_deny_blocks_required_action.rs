@@ -281,14 +281,34 @@ fn report(
             ),
         )
     };
-    let principal = if matches!(b.entry.layer, Layer::Scp | Layer::Rcp) {
-        format!("\"{}\"", ctx.sub_text(&role.arn))
+    let org = matches!(b.entry.layer, Layer::Scp | Layer::Rcp);
+    let exemption = located.statement.and_then(|st| {
+        st.conditions.iter().find(|c| {
+            c.operator.base.is_negated() && c.key.eq_ignore_ascii_case("aws:PrincipalArn")
+        })
+    });
+    let help = if let Some(list) = exemption {
+        let arn = if org {
+            format!("\"{}\"", org_arn_pattern(role))
+        } else {
+            format!("!GetAtt {role_name}.Arn")
+        };
+        format!(
+            "add the role to the exemption list of the statement's {} aws:PrincipalArn condition ({arn}), or take {actions} out of its Action",
+            list.operator.name
+        )
+    } else if org {
+        // Organisation policies are plain JSON outside the stack: name the role by a
+        // pattern of its ARN in any account.
+        format!(
+            "exempt the role from the deny with a condition on the statement:\n  \"Condition\": {{\"ArnNotLike\": {{\"aws:PrincipalArn\": \"{}\"}}}}\nor take {actions} out of its Action",
+            org_arn_pattern(role)
+        )
     } else {
-        format!("!GetAtt {role_name}.Arn")
+        format!(
+            "exempt the role from the deny with a condition on the statement:\n  Condition:\n    ArnNotEquals:\n      aws:PrincipalArn: !GetAtt {role_name}.Arn\nor take {actions} out of its Action"
+        )
     };
-    let help = format!(
-        "exempt the role from the deny with a condition on the statement:\n  Condition:\n    ArnNotEquals:\n      aws:PrincipalArn: {principal}\nor take {actions} out of its Action"
-    );
     Diagnostic::new(
         ExplicitDenyBlocksRequiredAction::META.code,
         ExplicitDenyBlocksRequiredAction::META.name,
@@ -301,4 +321,20 @@ fn report(
     .with_runs_as(role, req.role_value, &req.subject)
     .with_help(help)
     .with_resource(req.subject.clone())
+}
+
+/// The role's ARN as a pattern for an organisation policy: any account, `aws` partition, the
+/// role's name (`<name of Role>` when CloudFormation generates it).
+fn org_arn_pattern(role: &crate::principal::Role<'_>) -> String {
+    use iamlint_core::{Pseudo, SymPart, Symbol};
+    let mut out = String::new();
+    for part in role.arn.parts() {
+        match part {
+            SymPart::Lit(l) => out.push_str(l),
+            SymPart::Sym(Symbol::Pseudo(Pseudo::Partition)) => out.push_str("aws"),
+            SymPart::Sym(Symbol::Pseudo(Pseudo::AccountId)) => out.push('*'),
+            SymPart::Sym(_) => out.push_str(&format!("<name of {}>", role.id())),
+        }
+    }
+    out
 }
