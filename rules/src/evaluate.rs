@@ -166,7 +166,10 @@ pub fn decide(
         resource: resource_policy,
         ..Layers::default()
     };
-    Some(eval::evaluate(&role_request(role, action, resource), &layers))
+    Some(eval::evaluate(
+        &role_request(role, action, resource),
+        &layers,
+    ))
 }
 
 /// The request of the role's sessions calling `action` on `resource` in the stack's account.
@@ -282,7 +285,8 @@ pub fn locate<'p>(
         Layer::Scp => org(&ctx.options.scps, "SCP"),
         Layer::Rcp => org(&ctx.options.rcps, "RCP"),
         Layer::Resource => Located {
-            policy: resource.map_or_else(|| "the resource policy".to_string(), |(_, n)| n.to_string()),
+            policy: resource
+                .map_or_else(|| "the resource policy".to_string(), |(_, n)| n.to_string()),
             statement: resource.and_then(|(p, _)| p.statements.get(entry.statement)),
         },
         Layer::Session | Layer::Endpoint => Located {

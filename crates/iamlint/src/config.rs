@@ -39,7 +39,10 @@ pub fn resolve(args: &CheckArgs) -> Result<Settings, String> {
     let path = match &args.config {
         Some(p) => {
             if !p.is_file() {
-                return Err(format!("cannot read config file {}: not found", p.display()));
+                return Err(format!(
+                    "cannot read config file {}: not found",
+                    p.display()
+                ));
             }
             Some(p.clone())
         }
@@ -82,8 +85,8 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {shown}: {e}"))?;
-    let doc = Document::parse(text)
-        .map_err(|e| format!("config file {shown} is not valid TOML: {e}"))?;
+    let doc =
+        Document::parse(text).map_err(|e| format!("config file {shown} is not valid TOML: {e}"))?;
     let base = path.parent().unwrap_or(Path::new(""));
     let mut settings = Settings::default();
     let strings = |key: &str, item: &Item| -> Result<Vec<String>, String> {
@@ -183,7 +186,11 @@ fn read_org_file(path: &Path, kind: &str) -> Result<OrgFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {kind} file {shown}: {e}"))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        format!("{kind} file {shown} is not valid JSON (line {}, column {}): {e}", e.line(), e.column())
+        format!(
+            "{kind} file {shown} is not valid JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
     })?;
     let docs: Vec<&serde_json::Value> = match &json {
         serde_json::Value::Array(items) => items.iter().collect(),

@@ -52,7 +52,13 @@ fn without_scps_the_stack_is_clean() {
 fn full_access_and_tls_enforcement_allow_the_stack() {
     // root.json is a JSON array: FullAWSAccess and a TLS-only deny attached at the root.
     let o = iamlint(
-        &["--format", "compact", "--scp", "testdata/scp/root.json", TEMPLATE],
+        &[
+            "--format",
+            "compact",
+            "--scp",
+            "testdata/scp/root.json",
+            TEMPLATE,
+        ],
         &workspace(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -76,7 +82,10 @@ fn scp_deny_is_iam029_and_the_wiring_rule_stays_silent() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let text = stdout(&o);
     assert!(text.contains("IAM029"), "{text}");
-    assert!(!text.contains("IAM001(lambda-vpc-eni-permissions)"), "{text}");
+    assert!(
+        !text.contains("IAM001(lambda-vpc-eni-permissions)"),
+        "{text}"
+    );
     assert!(text.contains("organisation level 2"), "{text}");
     snapshot("org_policies__scp_deny", &text);
 }
@@ -96,7 +105,10 @@ fn scp_allow_list_without_the_action_is_iam030() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let text = stdout(&o);
     assert!(text.contains("IAM030"), "{text}");
-    assert!(!text.contains("IAM001(lambda-vpc-eni-permissions)"), "{text}");
+    assert!(
+        !text.contains("IAM001(lambda-vpc-eni-permissions)"),
+        "{text}"
+    );
     snapshot("org_policies__scp_allow_list", &text);
 }
 
@@ -139,7 +151,10 @@ fn config_file_supplies_scps_and_settings() {
     let o = iamlint(&["--format", "compact", template], &dir);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("error[IAM029]"), "{}", stdout(&o));
-    let o = iamlint(&["--format", "compact", "--ignore", "IAM029", template], &dir);
+    let o = iamlint(
+        &["--format", "compact", "--ignore", "IAM029", template],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 

@@ -144,7 +144,9 @@ impl Rule for BoundaryOrScpMissingAllow {
                     .trace
                     .iter()
                     .filter(|e| {
-                        e.layer == Layer::Identity && e.effect == Effect::Allow && e.matched == Tri::Yes
+                        e.layer == Layer::Identity
+                            && e.effect == Effect::Allow
+                            && e.matched == Tri::Yes
                     })
                     .map(|e| (e.span, locate(ctx, role, &parsed, None, e).policy))
                     .collect();

@@ -144,7 +144,8 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
                         Tri::Maybe => {
                             !definite
                                 && located.statement.is_some_and(|st| {
-                                    endpoint_deny(st) && matches_without_conditions(role, req, action, st)
+                                    endpoint_deny(st)
+                                        && matches_without_conditions(role, req, action, st)
                                 })
                         }
                         Tri::No => false,
@@ -194,9 +195,7 @@ fn endpoint_deny(st: &Statement) -> bool {
     !st.conditions.is_empty()
         && st.conditions.iter().all(|c| {
             c.operator.base.is_negated()
-                && ENDPOINT_KEYS
-                    .iter()
-                    .any(|k| c.key.eq_ignore_ascii_case(k))
+                && ENDPOINT_KEYS.iter().any(|k| c.key.eq_ignore_ascii_case(k))
         })
 }
 

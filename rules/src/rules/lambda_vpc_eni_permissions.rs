@@ -214,7 +214,10 @@ impl Rule for LambdaVpcEniPermissions {
                 message,
             )
             .with_label(format!("role {role_name} lacks {}", actions.join(", ")))
-            .with_secondary(req.span, format!("{function_name} is attached to a VPC here"))
+            .with_secondary(
+                req.span,
+                format!("{function_name} is attached to a VPC here"),
+            )
             .with_runs_as(role, req.role_value, function_name)
             .with_help(help)
             .with_resource(function_name.clone());
