@@ -162,7 +162,11 @@ pub fn decide(
         identity: parsed.identity.iter().collect(),
         boundaries,
         scps: levels(&ctx.options.scps, scope.scps),
-        rcps: levels(&ctx.options.rcps, scope.rcps),
+        rcps: if rcps_apply(action) {
+            levels(&ctx.options.rcps, scope.rcps)
+        } else {
+            Vec::new()
+        },
         resource: resource_policy,
         ..Layers::default()
     };
@@ -170,6 +174,17 @@ pub fn decide(
         &role_request(role, action, resource),
         &layers,
     ))
+}
+
+/// Services whose resources resource control policies govern. RCPs cover only some services
+/// (the five they launched with are certain; later additions are not modelled yet), and an
+/// RCP applied to a service it does not govern would report denies AWS never makes.
+const RCP_SERVICES: &[&str] = &["s3", "sts", "kms", "sqs", "secretsmanager"];
+
+fn rcps_apply(action: &str) -> bool {
+    action
+        .split_once(':')
+        .is_some_and(|(service, _)| RCP_SERVICES.iter().any(|s| service.eq_ignore_ascii_case(s)))
 }
 
 /// The request of the role's sessions calling `action` on `resource` in the stack's account.

@@ -127,6 +127,20 @@ fn rcps_keep_their_default_full_access() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
+
+    // RCPs govern the resources of a few services (S3, STS, KMS, SQS, Secrets Manager), not
+    // EC2: the same deny that blocks as an SCP does nothing as an RCP.
+    let o = iamlint(
+        &[
+            "--format",
+            "compact",
+            "--rcp",
+            "testdata/scp/deny-network.json",
+            TEMPLATE,
+        ],
+        &workspace(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
 #[test]

@@ -171,7 +171,28 @@ impl Rule for LambdaEsmSourcePermissions {
     }
 
     fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
-        Self::wired(ctx).into_iter().map(|w| w.req).collect()
+        // Without the core actions the mapping cannot be created (an error); without the
+        // others Lambda may fail to poll (a warning): one requirement each.
+        let mut out = Vec::new();
+        for w in Self::wired(ctx) {
+            let (core, rest): (Vec<&'static str>, Vec<&'static str>) = w
+                .req
+                .actions
+                .iter()
+                .partition(|a| w.source.core.contains(a));
+            if !rest.is_empty() {
+                out.push(Requirement {
+                    actions: rest,
+                    severity: Severity::Warning,
+                    ..w.req.clone()
+                });
+            }
+            out.push(Requirement {
+                actions: core,
+                ..w.req
+            });
+        }
+        out
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
