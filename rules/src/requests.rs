@@ -34,6 +34,10 @@ pub struct Requirement<'a> {
     /// How bad it is when the requirement is not met: the severity the requiring rule reports
     /// for a certain failure (runtime-only failures are warnings).
     pub severity: Severity,
+    /// The service makes the request with the role's credentials (Lambda creating network
+    /// interfaces, polling a queue, decrypting the environment), rather than the resource's
+    /// own code: the request never comes through the user's VPC endpoints.
+    pub via_service: bool,
 }
 
 impl Requirement<'_> {

@@ -63,8 +63,10 @@ declare_rule! {
     /// A deny that applies only under conditions iamlint cannot decide (`aws:SourceIp`, tags,
     /// time) is not reported; `aws:SecureTransport` is `true` for AWS SDK and service traffic,
     /// so TLS-enforcement denies never block. A deny with a negated condition on
-    /// `aws:SourceVpce`/`aws:SourceVpc` is a warning: requests from outside a VPC endpoint
-    /// carry no such key, so the deny applies unless the traffic goes through the endpoint.
+    /// `aws:SourceVpce`/`aws:SourceVpc` is a warning for requests the service makes itself
+    /// (Lambda polling a queue, writing to a dead-letter queue, decrypting the environment):
+    /// they do not come through your VPC endpoints, so the key is absent and the deny applies.
+    /// Requests of the function's own code may go through the endpoint: not reported.
     /// A deny of the CloudWatch Logs actions in the role's own policies turns the function's
     /// logging off on purpose and is not reported.
     ///
@@ -89,7 +91,8 @@ struct Blocking {
 }
 
 /// Condition keys a request from outside a VPC endpoint does not carry: a negated condition
-/// on them holds for such a request.
+/// on them holds for such a request. A request the service makes with the role's credentials
+/// comes from outside (SEMANTICS.md IAM029: a warning until confirmed).
 const ENDPOINT_KEYS: &[&str] = &["aws:sourcevpce", "aws:sourcevpc"];
 
 impl Rule for ExplicitDenyBlocksRequiredAction {
@@ -142,7 +145,10 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
                     let hit = match entry.matched {
                         Tri::Yes => definite,
                         Tri::Maybe => {
+                            // Only a request the service makes is known to come from
+                            // outside the user's VPC endpoints.
                             !definite
+                                && req.via_service
                                 && located.statement.is_some_and(|st| {
                                     endpoint_deny(st)
                                         && matches_without_conditions(role, req, action, st)
@@ -273,7 +279,7 @@ fn report(
         (
             Severity::Warning,
             format!(
-                "{statement} in {} denies {actions} on {arn} for role {role_name} unless the request comes through the VPC endpoint its condition names ({}). A request from outside a VPC endpoint carries no such key, so the deny applies. {}",
+                "{statement} in {} denies {actions} on {arn} for role {role_name} unless the request comes through the VPC endpoint its condition names ({}). The service makes this request itself with the role's credentials, not through a VPC endpoint of yours, so the key is absent and the deny applies. {}",
                 located.policy,
                 conditions.join(" and "),
                 req.because(b.actions.len())

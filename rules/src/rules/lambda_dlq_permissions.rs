@@ -85,6 +85,7 @@ impl LambdaDlqPermissions {
                     cite: Some(target_value),
                     subject: function.id.clone(),
                     severity: Self::META.severity,
+                    via_service: true,
                 },
                 action,
                 service,

@@ -75,6 +75,7 @@ impl LambdaEnvKmsDecrypt {
                     cite: Some(key_value),
                     subject: function.id.clone(),
                     severity: Self::META.severity,
+                    via_service: true,
                 },
                 key_value,
             ));

@@ -154,6 +154,7 @@ impl LambdaEsmSourcePermissions {
                     subject: mapping.id.clone(),
                     // Without the core actions the mapping cannot be created.
                     severity: Severity::Error,
+                    via_service: true,
                 },
                 source,
                 source_value,

@@ -87,6 +87,7 @@ impl LambdaLogsPermissions {
                     cite: None,
                     subject: function.id.clone(),
                     severity: Self::META.severity,
+                    via_service: true,
                 },
                 group,
             ));

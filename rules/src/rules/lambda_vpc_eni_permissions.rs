@@ -156,6 +156,7 @@ impl Rule for LambdaVpcEniPermissions {
                 } else {
                     Severity::Warning
                 },
+                via_service: true,
             });
         }
         out

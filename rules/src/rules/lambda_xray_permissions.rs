@@ -92,6 +92,9 @@ impl LambdaXrayPermissions {
                     cite: None,
                     subject: resource.id.clone(),
                     severity: Self::META.severity,
+                    // Lambda's X-Ray daemon runs in the function's environment (and its
+                    // network); Step Functions sends its own traces.
+                    via_service: resource.kind == "AWS::StepFunctions::StateMachine",
                 },
                 what,
                 tracing,
