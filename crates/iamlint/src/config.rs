@@ -226,3 +226,68 @@ fn read_org_file(path: &Path, kind: &str) -> Result<OrgFile, String> {
         text,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("iamlint-config-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub/deeper")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn reads_levels_relative_to_the_file() {
+        let dir = scratch("levels");
+        let path = dir.join("iamlint.toml");
+        std::fs::write(
+            &path,
+            "select = [\"IAM029\"]\nignore = \"IAM003\"\nfail-on = \"note\"\nscp = [\"root.json\", [\"a.json\", \"b.json\"]]\nrcp = [\"r.json\"]\n",
+        )
+        .unwrap();
+        let s = read_config(&path).unwrap();
+        assert_eq!(s.select, ["IAM029"]);
+        assert_eq!(s.ignore, ["IAM003"]);
+        assert_eq!(s.fail_on, Some(FailOn::Note));
+        assert_eq!(
+            s.scps,
+            vec![
+                vec![dir.join("root.json")],
+                vec![dir.join("a.json"), dir.join("b.json")]
+            ]
+        );
+        assert_eq!(s.rcps, vec![vec![dir.join("r.json")]]);
+    }
+
+    #[test]
+    fn refuses_what_it_does_not_understand() {
+        let dir = scratch("refuses");
+        let path = dir.join("iamlint.toml");
+        for (text, message) in [
+            ("fail-on = \"always\"", "`fail-on` must be"),
+            ("scp = \"root.json\"", "`scp` must be a list"),
+            ("select = [1]", "`select` must be a list of strings"),
+            ("[rules]\nselect = []", "unknown key `rules`"),
+            ("select = [", "not valid TOML"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = read_config(&path).unwrap_err();
+            assert!(err.contains(message), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn finds_the_nearest_file() {
+        let dir = scratch("nearest");
+        std::fs::write(dir.join(".iamlint.toml"), "").unwrap();
+        std::fs::write(dir.join("sub/iamlint.toml"), "").unwrap();
+        assert_eq!(
+            find_config(&dir.join("sub/deeper")),
+            Some(dir.join("sub/iamlint.toml"))
+        );
+        assert_eq!(find_config(&dir), Some(dir.join(".iamlint.toml")));
+    }
+}

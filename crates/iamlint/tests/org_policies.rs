@@ -203,3 +203,20 @@ fn bad_files_and_settings_exit_2() {
         assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn a_boundary_that_takes_a_grant_away_is_reported_once() {
+    // The role's own policies grant what the wiring needs; the boundary takes it away. IAM030
+    // reports it; the wiring rules (IAM001, IAM005) do not report it again.
+    for (file, wiring) in [
+        ("bad.cfn.yaml", "IAM001"),
+        ("bad.sam.yaml", "IAM001"),
+        ("bad.cfn.json", "IAM005"),
+    ] {
+        let path = format!("testdata/rules/boundary-or-scp-missing-allow/{file}");
+        let o = iamlint(&["--format", "compact", &path], &workspace());
+        let text = stdout(&o);
+        assert!(text.contains("error[IAM030]"), "{file}: {text}");
+        assert!(!text.contains(&format!("[{wiring}]")), "{file}: {text}");
+    }
+}
