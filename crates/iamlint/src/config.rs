@@ -112,10 +112,10 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
         items
             .iter()
             .map(|level| match level {
-                Value::String(s) => Ok(vec![base.join(s.value())]),
+                Value::String(s) => Ok(vec![relative_to(base, s.value())]),
                 Value::Array(files) => files
                     .iter()
-                    .map(|f| f.as_str().map(|s| base.join(s)).ok_or_else(bad))
+                    .map(|f| f.as_str().map(|s| relative_to(base, s)).ok_or_else(bad))
                     .collect(),
                 _ => Err(bad()),
             })
@@ -147,6 +147,25 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
         }
     }
     Ok(settings)
+}
+
+/// `path` relative to the config file's folder, with `.` and `..` folded away where they can
+/// be (so messages name `org/root.json`, not `config/../org/root.json`).
+fn relative_to(base: &Path, path: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in base.join(path).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// One organisation-policy file, read and checked: its text, and the policy documents it
