@@ -2,9 +2,11 @@
 //! policies (resolved once), and the questions rules ask the evaluator.
 
 use crate::principal::{self, Role};
+use crate::requests::Requirement;
 use crate::resolve::Resolver;
-use iamlint_core::{Stack, SymStr, Symbol};
-use std::cell::RefCell;
+use iamlint_core::{Span, Stack, SymStr, Symbol, Value};
+use iamlint_policy::policy::{LiteralResolver, Policy, PolicyKind, parse_policy};
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -22,22 +24,117 @@ pub enum Grant {
     NotAllowed,
 }
 
+/// One level of an AWS Organizations hierarchy (root, an OU, the account) with the service or
+/// resource control policies attached there. Every level must allow a request.
+#[derive(Clone, Debug)]
+pub struct OrgLevel {
+    /// Where the level's policies come from (the file, as the user named it).
+    pub name: String,
+    pub policies: Vec<Policy>,
+    /// The level holds no `Allow` of its own, so the AWS default full-access policy
+    /// (`FullAWSAccess`, `RCPFullAWSAccess`) stands in for it.
+    pub implicit_full_access: bool,
+}
+
+impl OrgLevel {
+    /// A level of service control policies. A level without any `Allow` statement is a
+    /// deny-list level: AWS attaches `FullAWSAccess` to every level by default, and a user who
+    /// only supplies the denies has kept it.
+    pub fn scp(name: impl Into<String>, policies: Vec<Policy>, span: Span) -> Self {
+        let has_allow = policies.iter().any(|p| {
+            p.statements
+                .iter()
+                .any(|s| s.effect == iamlint_policy::policy::Effect::Allow)
+        });
+        OrgLevel::build(name.into(), policies, span, !has_allow, false)
+    }
+
+    /// A level of resource control policies: `RCPFullAWSAccess` is attached to every level and
+    /// cannot be detached, so every level allows what its denies do not take away.
+    pub fn rcp(name: impl Into<String>, policies: Vec<Policy>, span: Span) -> Self {
+        OrgLevel::build(name.into(), policies, span, true, true)
+    }
+
+    fn build(name: String, mut policies: Vec<Policy>, span: Span, full: bool, rcp: bool) -> Self {
+        if full {
+            let (doc, kind) = if rcp {
+                (
+                    serde_json::json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+                    PolicyKind::ResourceControl,
+                )
+            } else {
+                (
+                    serde_json::json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+                    PolicyKind::ServiceControl,
+                )
+            };
+            let (policy, _) = parse_policy(&Value::from_json(&doc, span), kind, &LiteralResolver);
+            policies.push(policy);
+        }
+        OrgLevel {
+            name,
+            policies,
+            implicit_full_access: full,
+        }
+    }
+}
+
+/// What a check knows beyond the stack: the organisation's policies the user supplied.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Service control policies, root level first. Empty: no SCP is a layer at all (AWS's
+    /// default `FullAWSAccess` allows everything).
+    pub scps: Vec<OrgLevel>,
+    /// Resource control policies, root level first.
+    pub rcps: Vec<OrgLevel>,
+}
+
 pub struct Context<'a> {
     pub stack: &'a Stack,
     pub resolver: Resolver<'a>,
+    /// The organisation's policies.
+    pub options: &'a Options,
     roles: OnceLock<HashMap<String, Role<'a>>>,
     /// Each role's policies parsed for the evaluator, on first use.
     pub(crate) parsed: RefCell<HashMap<String, Rc<crate::evaluate::ParsedRole>>>,
+    /// Every rule's requirements, on first use.
+    requirements: OnceCell<Vec<Requirement<'a>>>,
 }
+
+/// The options of a check given no organisation policies.
+static NO_OPTIONS: Options = Options {
+    scps: Vec::new(),
+    rcps: Vec::new(),
+};
 
 impl<'a> Context<'a> {
     pub fn new(stack: &'a Stack) -> Self {
+        Context::with_options(stack, &NO_OPTIONS)
+    }
+
+    /// A context for a check with the organisation's policies.
+    pub fn with_options(stack: &'a Stack, options: &'a Options) -> Self {
         Context {
             stack,
             resolver: Resolver::new(stack),
+            options,
             roles: OnceLock::new(),
             parsed: RefCell::new(HashMap::new()),
+            requirements: OnceCell::new(),
         }
+    }
+
+    /// What every rule requires principals of the stack to be allowed to do, whatever rules
+    /// are selected (a rule about denies must see the requests of the rules that are not).
+    pub fn requirements(&self) -> &[Requirement<'a>] {
+        self.requirements.get_or_init(|| {
+            crate::registry::rules()
+                .iter()
+                .flat_map(|rule| rule.requirements(self))
+                .collect()
+        })
     }
 
     /// The role with this logical id, with all its policies.

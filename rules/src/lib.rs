@@ -22,7 +22,16 @@ use iamlint_core::{Diagnostic, Stack};
 
 /// Runs every selected rule on one stack.
 pub fn check_stack(stack: &Stack, selection: &Selection) -> Vec<Diagnostic> {
-    let ctx = Context::new(stack);
+    check_stack_with(stack, selection, &context::Options::default())
+}
+
+/// Runs every selected rule on one stack, with the organisation's policies of `options`.
+pub fn check_stack_with(
+    stack: &Stack,
+    selection: &Selection,
+    options: &context::Options,
+) -> Vec<Diagnostic> {
+    let ctx = Context::with_options(stack, options);
     let mut out = Vec::new();
     for rule in registry::rules() {
         if selection.enabled(rule.meta().code) {

@@ -23,6 +23,14 @@ pub struct RuleMeta {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>);
+
+    /// What the stack's wiring requires of its roles, as this rule sees it (wiring rules;
+    /// others require nothing). Checked by the rules about explicit denies (IAM029) and
+    /// boundaries or SCPs (IAM030) whether or not this rule is selected.
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Requirement<'a>> {
+        let _ = ctx;
+        Vec::new()
+    }
 }
 
 /// Declares a rule: a unit struct, its metadata, and its documentation from the doc comment.

@@ -1,10 +1,109 @@
 //! What rules share about principals and the requests they make: the execution role of a
-//! function, and the outcome of a set of required actions on one resource.
+//! function, what the stack's wiring requires of each role ([`Requirement`]), and the outcome
+//! of a set of required actions on one resource.
 
 use crate::context::Context;
 use crate::principal::{Role, RoleRef, role_ref};
-use iamlint_core::{Diagnostic, Resource, SymPart, SymStr, Value};
+use iamlint_core::{Diagnostic, Resource, Severity, Span, SymPart, SymStr, Value, ValueKind};
 use iamlint_policy::eval::{Outcome, Uncertainty};
+
+/// Something a role must be allowed to do because of how the stack wires it: a Lambda
+/// function in a VPC needs its role to manage network interfaces, an event source mapping
+/// needs it to read the queue. Rules own their requirements ([`crate::registry::Rule::requirements`]);
+/// the rules about denies, boundaries and SCPs check every rule's requirements.
+#[derive(Clone, Debug)]
+pub struct Requirement<'a> {
+    /// The logical id of the role that makes the request.
+    pub role: String,
+    /// Where the resource names its role (`Role: !GetAtt FunctionRole.Arn`).
+    pub role_value: &'a Value,
+    pub actions: Vec<&'static str>,
+    /// The resource the actions are called on (`*` for actions without a resource type).
+    pub resource: SymStr,
+    /// The code of the rule that requires it.
+    pub code: &'static str,
+    /// Why, in a few words: "Lambda function App is attached to a VPC".
+    pub why: String,
+    /// What causes the requirement (the `VpcConfig` key, the event source ARN).
+    pub span: Span,
+    /// The value naming the resource in the template, quoted in fixes; `None` when the
+    /// resource is `*` or an ARN iamlint builds.
+    pub cite: Option<&'a Value>,
+    /// The resource the requirement belongs to (function, mapping, state machine).
+    pub subject: String,
+    /// How bad it is when the requirement is not met: the severity the requiring rule reports
+    /// for a certain failure (runtime-only failures are warnings).
+    pub severity: Severity,
+    /// The service makes the request with the role's credentials (Lambda creating network
+    /// interfaces, polling a queue, decrypting the environment), rather than the resource's
+    /// own code: the request never comes through the user's VPC endpoints.
+    pub via_service: bool,
+}
+
+impl Requirement<'_> {
+    /// "Lambda function App is attached to a VPC and needs them (IAM001)": the sentence that
+    /// ends a finding about the requirement, for `count` of its actions.
+    pub fn because(&self, count: usize) -> String {
+        let mut why = self.why.clone();
+        if let Some(first) = why.get(..1) {
+            why = first.to_ascii_uppercase() + &why[1..];
+        }
+        let them = if count == 1 { "it" } else { "them" };
+        format!("{why} and needs {them} ({}).", self.code)
+    }
+
+    /// The resource as `Fn::Sub` writes it, for messages.
+    pub fn resource_text(&self, ctx: &Context<'_>) -> String {
+        ctx.sub_text(&self.resource)
+    }
+}
+
+/// The resource policy of a resource of the stack that `arn` names (`!GetAtt Queue.Arn`,
+/// `!Ref Topic`, `!GetAtt Key.Arn`, `${Bucket.Arn}/*`), with a name for messages: the queue
+/// policy, topic policy, key policy or bucket policy that applies to it.
+pub fn resource_policy<'a>(ctx: &Context<'a>, arn: &SymStr) -> Option<(&'a Value, String)> {
+    let target = arn.parts().iter().find_map(|p| match p {
+        SymPart::Sym(iamlint_core::Symbol::Attr(r)) => Some(r.resource.clone()),
+        _ => None,
+    })?;
+    let resource = ctx.stack.resource(&target)?;
+    let names = |list: Option<&Value>| -> bool {
+        list.map(Value::as_one_or_many)
+            .unwrap_or_default()
+            .iter()
+            .any(|v| matches!(&v.kind, ValueKind::Ref(r) if r.resource == target))
+    };
+    match resource.kind.as_str() {
+        "AWS::KMS::Key" => resource
+            .property("KeyPolicy")
+            .map(|doc| (doc, format!("the key policy of {target}"))),
+        "AWS::SQS::Queue" => ctx
+            .stack
+            .resources_of("AWS::SQS::QueuePolicy")
+            .find(|p| names(p.property("Queues")))
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("queue policy {}", p.id)))
+            }),
+        "AWS::SNS::Topic" => ctx
+            .stack
+            .resources_of("AWS::SNS::TopicPolicy")
+            .find(|p| names(p.property("Topics")))
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("topic policy {}", p.id)))
+            }),
+        "AWS::S3::Bucket" => ctx
+            .stack
+            .resources_of("AWS::S3::BucketPolicy")
+            .find(|p| names(p.property("Bucket")))
+            .and_then(|p| {
+                p.property("PolicyDocument")
+                    .map(|d| (d, format!("bucket policy {}", p.id)))
+            }),
+        _ => None,
+    }
+}
 
 /// The closed role a resource runs as, with the value that names it. `None` when the role is
 /// outside the stack or not fully visible (rules stay silent then).
@@ -33,10 +132,14 @@ pub struct Needs {
     pub conditional: Vec<&'static str>,
     /// Denied by an explicit `Deny`.
     pub denied: Vec<&'static str>,
+    /// Allowed by the identity policies but not by the permissions boundary or an SCP/RCP
+    /// level: IAM030's finding (the identity policy needs no change), so not in `missing`.
+    pub limited: Vec<&'static str>,
 }
 
 impl Needs {
-    /// Nothing is missing or in doubt.
+    /// Nothing is missing or in doubt for the role's own policies (what a boundary or SCP
+    /// takes away is in `limited`, reported by IAM030).
     pub fn is_met(&self) -> bool {
         self.missing.is_empty() && self.conditional.is_empty() && self.denied.is_empty()
     }
@@ -53,8 +156,21 @@ pub fn needs(
     for action in actions {
         match crate::evaluate::identity_outcome(ctx, role, action, resource) {
             Outcome::Allowed | Outcome::Unknown(Uncertainty::Value) => {}
-            Outcome::Unknown(Uncertainty::Condition) => out.conditional.push(action),
-            Outcome::ImplicitlyDenied => out.missing.push(action),
+            Outcome::Unknown(Uncertainty::Condition) => {
+                // When the role's own policies allow it, the doubt comes from a deny, a
+                // boundary or an SCP/RCP level: IAM029's or IAM030's to judge, not a
+                // conditional grant.
+                if !crate::evaluate::only_limits_deny(ctx, role, action, resource) {
+                    out.conditional.push(action);
+                }
+            }
+            Outcome::ImplicitlyDenied => {
+                if crate::evaluate::only_limits_deny(ctx, role, action, resource) {
+                    out.limited.push(action);
+                } else {
+                    out.missing.push(action);
+                }
+            }
             Outcome::ExplicitlyDenied => out.denied.push(action),
         }
     }

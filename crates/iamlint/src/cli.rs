@@ -54,9 +54,26 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub ignore: Vec<String>,
 
-    /// The lowest severity that makes the exit status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// The lowest severity that makes the exit status 1 [default: warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// A service control policy file: one organisation level, root first when repeated
+    /// (`--scp root.json --scp ou.json`). The file holds a policy document, or a JSON array of
+    /// the documents attached at that level. A level without any Allow keeps AWS's default
+    /// FullAWSAccess. Without --scp, SCPs are not checked.
+    #[arg(long = "scp", value_name = "FILE")]
+    pub scps: Vec<PathBuf>,
+
+    /// A resource control policy file: one organisation level, root first when repeated
+    /// (same shape as --scp; RCPFullAWSAccess is always attached).
+    #[arg(long = "rcp", value_name = "FILE")]
+    pub rcps: Vec<PathBuf>,
+
+    /// The config file to read, instead of the nearest iamlint.toml or .iamlint.toml in the
+    /// current directory or its ancestors. Flags given here win over the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// A template parameter value, KEY=VALUE (repeatable). Parameters not given are unknown.
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]

@@ -38,7 +38,21 @@ fn main() -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> u8 {
-    let selection = match iamlint_rules::Selection::new(&args.select, &args.ignore) {
+    let settings = match iamlint::config::resolve(args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INPUT;
+        }
+    };
+    let org = match iamlint::config::read_org_files(&settings) {
+        Ok(org) => org,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INPUT;
+        }
+    };
+    let selection = match iamlint_rules::Selection::new(&settings.select, &settings.ignore) {
         Ok(s) => s,
         Err(unknown) => {
             eprintln!(
@@ -52,7 +66,7 @@ fn check(args: &CheckArgs) -> u8 {
         parameters: args.params.iter().cloned().collect(),
         rules: selection,
     };
-    let output = run::run(&options);
+    let output = run::run_with(&options, &org);
     for error in &output.path_errors {
         eprintln!("error: {error}");
     }
@@ -82,7 +96,7 @@ fn check(args: &CheckArgs) -> u8 {
     if !output.path_errors.is_empty() || output.diagnostics.iter().any(|d| d.is_input_error()) {
         return EXIT_INPUT;
     }
-    let threshold = match args.fail_on {
+    let threshold = match settings.fail_on.unwrap_or(FailOn::Warning) {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Note => Severity::Note,

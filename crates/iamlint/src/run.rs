@@ -35,6 +35,12 @@ struct FileResult {
 }
 
 pub fn run(options: &RunOptions) -> RunOutput {
+    run_with(options, &crate::config::OrgFiles::default())
+}
+
+/// [`run`] with the organisation's SCP and RCP files (read and checked by
+/// [`crate::config::read_org_files`]), which every rule sees.
+pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutput {
     let (candidates, walk_errors) = discover::discover(&options.paths);
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
@@ -49,6 +55,13 @@ pub fn run(options: &RunOptions) -> RunOutput {
         .collect();
 
     let mut sources = SourceMap::new();
+    // The organisation's policy files come after the candidates in the source map.
+    let mut next_id = candidates.len();
+    let mut org_sources = Vec::new();
+    let org_options = iamlint_rules::context::Options {
+        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+    };
     let mut graph = Graph::new();
     let mut diagnostics = Vec::new();
     let mut templates = 0;
@@ -62,10 +75,13 @@ pub fn run(options: &RunOptions) -> RunOutput {
             graph.push(stack);
         }
     }
+    for file in org_sources {
+        sources.insert(file);
+    }
     let findings: Vec<Vec<Diagnostic>> = graph
         .stacks
         .par_iter()
-        .map(|stack| iamlint_rules::check_stack(stack, &options.rules))
+        .map(|stack| iamlint_rules::check_stack_with(stack, &options.rules, &org_options))
         .collect();
     diagnostics.extend(findings.into_iter().flatten());
     diagnostics.retain(|d| options.rules.reports(d));
@@ -80,6 +96,58 @@ pub fn run(options: &RunOptions) -> RunOutput {
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
     }
+}
+
+/// The organisation levels of `levels`, parsed with spans in files pushed to `sources` (so
+/// findings can point into them), with ids from `next_id` on.
+fn org_levels(
+    levels: &[Vec<crate::config::OrgFile>],
+    rcp: bool,
+    next_id: &mut usize,
+    sources: &mut Vec<Arc<SourceFile>>,
+) -> Vec<iamlint_rules::context::OrgLevel> {
+    use iamlint_policy::policy::{LiteralResolver, PolicyKind, parse_policy};
+    let kind = if rcp {
+        PolicyKind::ResourceControl
+    } else {
+        PolicyKind::ServiceControl
+    };
+    levels
+        .iter()
+        .map(|files| {
+            let mut policies = Vec::new();
+            let mut first_span = None;
+            for org_file in files {
+                let id = FileId(u32::try_from(*next_id).unwrap_or(u32::MAX));
+                *next_id += 1;
+                let file = Arc::new(SourceFile::new(
+                    id,
+                    org_file.path.clone(),
+                    org_file.text.as_str(),
+                ));
+                first_span.get_or_insert(Span::file_start(id));
+                // The file was checked when read; a parse failure here leaves the level empty
+                // rather than guessing.
+                if let Ok(root) = iamlint_cfn::syntax::parse_json(&file) {
+                    for doc in root.as_one_or_many() {
+                        policies.push(parse_policy(doc, kind, &LiteralResolver).0);
+                    }
+                }
+                sources.push(file);
+            }
+            let name = files
+                .iter()
+                .map(|f| f.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let span = first_span.unwrap_or_else(|| Span::file_start(FileId(u32::MAX)));
+            if rcp {
+                iamlint_rules::context::OrgLevel::rcp(name, policies, span)
+            } else {
+                iamlint_rules::context::OrgLevel::scp(name, policies, span)
+            }
+        })
+        .collect()
 }
 
 fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options) -> FileResult {

@@ -1,9 +1,8 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::RunsAs;
-use crate::requests::{arn_service, function_role, needs};
-use iamlint_core::{Diagnostic, Severity};
+use crate::requests::{Requirement, RunsAs, arn_service, function_role, needs};
+use iamlint_core::{Diagnostic, Severity, Value};
 
 declare_rule! {
     /// ## What it does
@@ -42,12 +41,18 @@ declare_rule! {
     }
 }
 
-impl Rule for LambdaDlqPermissions {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
+/// One function's dead-letter requirement, with what its messages need.
+struct Wired<'a> {
+    req: Requirement<'a>,
+    action: &'static str,
+    service: &'static str,
+    kind: &'static str,
+    target_value: &'a Value,
+}
 
-    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+impl LambdaDlqPermissions {
+    fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
+        let mut out = Vec::new();
         for function in ctx.stack.resources_of("AWS::Lambda::Function") {
             let Some(target_value) = function.property_path(&["DeadLetterConfig", "TargetArn"])
             else {
@@ -56,15 +61,65 @@ impl Rule for LambdaDlqPermissions {
             let Some(target) = ctx.resolver.string(target_value) else {
                 continue;
             };
-            let (action, service, kind): (&'static str, &str, &str) = match arn_service(&target) {
-                Some("sqs") => ("sqs:SendMessage", "SQS", "queue"),
-                Some("sns") => ("sns:Publish", "SNS", "topic"),
-                _ => continue,
-            };
+            let (action, service, kind): (&'static str, &'static str, &'static str) =
+                match arn_service(&target) {
+                    Some("sqs") => ("sqs:SendMessage", "SQS", "queue"),
+                    Some("sns") => ("sns:Publish", "SNS", "topic"),
+                    _ => continue,
+                };
             let Some((role, role_value)) = function_role(ctx, function) else {
                 continue;
             };
-            let result = needs(ctx, role, &[action], &target);
+            out.push(Wired {
+                req: Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: vec![action],
+                    why: format!(
+                        "Lambda function {} sends failed asynchronous events to this {kind}",
+                        function.id
+                    ),
+                    resource: target,
+                    code: Self::META.code,
+                    span: target_value.span,
+                    cite: Some(target_value),
+                    subject: function.id.clone(),
+                    severity: Self::META.severity,
+                    via_service: true,
+                },
+                action,
+                service,
+                kind,
+                target_value,
+            });
+        }
+        out
+    }
+}
+
+impl Rule for LambdaDlqPermissions {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        Self::wired(ctx).into_iter().map(|w| w.req).collect()
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for Wired {
+            req,
+            action,
+            service,
+            kind,
+            target_value,
+        } in Self::wired(ctx)
+        {
+            let Some(role) = ctx.role(&req.role) else {
+                continue;
+            };
+            let target = &req.resource;
+            let result = needs(ctx, role, &req.actions, target);
             if result.is_met() || !result.denied.is_empty() {
                 continue;
             }
@@ -73,8 +128,8 @@ impl Rule for LambdaDlqPermissions {
             let short = action.split(':').nth(1).unwrap_or(action);
             let mut message = format!(
                 "Lambda function {} sends failed asynchronous events to the {kind} {}, but its execution role {role_name} cannot call {action} on it.",
-                function.id,
-                ctx.sub_text(&target)
+                req.subject,
+                ctx.sub_text(target)
             );
             if certain {
                 message.push_str(&format!(
@@ -86,7 +141,7 @@ impl Rule for LambdaDlqPermissions {
             }
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&[action], &ctx.yaml_of(target_value, &target), 2)
+                crate::fix::yaml_statement(&[action], &ctx.yaml_of(target_value, target), 2)
             );
             out.push(
                 Diagnostic::new(
@@ -103,11 +158,11 @@ impl Rule for LambdaDlqPermissions {
                 .with_label(format!("role {role_name} lacks {action}"))
                 .with_secondary(
                     target_value.span,
-                    format!("{} sends failed events here", function.id),
+                    format!("{} sends failed events here", req.subject),
                 )
-                .with_runs_as(role, role_value, &function.id)
+                .with_runs_as(role, req.role_value, &req.subject)
                 .with_help(help)
-                .with_resource(function.id.clone()),
+                .with_resource(req.subject.clone()),
             );
         }
     }

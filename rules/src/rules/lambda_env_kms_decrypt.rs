@@ -1,7 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::{RunsAs, function_role, needs};
+use crate::requests::{Requirement, RunsAs, function_role, needs};
 use iamlint_core::{Diagnostic, Severity, SymPart, SymStr, Value, ValueKind};
 
 declare_rule! {
@@ -43,12 +43,10 @@ declare_rule! {
     }
 }
 
-impl Rule for LambdaEnvKmsDecrypt {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
-    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+impl LambdaEnvKmsDecrypt {
+    /// Each function's requirement, with the value naming its key.
+    fn wired<'a>(ctx: &Context<'a>) -> Vec<(Requirement<'a>, &'a Value)> {
+        let mut out = Vec::new();
         for function in ctx.stack.resources_of("AWS::Lambda::Function") {
             let Some(key_value) = function.property("KmsKeyArn") else {
                 continue;
@@ -62,7 +60,46 @@ impl Rule for LambdaEnvKmsDecrypt {
             let Some((role, role_value)) = function_role(ctx, function) else {
                 continue;
             };
-            let result = needs(ctx, role, &["kms:Decrypt"], &key);
+            out.push((
+                Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: vec!["kms:Decrypt"],
+                    why: format!(
+                        "Lambda function {} encrypts its environment variables with this KMS key",
+                        function.id
+                    ),
+                    resource: key,
+                    code: Self::META.code,
+                    span: key_value.span,
+                    cite: Some(key_value),
+                    subject: function.id.clone(),
+                    severity: Self::META.severity,
+                    via_service: true,
+                },
+                key_value,
+            ));
+        }
+        out
+    }
+}
+
+impl Rule for LambdaEnvKmsDecrypt {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        Self::wired(ctx).into_iter().map(|(req, _)| req).collect()
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for (req, key_value) in Self::wired(ctx) {
+            let Some(role) = ctx.role(&req.role) else {
+                continue;
+            };
+            let key = &req.resource;
+            let result = needs(ctx, role, &req.actions, key);
             if result.is_met() || !result.denied.is_empty() {
                 continue;
             }
@@ -70,8 +107,8 @@ impl Rule for LambdaEnvKmsDecrypt {
             let role_name = role.id();
             let mut message = format!(
                 "Lambda function {} encrypts its environment variables with the KMS key {}, but its execution role {role_name} cannot call kms:Decrypt on it.",
-                function.id,
-                ctx.sub_text(&key)
+                req.subject,
+                ctx.sub_text(key)
             );
             message.push_str(if certain {
                 " Every invocation will fail with \"Lambda was unable to decrypt the environment variables because KMS access was denied\"."
@@ -80,7 +117,7 @@ impl Rule for LambdaEnvKmsDecrypt {
             });
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&["kms:Decrypt"], &ctx.yaml_of(key_value, &key), 2)
+                crate::fix::yaml_statement(&["kms:Decrypt"], &ctx.yaml_of(key_value, key), 2)
             );
             out.push(
                 Diagnostic::new(
@@ -97,11 +134,11 @@ impl Rule for LambdaEnvKmsDecrypt {
                 .with_label(format!("role {role_name} lacks kms:Decrypt"))
                 .with_secondary(
                     key_value.span,
-                    format!("{}'s environment is encrypted with this key", function.id),
+                    format!("{}'s environment is encrypted with this key", req.subject),
                 )
-                .with_runs_as(role, role_value, &function.id)
+                .with_runs_as(role, req.role_value, &req.subject)
                 .with_help(help)
-                .with_resource(function.id.clone()),
+                .with_resource(req.subject.clone()),
             );
         }
     }

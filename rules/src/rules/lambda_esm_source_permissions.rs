@@ -1,8 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::RunsAs;
-use crate::requests::{arn_service, function_role, needs};
+use crate::requests::{Requirement, RunsAs, arn_service, function_role, needs};
 use iamlint_core::{
     Attribute, Diagnostic, Part, Resource, Severity, Stack, SymPart, SymStr, Value, ValueKind,
 };
@@ -106,12 +105,18 @@ const DYNAMODB: Source = Source {
     managed_policy: "service-role/AWSLambdaDynamoDBExecutionRole",
 };
 
-impl Rule for LambdaEsmSourcePermissions {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
+/// One event source mapping's requirement, with what its messages need.
+struct Wired<'a> {
+    req: Requirement<'a>,
+    source: Source,
+    source_value: &'a Value,
+    function: &'a Resource,
+    resource_policy: bool,
+}
 
-    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+impl LambdaEsmSourcePermissions {
+    fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
+        let mut out = Vec::new();
         for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
             let Some(source_value) = mapping.property("EventSourceArn") else {
                 continue;
@@ -131,7 +136,80 @@ impl Rule for LambdaEsmSourcePermissions {
             let Some((role, role_value)) = function_role(ctx, function) else {
                 continue;
             };
-            let result = needs(ctx, role, source.actions, &source_arn);
+            let resource_policy =
+                source.service == "SQS" && queue_has_policy(ctx.stack, source_value);
+            out.push(Wired {
+                req: Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: source.actions.to_vec(),
+                    why: format!(
+                        "event source mapping {} polls this {} for {}",
+                        mapping.id, source.name, function.id
+                    ),
+                    resource: source_arn,
+                    code: Self::META.code,
+                    span: source_value.span,
+                    cite: Some(source_value),
+                    subject: mapping.id.clone(),
+                    // Without the core actions the mapping cannot be created.
+                    severity: Severity::Error,
+                    via_service: true,
+                },
+                source,
+                source_value,
+                function,
+                resource_policy,
+            });
+        }
+        out
+    }
+}
+
+impl Rule for LambdaEsmSourcePermissions {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        // Without the core actions the mapping cannot be created (an error); without the
+        // others Lambda may fail to poll (a warning): one requirement each.
+        let mut out = Vec::new();
+        for w in Self::wired(ctx) {
+            let (core, rest): (Vec<&'static str>, Vec<&'static str>) = w
+                .req
+                .actions
+                .iter()
+                .partition(|a| w.source.core.contains(a));
+            if !rest.is_empty() {
+                out.push(Requirement {
+                    actions: rest,
+                    severity: Severity::Warning,
+                    ..w.req.clone()
+                });
+            }
+            out.push(Requirement {
+                actions: core,
+                ..w.req
+            });
+        }
+        out
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for Wired {
+            req,
+            source,
+            source_value,
+            function,
+            resource_policy,
+        } in Self::wired(ctx)
+        {
+            let Some(role) = ctx.role(&req.role) else {
+                continue;
+            };
+            let source_arn = &req.resource;
+            let result = needs(ctx, role, source.actions, source_arn);
             if result.is_met() || !result.denied.is_empty() {
                 // An explicit deny is IAM029's finding, with the deny statement to change.
                 continue;
@@ -143,8 +221,6 @@ impl Rule for LambdaEsmSourcePermissions {
                 .copied()
                 .collect();
             let core_missing = result.missing.iter().any(|a| source.core.contains(a));
-            let resource_policy =
-                source.service == "SQS" && queue_has_policy(ctx.stack, source_value);
             let severity = if core_missing && !resource_policy {
                 Severity::Error
             } else {
@@ -156,9 +232,9 @@ impl Rule for LambdaEsmSourcePermissions {
                 .map_or("", |a| a.split(':').nth(1).unwrap_or(a));
             let mut message = format!(
                 "Event source mapping {} ({} {}) invokes {}, but its execution role {role_name} cannot call {} on it. ",
-                mapping.id,
+                req.subject,
                 source.name,
-                ctx.sub_text(&source_arn),
+                ctx.sub_text(source_arn),
                 function.id,
                 lacking.join(", "),
             );
@@ -180,7 +256,7 @@ impl Rule for LambdaEsmSourcePermissions {
                 role,
                 source.managed_policy,
                 source.actions,
-                &ctx.yaml_of(source_value, &source_arn),
+                &ctx.yaml_of(source_value, source_arn),
             );
             out.push(
                 Diagnostic::new(
@@ -193,11 +269,11 @@ impl Rule for LambdaEsmSourcePermissions {
                 .with_label(format!("role {role_name} lacks {}", lacking.join(", ")))
                 .with_secondary(
                     source_value.span,
-                    format!("{} reads from this {}", mapping.id, source.name),
+                    format!("{} reads from this {}", req.subject, source.name),
                 )
-                .with_runs_as(role, role_value, &function.id)
+                .with_runs_as(role, req.role_value, &function.id)
                 .with_help(help)
-                .with_resource(mapping.id.clone()),
+                .with_resource(req.subject.clone()),
             );
         }
     }

@@ -1,10 +1,8 @@
 use crate::context::Context;
 use crate::declare_rule;
-use crate::principal::RoleRef;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::RunsAs;
+use crate::requests::{Requirement, RunsAs, function_role, needs};
 use iamlint_core::{Diagnostic, Pseudo, Reference, SymStr, Symbol};
-use iamlint_policy::eval::{Outcome, Uncertainty};
 
 declare_rule! {
     /// ## What it does
@@ -59,44 +57,66 @@ declare_rule! {
 
 const REQUIRED: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
 
+impl LambdaLogsPermissions {
+    /// Each function's requirement, with the name of its log group.
+    fn wired<'a>(ctx: &Context<'a>) -> Vec<(Requirement<'a>, SymStr)> {
+        let mut out = Vec::new();
+        for function in ctx.stack.resources_of("AWS::Lambda::Function") {
+            let Some((role, role_value)) = function_role(ctx, function) else {
+                continue;
+            };
+            let Some(group) = log_group(ctx, function) else {
+                continue;
+            };
+            let span = function
+                .property_path(&["LoggingConfig", "LogGroup"])
+                .map_or(function.span, |v| v.span);
+            out.push((
+                Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: REQUIRED.to_vec(),
+                    resource: log_stream_arn(&group),
+                    code: Self::META.code,
+                    why: format!(
+                        "Lambda function {} writes its logs to {}",
+                        function.id,
+                        ctx.sub_text(&group)
+                    ),
+                    span,
+                    cite: None,
+                    subject: function.id.clone(),
+                    severity: Self::META.severity,
+                    via_service: true,
+                },
+                group,
+            ));
+        }
+        out
+    }
+}
+
 impl Rule for LambdaLogsPermissions {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        Self::wired(ctx).into_iter().map(|(req, _)| req).collect()
+    }
+
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for function in ctx.stack.resources_of("AWS::Lambda::Function") {
-            let Some(role_value) = function.property("Role") else {
+        for (req, group) in Self::wired(ctx) {
+            let Some(role) = ctx.role(&req.role) else {
                 continue;
             };
-            let RoleRef::InStack(role_resource) = crate::principal::role_ref(ctx.stack, role_value)
-            else {
-                continue;
-            };
-            let Some(role) = ctx.role(&role_resource.id) else {
-                continue;
-            };
-            if !role.is_closed() {
+            let result = needs(ctx, role, &req.actions, &req.resource);
+            // A role that denies the logs actions turns logging off on purpose.
+            if result.missing.is_empty() || !result.denied.is_empty() {
                 continue;
             }
-            let Some(group) = log_group(ctx, function) else {
-                continue;
-            };
-            let stream = log_stream_arn(&group);
-            let mut missing = Vec::new();
-            let mut denied_on_purpose = false;
-            for action in REQUIRED {
-                match crate::evaluate::identity_outcome(ctx, role, action, &stream) {
-                    Outcome::ImplicitlyDenied => missing.push(*action),
-                    Outcome::ExplicitlyDenied => denied_on_purpose = true,
-                    Outcome::Allowed
-                    | Outcome::Unknown(Uncertainty::Condition | Uncertainty::Value) => {}
-                }
-            }
-            if missing.is_empty() || denied_on_purpose {
-                continue;
-            }
-            let function_name = &function.id;
+            let missing = result.missing;
+            let function_name = &req.subject;
             let role_name = role.id();
             let group_arn = log_group_arn(&group);
             let message = format!(
@@ -123,7 +143,7 @@ impl Rule for LambdaLogsPermissions {
                     message,
                 )
                 .with_label(format!("role {role_name} lacks {}", missing.join(", ")))
-                .with_runs_as(role, role_value, function_name)
+                .with_runs_as(role, req.role_value, function_name)
                 .with_help(help)
                 .with_resource(function_name.clone()),
             );

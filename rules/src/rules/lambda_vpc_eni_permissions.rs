@@ -1,8 +1,7 @@
-use crate::context::{Context, Grant};
+use crate::context::Context;
 use crate::declare_rule;
-use crate::principal::RoleRef;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::RunsAs;
+use crate::requests::{Requirement, RunsAs, function_role, needs};
 use iamlint_core::{Diagnostic, Severity, Stack, Unknown, Value, ValueKind};
 
 declare_rule! {
@@ -124,7 +123,8 @@ impl Rule for LambdaVpcEniPermissions {
         &Self::META
     }
 
-    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        let mut out = Vec::new();
         for function in ctx.stack.resources_of("AWS::Lambda::Function") {
             let Some((vpc_key, vpc_config)) = function
                 .properties
@@ -137,42 +137,54 @@ impl Rule for LambdaVpcEniPermissions {
             if matches!(attached, Attached::No) {
                 continue;
             }
-            let Some(role_value) = function.property("Role") else {
+            let Some((role, role_value)) = function_role(ctx, function) else {
                 continue;
             };
-            let RoleRef::InStack(role_resource) = crate::principal::role_ref(ctx.stack, role_value)
-            else {
+            out.push(Requirement {
+                role: role.id().to_string(),
+                role_value,
+                actions: REQUIRED.to_vec(),
+                resource: ctx.any_resource_of(REQUIRED[0]),
+                code: Self::META.code,
+                why: format!("Lambda function {} is attached to a VPC", function.id),
+                span: vpc_key.span,
+                cite: None,
+                subject: function.id.clone(),
+                // Attached only under a condition or with subnets iamlint cannot see: likely.
+                severity: if matches!(attached, Attached::Yes) {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                via_service: true,
+            });
+        }
+        out
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for req in self.requirements(ctx) {
+            let Some(role) = ctx.role(&req.role) else {
                 continue;
             };
-            let Some(role) = ctx.role(&role_resource.id) else {
-                continue;
-            };
-            if !role.is_closed() {
+            let result = needs(ctx, role, &req.actions, &req.resource);
+            if !result.denied.is_empty() {
+                // An explicit deny is IAM029's finding, with the deny statement to change.
                 continue;
             }
-            let mut missing = Vec::new();
-            let mut conditional = Vec::new();
-            for action in REQUIRED {
-                match ctx.identity_allows(role, action, &ctx.any_resource_of(action)) {
-                    Grant::Allowed => {}
-                    Grant::Conditional => conditional.push(*action),
-                    Grant::Unknown => {}
-                    Grant::NotAllowed => missing.push(*action),
-                }
-            }
+            let (missing, conditional) = (result.missing, result.conditional);
             if missing.is_empty() && conditional.is_empty() {
                 continue;
             }
-            let certain = missing.len() + conditional.len() > 0
-                && conditional.is_empty()
-                && matches!(attached, Attached::Yes);
+            let attached = req.severity == Severity::Error;
+            let certain = conditional.is_empty() && attached;
             let severity = if certain {
                 Severity::Error
             } else {
                 Severity::Warning
             };
             let actions: Vec<&str> = missing.iter().chain(conditional.iter()).copied().collect();
-            let function_name = &function.id;
+            let function_name = &req.subject;
             let role_name = role.id();
             let mut message = format!(
                 "Lambda function {function_name} is attached to a VPC, but its execution role {role_name} cannot call {}",
@@ -186,7 +198,7 @@ impl Rule for LambdaVpcEniPermissions {
             message.push_str(
                 ". CreateFunction will fail with \"The provided execution role does not have permissions to call CreateNetworkInterface on EC2\".",
             );
-            if !matches!(attached, Attached::Yes) {
+            if !attached {
                 message.push_str(" (The function is attached to a VPC only under a condition or with subnets iamlint cannot see.)");
             }
             let help = ctx.fix_attach_managed_policy(
@@ -204,10 +216,10 @@ impl Rule for LambdaVpcEniPermissions {
             )
             .with_label(format!("role {role_name} lacks {}", actions.join(", ")))
             .with_secondary(
-                vpc_key.span,
+                req.span,
                 format!("{function_name} is attached to a VPC here"),
             )
-            .with_runs_as(role, role_value, function_name)
+            .with_runs_as(role, req.role_value, function_name)
             .with_help(help)
             .with_resource(function_name.clone());
             d.labels.dedup_by(|a, b| a.span == b.span);

@@ -1,9 +1,8 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::RunsAs;
-use crate::requests::{closed_role, needs};
-use iamlint_core::{Diagnostic, SymStr};
+use crate::requests::{Requirement, RunsAs, closed_role, needs};
+use iamlint_core::{Diagnostic, SymStr, Value};
 
 declare_rule! {
     /// ## What it does
@@ -44,12 +43,16 @@ declare_rule! {
 
 const REQUIRED: &[&str] = &["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
-impl Rule for LambdaXrayPermissions {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
+/// One traced resource's requirement, with the value that turns tracing on.
+struct Wired<'a> {
+    req: Requirement<'a>,
+    what: &'static str,
+    tracing: &'a Value,
+}
 
-    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+impl LambdaXrayPermissions {
+    fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
+        let mut out = Vec::new();
         for resource in ctx.stack.resources() {
             let (tracing, role_value, what) = match resource.kind.as_str() {
                 "AWS::Lambda::Function" => (
@@ -77,14 +80,52 @@ impl Rule for LambdaXrayPermissions {
             let Some(role) = closed_role(ctx, role_value) else {
                 continue;
             };
-            let result = needs(ctx, role, REQUIRED, &SymStr::lit("*"));
+            out.push(Wired {
+                req: Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: REQUIRED.to_vec(),
+                    resource: SymStr::lit("*"),
+                    code: Self::META.code,
+                    why: format!("{what} {} has active tracing", resource.id),
+                    span: tracing.span,
+                    cite: None,
+                    subject: resource.id.clone(),
+                    severity: Self::META.severity,
+                    // Lambda's X-Ray daemon runs in the function's environment (and its
+                    // network); Step Functions sends its own traces.
+                    via_service: resource.kind == "AWS::StepFunctions::StateMachine",
+                },
+                what,
+                tracing,
+            });
+        }
+        out
+    }
+}
+
+impl Rule for LambdaXrayPermissions {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<Requirement<'a>> {
+        Self::wired(ctx).into_iter().map(|w| w.req).collect()
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for Wired { req, what, tracing } in Self::wired(ctx) {
+            let Some(role) = ctx.role(&req.role) else {
+                continue;
+            };
+            let result = needs(ctx, role, &req.actions, &req.resource);
             if result.missing.is_empty() || !result.denied.is_empty() {
                 continue;
             }
             let role_name = role.id();
             let message = format!(
                 "{what} {} has active tracing, but its role {role_name} cannot call {}: no traces will be recorded.",
-                resource.id,
+                req.subject,
                 result.missing.join(" or "),
             );
             let help =
@@ -103,11 +144,11 @@ impl Rule for LambdaXrayPermissions {
                 ))
                 .with_secondary(
                     tracing.span,
-                    format!("tracing of {} is active here", resource.id),
+                    format!("tracing of {} is active here", req.subject),
                 )
-                .with_runs_as(role, role_value, &resource.id)
+                .with_runs_as(role, req.role_value, &req.subject)
                 .with_help(help)
-                .with_resource(resource.id.clone()),
+                .with_resource(req.subject.clone()),
             );
         }
     }

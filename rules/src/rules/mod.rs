@@ -1,6 +1,8 @@
 //! One file per rule, named for the pattern it flags. Adding a rule: the file, a `mod` line and
 //! an entry in [`ALL`].
 
+mod boundary_or_scp_missing_allow;
+mod explicit_deny_blocks_required_action;
 mod lambda_dlq_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
@@ -12,6 +14,8 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
+pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
+pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
@@ -36,5 +40,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
+    &ExplicitDenyBlocksRequiredAction,
+    &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
 ];
