@@ -1,6 +1,7 @@
 //! One file per rule, named for the pattern it flags. Adding a rule: the file, a `mod` line and
 //! an entry in [`ALL`].
 
+mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
@@ -12,6 +13,7 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
+pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
@@ -32,6 +34,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaLogsPermissions,
     &LambdaEsmSourcePermissions,
     &LambdaDlqPermissions,
+    &LambdaAsyncDestinationPermissions,
     &LambdaXrayPermissions,
     &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
