@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::principal::Role;
-use iamlint_core::{Attribute, Part, Pseudo, Resource, SymStr, Symbol, Value, ValueKind};
+use iamlint_core::{Part, Pseudo, Resource, SymStr, Symbol, Value, ValueKind};
 use iamlint_policy::eval::{
     self, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Uncertainty,
 };
@@ -185,9 +185,4 @@ pub fn outcome(
 /// A request context where every key is unknown.
 pub fn unknown_context() -> RequestContext {
     RequestContext::new(MissingKeys::Unknown)
-}
-
-/// Whether a reference is `!GetAtt X.<attribute>`.
-pub fn is_get_att(value: &Value, attribute: &str) -> bool {
-    matches!(&value.kind, ValueKind::Ref(r) if matches!(&r.attribute, Attribute::Get(a) if a == attribute))
 }

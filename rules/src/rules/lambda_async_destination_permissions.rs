@@ -242,11 +242,15 @@ impl Rule for LambdaAsyncDestinationPermissions {
                 continue;
             }
             let role_name = role.id();
-            let target_arn = req
-                .requests
-                .last()
-                .map(|(_, r)| ctx.sub_text(r))
-                .unwrap_or_default();
+            // A destination of the stack by its logical id; others by their ARN.
+            let target_name = match resource_grant::referenced(ctx, req.target) {
+                Some(r) => r.id.clone(),
+                None => req
+                    .requests
+                    .last()
+                    .map(|(_, r)| ctx.sub_text(r))
+                    .unwrap_or_default(),
+            };
             let actions: Vec<&str> = missing.iter().map(|(a, _)| *a).collect();
             let via = if req.via.kind == "AWS::Lambda::EventSourceMapping" {
                 format!("event source mapping {}", req.via.id)
@@ -254,7 +258,7 @@ impl Rule for LambdaAsyncDestinationPermissions {
                 format!("{} of {}", req.which, req.via.id)
             };
             let mut message = format!(
-                "Lambda function {} {} to the {} {target_arn} ({via}), but its execution role {role_name} cannot call {} on it. Lambda will drop the records (DestinationDeliveryFailures).",
+                "Lambda function {} {} to the {} {target_name} ({via}), but its execution role {role_name} cannot call {} on it. Lambda cannot deliver them (DestinationDeliveryFailures).",
                 req.function.id,
                 req.why,
                 req.kind.noun(),

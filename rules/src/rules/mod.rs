@@ -3,6 +3,7 @@
 
 mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
+mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
 mod lambda_logs_permissions;
@@ -15,6 +16,7 @@ mod unknown_action_or_service;
 
 pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
+pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
@@ -36,6 +38,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaDlqPermissions,
     &LambdaAsyncDestinationPermissions,
     &LambdaXrayPermissions,
+    &LambdaEfsPermissions,
     &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
