@@ -104,8 +104,12 @@ pub fn resource_policy_of<'a>(ctx: &Context<'a>, target_value: &Value) -> Resour
             return if ctx
                 .stack
                 .resources_of("AWS::Events::EventBusPolicy")
-                .any(|p| !matches!(targets(ctx, p.property("EventBusName"), target), Targets::Others))
-            {
+                .any(|p| {
+                    !matches!(
+                        targets(ctx, p.property("EventBusName"), target),
+                        Targets::Others
+                    )
+                }) {
                 ResourcePolicy::Undecidable
             } else {
                 ResourcePolicy::None
@@ -114,11 +118,13 @@ pub fn resource_policy_of<'a>(ctx: &Context<'a>, target_value: &Value) -> Resour
         "AWS::Lambda::Function" => {
             // A permission for an IAM principal (not a service) may grant the caller.
             return if ctx.stack.resources_of("AWS::Lambda::Permission").any(|p| {
-                !matches!(targets(ctx, p.property("FunctionName"), target), Targets::Others)
-                    && !p
-                        .property("Principal")
-                        .and_then(Value::as_str)
-                        .is_some_and(|s| s.ends_with(".amazonaws.com") || s.ends_with(".amazon.com"))
+                !matches!(
+                    targets(ctx, p.property("FunctionName"), target),
+                    Targets::Others
+                ) && !p
+                    .property("Principal")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.ends_with(".amazonaws.com") || s.ends_with(".amazon.com"))
             }) {
                 ResourcePolicy::Undecidable
             } else {
@@ -165,7 +171,8 @@ pub fn outcome(
     let Some(boundaries) = &parsed.boundary else {
         return Outcome::Unknown(Uncertainty::Value);
     };
-    let resource_policy = resource_policy.map(|doc| parse_policy(doc, PolicyKind::Resource, &ctx.resolver).0);
+    let resource_policy =
+        resource_policy.map(|doc| parse_policy(doc, PolicyKind::Resource, &ctx.resolver).0);
     let layers = Layers {
         identity: parsed.identity.iter().collect(),
         boundaries: boundaries.iter().collect(),

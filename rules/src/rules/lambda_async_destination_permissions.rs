@@ -348,9 +348,9 @@ fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a 
                 .split_once(":function:")
                 .map_or(name.as_str(), |(_, rest)| rest);
             let name = name.split(':').next().unwrap_or(name);
-            let mut functions = stack.resources_of("AWS::Lambda::Function").filter(|f| {
-                f.property("FunctionName").and_then(Value::as_str) == Some(name)
-            });
+            let mut functions = stack
+                .resources_of("AWS::Lambda::Function")
+                .filter(|f| f.property("FunctionName").and_then(Value::as_str) == Some(name));
             let found = functions.next()?;
             return if functions.next().is_none() {
                 Some(found)

@@ -108,7 +108,12 @@ pub(crate) fn required<'a>(ctx: &Context<'a>, function: &'a Resource) -> Vec<Req
             else {
                 continue;
             };
-            let Some(access_point_arn) = ctx.resolver.string(config) else {
+            // `!Ref AccessPoint` is the access point's id, which Lambda rejects.
+            let Some(access_point_arn) = ctx.resolver.string(config).filter(|arn| {
+                arn.parts().iter().any(
+                    |p| matches!(p, iamlint_core::SymPart::Lit(l) if l.contains(":access-point/")),
+                )
+            }) else {
                 continue;
             };
             let Some(file_system_value) = access_point.property("FileSystemId") else {
@@ -138,10 +143,7 @@ pub(crate) fn required<'a>(ctx: &Context<'a>, function: &'a Resource) -> Vec<Req
                 file_system,
                 file_system_value,
                 file_system_policy,
-                requests: vec![
-                    (MOUNT, file_system_arn.clone()),
-                    (WRITE, file_system_arn),
-                ],
+                requests: vec![(MOUNT, file_system_arn.clone()), (WRITE, file_system_arn)],
                 context,
             });
         }
@@ -251,7 +253,9 @@ fn help(
     if role.resource.is_generated() && missing.contains(&MOUNT) {
         let file_system = ctx.yaml_of(
             req.file_system_value,
-            &ctx.resolver.string(req.file_system_value).unwrap_or_default(),
+            &ctx.resolver
+                .string(req.file_system_value)
+                .unwrap_or_default(),
         );
         return format!(
             "add the SAM policy template to the function's Policies:\n  Policies:\n    - EFSWriteAccessPolicy:\n        FileSystem: {file_system}\n        AccessPoint: !Ref {}",
@@ -263,11 +267,8 @@ fn help(
     } else {
         vec![WRITE]
     };
-    let mut statement = crate::fix::yaml_statement(
-        &actions,
-        &format!("!GetAtt {}.Arn", req.file_system.id),
-        2,
-    );
+    let mut statement =
+        crate::fix::yaml_statement(&actions, &format!("!GetAtt {}.Arn", req.file_system.id), 2);
     statement.push_str(&format!(
         "\n    Condition:\n      StringEquals:\n        elasticfilesystem:AccessPointArn: {access_point}"
     ));
