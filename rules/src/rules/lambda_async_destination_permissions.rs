@@ -92,6 +92,19 @@ impl Kind {
         })
     }
 
+    /// The SAM destination `Type` for this kind: `EventInvokeConfig` calls a bucket
+    /// `S3Bucket`, an event's `DestinationConfig` calls it `S3`.
+    fn sam_type(self, event_source: bool) -> &'static str {
+        match self {
+            Kind::Queue => "SQS",
+            Kind::Topic => "SNS",
+            Kind::Function => "Lambda",
+            Kind::EventBus => "EventBridge",
+            Kind::Bucket if event_source => "S3",
+            Kind::Bucket => "S3Bucket",
+        }
+    }
+
     fn noun(self) -> &'static str {
         match self {
             Kind::Queue => "SQS queue",
@@ -252,7 +265,8 @@ impl Rule for LambdaAsyncDestinationPermissions {
                     .unwrap_or_default(),
             };
             let actions: Vec<&str> = missing.iter().map(|(a, _)| *a).collect();
-            let via = if req.via.kind == "AWS::Lambda::EventSourceMapping" {
+            let event_source = req.via.kind == "AWS::Lambda::EventSourceMapping";
+            let via = if event_source {
                 format!("event source mapping {}", req.via.id)
             } else {
                 format!("{} of {}", req.which, req.via.id)
@@ -266,6 +280,13 @@ impl Rule for LambdaAsyncDestinationPermissions {
             );
             if resource_policy.is_some() {
                 message.push_str(" The destination's resource policy does not grant it either.");
+            }
+            if role.resource.is_generated() {
+                // SAM grants what the destination's `Type` says, whatever the ARN is.
+                message.push_str(&format!(
+                    " SAM adds the delivery permission for the destination's Type only, and this destination needs Type: {}.",
+                    req.kind.sam_type(event_source)
+                ));
             }
             let target_yaml = ctx.yaml_of(req.target, &req.requests[req.requests.len() - 1].1);
             let mut statements = Vec::new();
@@ -284,15 +305,27 @@ impl Rule for LambdaAsyncDestinationPermissions {
                 };
                 statements.push(crate::fix::yaml_statement(&[action], &yaml, 2));
             }
-            let help = format!(
-                "add {} to one of {role_name}'s policies:\n{}",
-                if statements.len() == 1 {
-                    "this statement"
-                } else {
-                    "these statements"
-                },
-                statements.join("\n")
-            );
+            let these = if statements.len() == 1 {
+                "this statement"
+            } else {
+                "these statements"
+            };
+            let help = if role.resource.is_generated() {
+                format!(
+                    "set the destination's Type to {}, or add {these} to the function's Policies (SAM puts them in {role_name}):\n  Policies:\n    - Statement:\n{}",
+                    req.kind.sam_type(event_source),
+                    statements
+                        .iter()
+                        .map(|s| indent(s, 6))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            } else {
+                format!(
+                    "add {these} to one of {role_name}'s policies:\n{}",
+                    statements.join("\n")
+                )
+            };
             out.push(
                 Diagnostic::new(
                     Self::META.code,
@@ -312,6 +345,15 @@ impl Rule for LambdaAsyncDestinationPermissions {
             );
         }
     }
+}
+
+/// `text` with every line indented by `by` more spaces.
+fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A reference as `Fn::Sub` writes it.
