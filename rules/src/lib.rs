@@ -13,6 +13,7 @@ pub mod principal;
 pub mod registry;
 pub mod requests;
 pub mod resolve;
+pub mod resource_grant;
 pub mod rules;
 
 pub use context::Context;

@@ -274,6 +274,31 @@ impl<'a> Resolver<'a> {
             ("AWS::Events::Rule", Some("Arn")) => {
                 arn("events", true, prefixed("rule/", name("Name")))
             }
+            ("AWS::Events::EventBus", None | Some("Name")) => name("Name"),
+            ("AWS::Events::EventBus", Some("Arn")) => {
+                arn("events", true, prefixed("event-bus/", name("Name")))
+            }
+            // File system and access point ids (`fs-…`, `fsap-…`) are generated.
+            ("AWS::EFS::FileSystem", None | Some("FileSystemId")) => SymStr::sym(Symbol::Attr(
+                Reference::get_att(resource.id.clone(), "FileSystemId"),
+            )),
+            ("AWS::EFS::FileSystem", Some("Arn")) => {
+                let id = SymStr::sym(Symbol::Attr(Reference::get_att(
+                    resource.id.clone(),
+                    "FileSystemId",
+                )));
+                arn("elasticfilesystem", true, prefixed("file-system/", id))
+            }
+            ("AWS::EFS::AccessPoint", None | Some("AccessPointId")) => SymStr::sym(Symbol::Attr(
+                Reference::get_att(resource.id.clone(), "AccessPointId"),
+            )),
+            ("AWS::EFS::AccessPoint", Some("Arn")) => {
+                let id = SymStr::sym(Symbol::Attr(Reference::get_att(
+                    resource.id.clone(),
+                    "AccessPointId",
+                )));
+                arn("elasticfilesystem", true, prefixed("access-point/", id))
+            }
             _ => SymStr::sym(Symbol::Attr(r.clone())),
         }
     }

@@ -3,7 +3,9 @@
 
 mod boundary_or_scp_missing_allow;
 mod explicit_deny_blocks_required_action;
+mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
+mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
 mod lambda_logs_permissions;
@@ -16,7 +18,9 @@ mod unknown_action_or_service;
 
 pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
+pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
+pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
@@ -36,7 +40,9 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaLogsPermissions,
     &LambdaEsmSourcePermissions,
     &LambdaDlqPermissions,
+    &LambdaAsyncDestinationPermissions,
     &LambdaXrayPermissions,
+    &LambdaEfsPermissions,
     &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,

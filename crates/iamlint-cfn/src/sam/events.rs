@@ -560,6 +560,17 @@ fn pull(
         .and_then(|d| d.get("OnFailure"))
         && let Some(kind) = on_failure.get("Type").and_then(Value::as_str)
     {
+        // `pull.py` accepts only these destination types.
+        if !["SQS", "SNS", "S3", "Kafka"].contains(&kind) {
+            ctx.error(
+                on_failure.span,
+                function.logical_id,
+                format!(
+                    "Resource with id [{}] is invalid. Event with id [{id}] is invalid. The only valid values for 'Type' are 'SQS', 'SNS', 'S3', and 'Kafka'",
+                    function.logical_id
+                ),
+            );
+        }
         let dest = on_failure
             .get("Destination")
             .cloned()

@@ -334,6 +334,29 @@ fn pull_event_failure_destination_adds_policy() {
 }
 
 #[test]
+fn pull_event_failure_destination_types() {
+    let event = |kind: &str| {
+        json!({"Fn": function(json!({
+            "Events": {"S": {"Type": "Kinesis", "Properties": {
+                "Stream": "arn:aws:kinesis:us-east-1:1:stream/s", "StartingPosition": "LATEST",
+                "DestinationConfig": {"OnFailure": {"Type": kind, "Destination": "arn:aws:s3:::records"}}
+            }}}
+        }))})
+    };
+    let (out, _, diagnostics) = run(sam(event("S3")));
+    assert!(diagnostics.is_empty());
+    let policies = inline(&out, "FnRole");
+    assert_eq!(policies[0]["PolicyName"], "FnSS3Policy");
+    let (_, _, diagnostics) = run(sam(event("Bucket")));
+    assert_eq!(diagnostics.len(), 1);
+    assert!(
+        diagnostics[0]
+            .message
+            .ends_with("The only valid values for 'Type' are 'SQS', 'SNS', 'S3', and 'Kafka'")
+    );
+}
+
+#[test]
 fn push_events_create_permissions() {
     let (out, _, _) = run(sam(json!({"Fn": function(json!({
         "Events": {
