@@ -1,6 +1,8 @@
 //! One file per rule, named for the pattern it flags. Adding a rule: the file, a `mod` line and
 //! an entry in [`ALL`].
 
+mod kms_encrypted_resource_missing_key_permission;
+mod kms_key_policy_does_not_delegate;
 mod lambda_dlq_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
@@ -12,6 +14,8 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
+pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
+pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
@@ -36,5 +40,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaEnvKmsDecrypt,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
+    &KmsEncryptedResourceMissingKeyPermission,
+    &KmsKeyPolicyDoesNotDelegate,
     &UnknownActionOrService,
 ];
