@@ -438,7 +438,10 @@ fn default_key_policy(span: Span) -> Value {
     principal.insert(key("AWS"), root_principal_value(span));
     statement.insert(key("Sid"), s("Enable IAM User Permissions"));
     statement.insert(key("Effect"), s("Allow"));
-    statement.insert(key("Principal"), Value::new(ValueKind::Map(principal), span));
+    statement.insert(
+        key("Principal"),
+        Value::new(ValueKind::Map(principal), span),
+    );
     statement.insert(key("Action"), s("kms:*"));
     statement.insert(key("Resource"), s("*"));
     let mut doc = iamlint_core::Map::default();
@@ -617,10 +620,9 @@ pub fn key_use(
 /// would otherwise leave undecided. Such entries are dropped from `Principal` lists.
 fn for_role<'p>(policy: &'p Policy, role: &Role<'_>) -> std::borrow::Cow<'p, Policy> {
     let generated = Symbol::Attr(Reference::get_att(role.id(), "RoleName"));
-    let name_is_generated = matches!(role.arn.parts().last(), Some(SymPart::Sym(s)) if *s == generated);
-    let literal_role = |value: &SymStr| {
-        matches!(value.parts().last(), Some(SymPart::Lit(l)) if l.contains(":role/"))
-    };
+    let name_is_generated =
+        matches!(role.arn.parts().last(), Some(SymPart::Sym(s)) if *s == generated);
+    let literal_role = |value: &SymStr| matches!(value.parts().last(), Some(SymPart::Lit(l)) if l.contains(":role/"));
     let affected = name_is_generated
         && policy.statements.iter().any(|st| {
             st.principals.as_ref().is_some_and(|set| {

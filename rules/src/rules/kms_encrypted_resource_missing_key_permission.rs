@@ -309,7 +309,10 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
 /// The operations of `service` a statement's actions grant, each with the action as written.
 /// A wildcard that covers both reading and writing (`sqs:*`) shows no particular intent and
 /// counts for neither.
-fn granted_operations<'s>(actions: &[&'s str], service: EncryptedService) -> Vec<(Direction, &'s str)> {
+fn granted_operations<'s>(
+    actions: &[&'s str],
+    service: EncryptedService,
+) -> Vec<(Direction, &'s str)> {
     let mut out: Vec<(Direction, &'s str)> = Vec::new();
     for pattern in actions {
         let matched: Vec<Direction> = kms::OPERATIONS
@@ -441,9 +444,10 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
     }
     if certain {
         message.push_str(" Requests will fail with KMS access denied.");
-    }
-    if !documented {
-        message.push_str(" (AWS documents this requirement less firmly for this service.)");
+    } else if !documented && !missing.is_empty() {
+        message.push_str(
+            " Requests will likely fail with KMS access denied (AWS documents this requirement less firmly for this service).",
+        );
     }
 
     let key_policy_fix = matches!(gap, Some(Gap::KeyPolicyAndIdentity)) && !missing.is_empty();
@@ -519,7 +523,8 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
 
 /// A key-policy statement allowing `principal` the actions.
 fn key_policy_statement(principal: &str, actions: &[&str]) -> String {
-    let mut out = format!("  - Effect: Allow\n    Principal:\n      AWS: {principal}\n    Action:\n");
+    let mut out =
+        format!("  - Effect: Allow\n    Principal:\n      AWS: {principal}\n    Action:\n");
     for a in actions {
         out.push_str(&format!("      - {a}\n"));
     }
@@ -530,7 +535,10 @@ fn key_policy_statement(principal: &str, actions: &[&str]) -> String {
 /// Where a statement goes in a key's policy: the `Statement` key, else `KeyPolicy`, else the
 /// key's logical id.
 pub(crate) fn key_policy_statement_span(key: &Resource) -> Span {
-    let Some((policy_key, policy)) = key.properties.as_map().and_then(|m| m.get_entry("KeyPolicy"))
+    let Some((policy_key, policy)) = key
+        .properties
+        .as_map()
+        .and_then(|m| m.get_entry("KeyPolicy"))
     else {
         return key.span;
     };

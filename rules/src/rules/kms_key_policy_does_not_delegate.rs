@@ -160,9 +160,7 @@ impl Rule for KmsKeyPolicyDoesNotDelegate {
                     key_policy_statement_span(key),
                     message,
                 )
-                .with_label(format!(
-                    "no statement for the account root or {role_name}"
-                ));
+                .with_label(format!("no statement for the account root or {role_name}"));
                 for span in spans {
                     d = d.with_secondary(
                         span,
@@ -187,7 +185,11 @@ struct KeyGrant {
 
 /// The statements of the role's policies that allow KMS actions on this key by name (not on
 /// `*` or every key: such grants show no intent to use this key).
-fn key_grants(ctx: &Context<'_>, role: &crate::principal::Role<'_>, key: &iamlint_core::Resource) -> Vec<KeyGrant> {
+fn key_grants(
+    ctx: &Context<'_>,
+    role: &crate::principal::Role<'_>,
+    key: &iamlint_core::Resource,
+) -> Vec<KeyGrant> {
     let mut out = Vec::new();
     for doc in &role.identity {
         for statement in statements(&doc.document) {
