@@ -367,18 +367,14 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
                     Outcome::ImplicitlyDenied => {
                         let identity = use_.identity_only.outcome;
                         match use_.key_policy_only.outcome {
-                            Outcome::Allowed => {
-                                if identity.is_denied() {
-                                    missing.push(*action);
-                                    gap.get_or_insert(Gap::Identity);
-                                }
+                            Outcome::Allowed if identity.is_denied() => {
+                                missing.push(*action);
+                                gap.get_or_insert(Gap::Identity);
                             }
-                            Outcome::ImplicitlyDenied => {
-                                // With an IAM grant, only the key policy is wrong: IAM014.
-                                if identity.is_denied() {
-                                    missing.push(*action);
-                                    gap = Some(Gap::KeyPolicyAndIdentity);
-                                }
+                            // With an IAM grant, only the key policy is wrong: IAM014.
+                            Outcome::ImplicitlyDenied if identity.is_denied() => {
+                                missing.push(*action);
+                                gap = Some(Gap::KeyPolicyAndIdentity);
                             }
                             Outcome::Unknown(Uncertainty::Condition) => conditional.push(*action),
                             _ => {}
