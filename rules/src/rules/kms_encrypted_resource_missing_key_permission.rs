@@ -218,11 +218,56 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
             Some((role_value, function.id.clone())),
         );
     }
+    // Targets a function's role sends to: its dead-letter queue or topic, its asynchronous
+    // invocation destinations, the on-failure destinations of its event source mappings.
+    let mut sends: Vec<(&'a Resource, &'a Value, String)> = Vec::new();
     for function in ctx.stack.resources_of("AWS::Lambda::Function") {
-        let Some(dlq) = function.property_path(&["DeadLetterConfig", "TargetArn"]) else {
+        if let Some(dlq) = function.property_path(&["DeadLetterConfig", "TargetArn"]) {
+            sends.push((
+                function,
+                dlq,
+                format!("{} sends failed events here", function.id),
+            ));
+        }
+    }
+    for config in ctx.stack.resources_of("AWS::Lambda::EventInvokeConfig") {
+        let Some(function) = config
+            .property("FunctionName")
+            .and_then(|v| function_of(ctx.stack, v, 0))
+        else {
             continue;
         };
-        let Some(target) = target_of(dlq) else {
+        for (outcome, text) in [("OnSuccess", "successful"), ("OnFailure", "failed")] {
+            if let Some(target) =
+                config.property_path(&["DestinationConfig", outcome, "Destination"])
+            {
+                sends.push((
+                    function,
+                    target,
+                    format!("{} sends {text} asynchronous invocations here", function.id),
+                ));
+            }
+        }
+    }
+    for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
+        let Some(function) = mapping
+            .property("FunctionName")
+            .and_then(|v| function_of(ctx.stack, v, 0))
+        else {
+            continue;
+        };
+        if let Some(target) =
+            mapping.property_path(&["DestinationConfig", "OnFailure", "Destination"])
+        {
+            sends.push((
+                function,
+                target,
+                format!("{} sends records that failed to process here", mapping.id),
+            ));
+        }
+    }
+    for (function, target_value, label) in sends {
+        let Some(target) = target_of(target_value) else {
             continue;
         };
         if !matches!(
@@ -241,10 +286,7 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
             role.id(),
             target,
             Direction::Writes,
-            (
-                dlq.span,
-                format!("{} sends failed events here", function.id),
-            ),
+            (target_value.span, label),
             Some((role_value, function.id.clone())),
         );
     }
@@ -464,23 +506,23 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
             if role.resource.is_generated()
                 && let KeyRef::InStack(key) = &target.key
             {
-                let template = if lacking.iter().all(|a| *a == "kms:Decrypt") {
-                    Some("KMSDecryptPolicy")
-                } else if lacking.iter().all(|a| *a != "kms:Decrypt") {
-                    Some("KMSEncryptPolicy")
-                } else {
-                    None
-                };
-                if let Some(t) = template {
+                // KMSEncryptPolicy grants only kms:Encrypt; its _v2 adds kms:GenerateDataKey.
+                let templates: Vec<&str> = [
+                    ("KMSDecryptPolicy", "kms:Decrypt"),
+                    ("KMSEncryptPolicy_v2", "kms:GenerateDataKey"),
+                ]
+                .into_iter()
+                .filter(|(_, action)| lacking.contains(action))
+                .map(|(t, _)| t)
+                .collect();
+                if !templates.is_empty() {
                     help.push_str(&format!(
-                        "\nor the SAM policy template:\n  - {t}:\n      KeyId: !Ref {}",
-                        key.id
+                        "\nor the SAM policy template{}:",
+                        if templates.len() > 1 { "s" } else { "" }
                     ));
-                } else {
-                    help.push_str(&format!(
-                        "\nor the SAM policy templates:\n  - KMSDecryptPolicy:\n      KeyId: !Ref {0}\n  - KMSEncryptPolicy:\n      KeyId: !Ref {0}",
-                        key.id
-                    ));
+                    for t in templates {
+                        help.push_str(&format!("\n  - {t}:\n      KeyId: !Ref {}", key.id));
+                    }
                 }
             }
             (
