@@ -786,6 +786,115 @@ mod tests {
         assert!(!is_key_id("1234abcd"));
     }
 
+    fn stack_with(resources: &[(&str, &str, serde_json::Value)]) -> Stack {
+        use iamlint_core::{FileId, Format, Origin};
+        let mut stack = Stack::new(Format::CloudFormation, FileId(0));
+        for (id, kind, props) in resources {
+            stack.add_resource(Resource {
+                id: (*id).to_string(),
+                kind: (*kind).to_string(),
+                properties: Value::from_json(props, Span::default()),
+                span: Span::default(),
+                condition: None,
+                depends_on: Vec::new(),
+                origin: Origin::Declared,
+            });
+        }
+        stack
+    }
+
+    fn reference(r: Reference) -> Value {
+        Value::new(ValueKind::Ref(r), Span::default())
+    }
+
+    fn resolved(ctx: &Context<'_>, value: &Value) -> String {
+        match resolve_key(ctx, value) {
+            KeyRef::InStack(r) => format!("stack:{}", r.id),
+            KeyRef::External(arn) => format!("external:{arn}"),
+            KeyRef::AwsManaged(alias) => format!("managed:{alias}"),
+            KeyRef::Unknown => "unknown".to_string(),
+        }
+    }
+
+    #[test]
+    fn key_references_resolve() {
+        let mut stack = stack_with(&[
+            ("Key", "AWS::KMS::Key", serde_json::json!({})),
+            (
+                "Alias",
+                "AWS::KMS::Alias",
+                serde_json::json!({"AliasName": "alias/app"}),
+            ),
+        ]);
+        if let Some(alias) = stack.resource_mut("Alias")
+            && let Some(map) = alias.properties.as_map_mut()
+        {
+            map.insert(
+                iamlint_core::Key {
+                    name: "TargetKeyId".into(),
+                    span: Span::default(),
+                },
+                reference(Reference::to_ref("Key")),
+            );
+        }
+        let ctx = Context::new(&stack);
+        let s = |t: &str| Value::string(t, Span::default());
+        assert_eq!(
+            resolved(&ctx, &reference(Reference::to_ref("Key"))),
+            "stack:Key"
+        );
+        assert_eq!(
+            resolved(&ctx, &reference(Reference::get_att("Key", "Arn"))),
+            "stack:Key"
+        );
+        assert_eq!(
+            resolved(&ctx, &reference(Reference::to_ref("Alias"))),
+            "stack:Key"
+        );
+        assert_eq!(resolved(&ctx, &s("alias/app")), "stack:Key");
+        assert_eq!(resolved(&ctx, &s("alias/other")), "unknown");
+        assert_eq!(resolved(&ctx, &s("alias/aws/sqs")), "managed:alias/aws/sqs");
+        assert_eq!(
+            resolved(&ctx, &s("arn:aws:kms:us-east-1:111122223333:alias/aws/sns")),
+            "managed:alias/aws/sns"
+        );
+        assert_eq!(
+            resolved(
+                &ctx,
+                &s("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+            ),
+            "external:arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+        assert!(
+            resolved(&ctx, &s("1234abcd-12ab-34cd-56ef-1234567890ab")).starts_with("external:arn:")
+        );
+        let parameter = Value::new(
+            ValueKind::Unknown(Unknown::Parameter {
+                name: "KeyArn".into(),
+                default: None,
+            }),
+            Span::default(),
+        );
+        assert_eq!(resolved(&ctx, &parameter), "unknown");
+    }
+
+    #[test]
+    fn default_key_policy_delegates_to_root() {
+        let stack = stack_with(&[("Key", "AWS::KMS::Key", serde_json::json!({}))]);
+        let ctx = Context::new(&stack);
+        let Some(key) = stack.resource("Key") else {
+            panic!("no key");
+        };
+        let Some(policy) = key_policy(&ctx, key) else {
+            panic!("no default policy");
+        };
+        let principals = &policy.statements[0]
+            .principals
+            .as_ref()
+            .map(|p| p.principals[0].value.clone());
+        assert_eq!(principals.as_ref(), Some(&root_arn()));
+    }
+
     #[test]
     fn operations_are_unique_per_service_and_direction() {
         for (i, a) in OPERATIONS.iter().enumerate() {
