@@ -8,6 +8,7 @@ pub mod docs;
 pub mod evaluate;
 mod fix;
 mod merge;
+pub mod kms;
 pub mod policies;
 pub mod principal;
 pub mod registry;

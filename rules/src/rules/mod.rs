@@ -4,6 +4,8 @@
 mod boundary_or_scp_missing_allow;
 mod explicit_deny_blocks_required_action;
 mod lambda_async_destination_permissions;
+mod kms_encrypted_resource_missing_key_permission;
+mod kms_key_policy_does_not_delegate;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
@@ -19,6 +21,8 @@ mod unknown_action_or_service;
 pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
+pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
+pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
@@ -48,5 +52,7 @@ pub static ALL: &[&dyn Rule] = &[
     &SecretArnMissingSuffix,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
+    &KmsEncryptedResourceMissingKeyPermission,
+    &KmsKeyPolicyDoesNotDelegate,
     &UnknownActionOrService,
 ];
