@@ -1,6 +1,7 @@
 //! One file per rule, named for the pattern it flags. Adding a rule: the file, a `mod` line and
 //! an entry in [`ALL`].
 
+mod action_resource_type_mismatch;
 mod lambda_dlq_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
@@ -12,6 +13,7 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
+pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
@@ -34,6 +36,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaDlqPermissions,
     &LambdaXrayPermissions,
     &LambdaEnvKmsDecrypt,
+    &ActionResourceTypeMismatch,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
     &UnknownActionOrService,
