@@ -190,21 +190,27 @@ fn resource_atoms(stack: &Stack, resource: &SymStr) -> Vec<Atom> {
     atoms
 }
 
-/// The atoms of a catalog ARN pattern.
-fn catalog_atoms(pattern: &str) -> Vec<Atom> {
+/// The atoms of a catalog ARN pattern. With `optional_scope`, the region and account
+/// placeholders may also be empty (resources a service owns itself, such as AWS-owned SSM
+/// documents `arn:aws:ssm:us-east-1::document/AWS-RunShellScript`, have no account).
+fn catalog_atoms(pattern: &str, optional_scope: bool) -> Vec<Atom> {
     let mut atoms = Vec::new();
+    let mut colons = 0;
     for piece in catalog::arn_pattern_pieces(pattern) {
         match piece {
-            ArnPatternPiece::Lit(text) => atoms.extend(text.chars().map(|c| Atom {
-                class: Class::Ch(c),
-                repeat: false,
-            })),
+            ArnPatternPiece::Lit(text) => {
+                colons += text.matches(':').count();
+                atoms.extend(text.chars().map(|c| Atom {
+                    class: Class::Ch(c),
+                    repeat: false,
+                }));
+            }
             ArnPatternPiece::Hole { colon, slash } => push_shape(
                 &mut atoms,
                 Shape {
                     colon,
                     slash,
-                    nonempty: true,
+                    nonempty: !(optional_scope && (colons == 3 || colons == 4)),
                 },
             ),
         }
@@ -265,8 +271,24 @@ fn languages_meet(a: &[Atom], b: &[Atom]) -> bool {
 /// Whether the policy resource pattern `resource` can name some resource whose ARN fits the
 /// catalog ARN pattern `pattern`, under lenient matching.
 pub fn could_match(stack: &Stack, resource: &SymStr, pattern: &str) -> bool {
-    languages_meet(&resource_atoms(stack, resource), &catalog_atoms(pattern))
+    languages_meet(
+        &resource_atoms(stack, resource),
+        &catalog_atoms(pattern, false),
+    )
 }
+
+/// Like [`could_match`], letting the region and account of the catalog pattern be empty.
+fn could_match_loosely(stack: &Stack, resource: &SymStr, pattern: &str) -> bool {
+    languages_meet(
+        &resource_atoms(stack, resource),
+        &catalog_atoms(pattern, true),
+    )
+}
+
+/// Services whose ARNs iamlint trusts the catalog about, down to the region and account
+/// always being there (S3 buckets and objects, KMS keys and aliases, log groups and streams,
+/// DynamoDB tables and streams, secrets). Elsewhere the catalog's formats are read loosely.
+pub const WELL_KNOWN_SERVICES: &[&str] = &["s3", "kms", "logs", "dynamodb", "secretsmanager"];
 
 /// How a grant's resource fits an action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,7 +317,8 @@ pub fn action_patterns(action: &Action) -> Option<Vec<(&'static str, &'static st
 
 /// Whether `resource` of a grant can ever be a resource `action` applies to.
 pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
-    if resource.as_literal() == Some("*") {
+    if resource.as_literal() == Some("*") || !arn_shaped(resource) {
+        // Text that is not an ARN at all is `invalid-principal-or-arn`'s to report.
         return Fit::Fits;
     }
     if action.resource_types.is_empty() {
@@ -308,13 +331,34 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     let Some(patterns) = action_patterns(action) else {
         return Fit::Fits;
     };
-    if patterns
-        .iter()
-        .any(|(_, p)| could_match(stack, resource, p))
-    {
+    let strict = WELL_KNOWN_SERVICES.contains(&action.service.as_str());
+    if patterns.iter().any(|(_, p)| {
+        if strict {
+            could_match(stack, resource, p)
+        } else {
+            could_match_loosely(stack, resource, p)
+        }
+    }) {
         Fit::Fits
     } else {
         Fit::Never
+    }
+}
+
+/// Whether the text may be an ARN: it starts with `arn:`, a wildcard or a symbol.
+fn arn_shaped(resource: &SymStr) -> bool {
+    match resource.parts().first() {
+        Some(SymPart::Lit(text)) => {
+            text.starts_with("arn:")
+                || text
+                    .chars()
+                    .take(4)
+                    .zip("arn:".chars())
+                    .all(|(c, a)| c == a || c == '*' || c == '?')
+                    && text.chars().take(4).any(|c| c == '*' || c == '?')
+                || (text.len() < 4 && "arn:".starts_with(text) && resource.parts().len() > 1)
+        }
+        _ => true,
     }
 }
 
@@ -524,13 +568,16 @@ pub fn allow_statements<'v>(
                 }
                 None => any_resource = true,
             }
+            // SAM policy templates expand into statements whose every element carries the
+            // template's span: AWS wrote them, the user cannot change them.
+            let synthesized = action_value.span == statement.span;
             out.push(Grant {
                 statement,
                 actions,
                 not_action,
                 resources,
                 any_resource,
-                own,
+                own: own && !synthesized,
             });
         }
     }

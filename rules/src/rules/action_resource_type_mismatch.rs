@@ -71,8 +71,6 @@ declare_rule! {
     }
 }
 
-/// Services whose resource types are well known, so that a mismatch is certain.
-const WELL_KNOWN: &[&str] = &["s3", "kms", "logs", "dynamodb", "secretsmanager"];
 
 /// The statements that grant actions to one principal, and what to call it in messages.
 struct Principal<'v> {
@@ -222,7 +220,7 @@ fn report(
         .collect();
     let names: Vec<String> = dead.iter().map(|(a, _, _)| a.full_name()).collect();
     let certain = dead.iter().all(|(a, fit, _)| {
-        *fit == Fit::Never && WELL_KNOWN.contains(&a.service.as_str())
+        *fit == Fit::Never && arn::WELL_KNOWN_SERVICES.contains(&a.service.as_str())
     });
     let severity = if certain {
         Severity::Error
