@@ -2,6 +2,7 @@
 //! an entry in [`ALL`].
 
 mod action_resource_type_mismatch;
+mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod lambda_dlq_permissions;
 mod lambda_env_kms_decrypt;
@@ -15,6 +16,7 @@ mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
+pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
@@ -41,6 +43,7 @@ pub static ALL: &[&dyn Rule] = &[
     &ActionResourceTypeMismatch,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
+    &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
     &UnknownActionOrService,
 ];
