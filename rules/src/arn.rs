@@ -480,6 +480,14 @@ pub fn scope_corrected(stack: &Stack, resource: &SymStr) -> Option<SymStr> {
         // Only the service's own ARNs: some types are another service's (`ssm` lists S3
         // buckets and EC2 instances).
         .filter(|p| p.split(':').nth(2) == Some(service.prefix.as_str()))
+        // A resource part that starts with a name (`${Bucket}/*`) is not a type word
+        // (`accesspoint/…`), although a symbol could spell one.
+        .filter(|p| {
+            let word = p.splitn(6, ':').nth(5).unwrap_or("");
+            let word = word.split("${").next().unwrap_or("");
+            let ours = parts.resource.literal_prefix();
+            word.is_empty() || ours.contains(['*', '?']) || ours.starts_with(word)
+        })
         .collect();
     if patterns.is_empty() || patterns.iter().any(|p| could_match(stack, resource, p)) {
         return None;

@@ -2,6 +2,7 @@
 //! an entry in [`ALL`].
 
 mod action_resource_type_mismatch;
+mod arn_scope_mismatch;
 mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod lambda_dlq_permissions;
@@ -16,6 +17,7 @@ mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
+pub use arn_scope_mismatch::ArnScopeMismatch;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
@@ -46,4 +48,5 @@ pub static ALL: &[&dyn Rule] = &[
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
     &UnknownActionOrService,
+    &ArnScopeMismatch,
 ];
