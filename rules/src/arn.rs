@@ -221,9 +221,8 @@ fn catalog_atoms(pattern: &str, optional_scope: bool) -> Vec<Atom> {
 fn intersects(a: Class, b: Class) -> bool {
     match (a, b) {
         (Class::Ch(x), Class::Ch(y)) => x.eq_ignore_ascii_case(&y),
-        (Class::Ch(c), Class::Any { colon, slash }) | (Class::Any { colon, slash }, Class::Ch(c)) => {
-            (c != ':' || colon) && (c != '/' || slash)
-        }
+        (Class::Ch(c), Class::Any { colon, slash })
+        | (Class::Any { colon, slash }, Class::Ch(c)) => (c != ':' || colon) && (c != '/' || slash),
         // Letters are always allowed.
         (Class::Any { .. }, Class::Any { .. }) => true,
     }
@@ -345,21 +344,23 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     }
 }
 
-/// Whether the text may be an ARN: it starts with `arn:`, a wildcard or a symbol.
+/// Whether the text may be an ARN: it starts with `arn:`, or with a wildcard or symbol before
+/// it could differ.
 fn arn_shaped(resource: &SymStr) -> bool {
-    match resource.parts().first() {
-        Some(SymPart::Lit(text)) => {
-            text.starts_with("arn:")
-                || text
-                    .chars()
-                    .take(4)
-                    .zip("arn:".chars())
-                    .all(|(c, a)| c == a || c == '*' || c == '?')
-                    && text.chars().take(4).any(|c| c == '*' || c == '?')
-                || (text.len() < 4 && "arn:".starts_with(text) && resource.parts().len() > 1)
+    let Some(SymPart::Lit(text)) = resource.parts().first() else {
+        return true;
+    };
+    let mut chars = text.chars();
+    for expected in "arn:".chars() {
+        match chars.next() {
+            Some('*' | '?') => return true,
+            Some(c) if c == expected => {}
+            Some(_) => return false,
+            // `arn` then a symbol.
+            None => return resource.parts().len() > 1,
         }
-        _ => true,
     }
+    true
 }
 
 /// A resource that may well mean "everything": a value iamlint cannot see, or an ARN whose
@@ -553,11 +554,12 @@ pub fn allow_statements<'v>(
             if !crate::policies::is_allow(statement) {
                 continue;
             }
-            let (action_value, not_action) = match (statement.get("Action"), statement.get("NotAction")) {
-                (Some(a), _) => (a, false),
-                (None, Some(a)) => (a, true),
-                (None, None) => continue,
-            };
+            let (action_value, not_action) =
+                match (statement.get("Action"), statement.get("NotAction")) {
+                    (Some(a), _) => (a, false),
+                    (None, Some(a)) => (a, true),
+                    (None, None) => continue,
+                };
             let actions = crate::policies::items(action_value)
                 .into_iter()
                 .map(|v| (v.as_str().unwrap_or("*").to_string(), v))
@@ -599,7 +601,10 @@ mod tests {
 
     fn stack() -> Stack {
         let mut stack = Stack::new(Format::CloudFormation, FileId(0));
-        for (id, kind) in [("Bucket", "AWS::S3::Bucket"), ("Group", "AWS::Logs::LogGroup")] {
+        for (id, kind) in [
+            ("Bucket", "AWS::S3::Bucket"),
+            ("Group", "AWS::Logs::LogGroup"),
+        ] {
             stack.add_resource(Resource {
                 id: id.to_string(),
                 kind: kind.to_string(),
@@ -652,7 +657,10 @@ mod tests {
             Fit::Never
         );
         assert_eq!(
-            fits(&lit("arn:aws:kms:us-east-1:123456789012:alias/a"), "kms:Decrypt"),
+            fits(
+                &lit("arn:aws:kms:us-east-1:123456789012:alias/a"),
+                "kms:Decrypt"
+            ),
             Fit::Never
         );
         assert_eq!(
@@ -660,15 +668,24 @@ mod tests {
             Fit::Fits
         );
         assert_eq!(
-            fits(&lit("arn:aws:logs:us-east-1:1:log-group:/x:*"), "logs:CreateLogGroup"),
+            fits(
+                &lit("arn:aws:logs:us-east-1:1:log-group:/x:*"),
+                "logs:CreateLogGroup"
+            ),
             Fit::Fits
         );
         assert_eq!(
-            fits(&lit("arn:aws:logs:us-east-1:1:log-group:/x:*"), "logs:PutLogEvents"),
+            fits(
+                &lit("arn:aws:logs:us-east-1:1:log-group:/x:*"),
+                "logs:PutLogEvents"
+            ),
             Fit::Fits
         );
         assert_eq!(
-            fits(&lit("arn:aws:logs:us-east-1:1:log-group:/x"), "logs:PutLogEvents"),
+            fits(
+                &lit("arn:aws:logs:us-east-1:1:log-group:/x"),
+                "logs:PutLogEvents"
+            ),
             Fit::Never
         );
         assert_eq!(
@@ -683,6 +700,69 @@ mod tests {
             fits(&lit("arn:aws:iam::1:role/a/b"), "iam:PassRole"),
             Fit::Fits
         );
+    }
+
+    #[test]
+    fn scope_corrections() {
+        let s = stack();
+        let lit = |t: &str| SymStr::lit(t);
+        assert_eq!(
+            scope_corrected(&s, &lit("arn:aws:s3:us-east-1:111122223333:b/*")),
+            Some(lit("arn:aws:s3:::b/*"))
+        );
+        assert_eq!(
+            scope_corrected(&s, &lit("arn:aws:iam:us-east-1:111122223333:role/r")),
+            Some(lit("arn:aws:iam::111122223333:role/r"))
+        );
+        assert_eq!(scope_corrected(&s, &lit("arn:aws:s3:::b/*")), None);
+        assert_eq!(
+            scope_corrected(&s, &lit("arn:aws:s3:us-east-1:111122223333:accesspoint/a")),
+            None
+        );
+        // A KMS key ARN without region is not fixed by removing more.
+        assert_eq!(
+            scope_corrected(&s, &lit("arn:aws:kms::111122223333:key/k")),
+            None
+        );
+        let mut object = SymStr::lit("arn:aws:s3:us-east-1:111122223333:");
+        object.push_sym(Symbol::Attr(Reference::get_att("Bucket", "BucketName")));
+        object.push_lit("/*");
+        assert!(scope_corrected(&s, &object).is_some());
+    }
+
+    #[test]
+    fn tables_and_streams() {
+        let s = stack();
+        let lit = |t: &str| SymStr::lit(t);
+        let table = "arn:aws:dynamodb:us-east-1:111122223333:table/t";
+        assert!(could_be_table(&s, &lit(table)));
+        assert!(!could_be_table(
+            &s,
+            &lit("arn:aws:sqs:us-east-1:111122223333:q")
+        ));
+        assert_eq!(fits(&lit(table), "dynamodb:GetRecords"), Fit::Never);
+        assert_eq!(
+            fits(&lit(&format!("{table}/stream/*")), "dynamodb:GetRecords"),
+            Fit::Fits
+        );
+        assert_eq!(
+            fits(&lit(&format!("{table}*")), "dynamodb:GetRecords"),
+            Fit::Fits
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_an_arn_is_left_alone() {
+        let lit = |t: &str| SymStr::lit(t);
+        assert_eq!(
+            fits(&lit("Dummy Secret Arn"), "secretsmanager:GetSecretValue"),
+            Fit::Fits
+        );
+        assert_eq!(
+            fits(&lit("execute-api:/*"), "execute-api:Invoke"),
+            Fit::Fits
+        );
+        assert_eq!(fits(&lit("arn"), "sqs:SendMessage"), Fit::Fits);
     }
 
     #[test]

@@ -4,7 +4,9 @@ use crate::declare_rule;
 use crate::policies::{self, DocKind};
 use crate::principal::DocOrigin;
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Attribute, Diagnostic, Part, Severity, Span, SymPart, SymStr, Value, ValueKind};
+use iamlint_core::{
+    Attribute, Diagnostic, Part, Pseudo, Severity, Span, SymPart, SymStr, Symbol, Value, ValueKind,
+};
 use iamlint_policy::catalog::{self, Action};
 use std::collections::BTreeSet;
 
@@ -70,7 +72,6 @@ declare_rule! {
         summary: "an action granted only on resources it can never apply to",
     }
 }
-
 
 /// The statements that grant actions to one principal, and what to call it in messages.
 struct Principal<'v> {
@@ -240,14 +241,26 @@ fn report(
             }
             _ => {
                 let patterns = arn::action_patterns(action).unwrap_or_default();
-                let types: Vec<String> = patterns
+                // Types by name here; their ARN formats go in the help.
+                let types: Vec<&str> = patterns
                     .iter()
-                    .map(|(t, p)| format!("{t} ({p})"))
+                    .map(|(t, _)| *t)
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                needs.push(format!("{name} applies to {}", types.join(" or ")));
-                help.push(suggestion(ctx, action, grant, &patterns));
+                needs.push(format!(
+                    "{name} applies only to {} resources",
+                    types.join(" or ")
+                ));
+                let advice = suggestion(ctx, action, grant, &patterns);
+                if advice.starts_with("grant ") {
+                    help.push(advice);
+                } else {
+                    help.push(format!(
+                        "{advice}\n({name} is authorized against {})",
+                        patterns_text(&patterns)
+                    ));
+                }
             }
         }
     }
@@ -271,7 +284,10 @@ fn report(
         resource_value.span,
         message,
     )
-    .with_label(format!("no {} resource can match these ARNs", names.join(", ")));
+    .with_label(format!(
+        "no {} resource can match these ARNs",
+        names.join(", ")
+    ));
     for (action, _, span) in dead {
         d = d.with_secondary(*span, format!("{} granted here", action.full_name()));
     }
@@ -290,7 +306,10 @@ fn suggestion(
     let name = action.full_name();
     let types: BTreeSet<&str> = patterns.iter().map(|(t, _)| *t).collect();
     let Some((resource, value)) = grant.resources.first() else {
-        return format!("grant {name} on an ARN of the form {}", patterns_text(patterns));
+        return format!(
+            "grant {name} on an ARN of the form {}",
+            patterns_text(patterns)
+        );
     };
     let service = arn::split(ctx.stack, resource);
     let service = service.as_ref().and_then(|p| p.service());
@@ -304,7 +323,9 @@ fn suggestion(
                 }
                 _ => ctx.yaml_value(&object),
             };
-            return format!("{name} applies to objects: grant it on the objects of the bucket, Resource: {yaml}");
+            return format!(
+                "{name} applies to objects: grant it on the objects of the bucket, Resource: {yaml}"
+            );
         }
         if types.contains("bucket")
             && let Some(bucket) = bucket_of(resource)
@@ -318,8 +339,26 @@ fn suggestion(
                 },
                 _ => ctx.yaml_value(&bucket),
             };
-            return format!("{name} applies to the bucket itself: grant it on the bucket's ARN, Resource: {yaml}");
+            return format!(
+                "{name} applies to the bucket itself: grant it on the bucket's ARN, Resource: {yaml}"
+            );
         }
+    }
+    if action.service == "kms"
+        && types.contains("key")
+        && let Some(parts) = arn::split(ctx.stack, resource)
+        && parts.service() == Some("kms")
+        && parts.region.parts().is_empty()
+        && parts.resource.literal_prefix().starts_with("key/")
+    {
+        let fixed = arn::ArnParts {
+            region: SymStr::sym(Symbol::Pseudo(Pseudo::Region)),
+            ..parts
+        };
+        return format!(
+            "a KMS key ARN always has a region: Resource: {}",
+            ctx.yaml_value(&fixed.join())
+        );
     }
     if action.service == "kms" && types.contains("key") && !types.contains("alias") {
         return format!(
@@ -331,7 +370,10 @@ fn suggestion(
             "{name} applies to log streams: end the log group ARN with :* (…:log-group:NAME:*) or :log-stream:*"
         );
     }
-    format!("grant {name} on an ARN of the form {}", patterns_text(patterns))
+    format!(
+        "grant {name} on an ARN of the form {}",
+        patterns_text(patterns)
+    )
 }
 
 fn patterns_text(patterns: &[(&str, &str)]) -> String {

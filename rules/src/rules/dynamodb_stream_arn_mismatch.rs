@@ -165,10 +165,7 @@ fn check_grant<'a>(
             _ => {
                 let mut s = table_arn.clone();
                 s.push_lit("/stream/*");
-                format!(
-                    "grant them on the stream: Resource: {}",
-                    ctx.yaml_value(&s)
-                )
+                format!("grant them on the stream: Resource: {}", ctx.yaml_value(&s))
             }
         };
         let mut d = Diagnostic::new(
