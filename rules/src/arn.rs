@@ -316,7 +316,7 @@ pub fn action_patterns(action: &Action) -> Option<Vec<(&'static str, &'static st
 
 /// Whether `resource` of a grant can ever be a resource `action` applies to.
 pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
-    if resource.as_literal() == Some("*") || !arn_shaped(resource) {
+    if resource.as_literal() == Some("*") || !arn_shaped(stack, resource) {
         // Text that is not an ARN at all is `invalid-principal-or-arn`'s to report.
         return Fit::Fits;
     }
@@ -344,23 +344,22 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     }
 }
 
-/// Whether the text may be an ARN: it starts with `arn:`, or with a wildcard or symbol before
-/// it could differ.
-fn arn_shaped(resource: &SymStr) -> bool {
-    let Some(SymPart::Lit(text)) = resource.parts().first() else {
-        return true;
-    };
-    let mut chars = text.chars();
-    for expected in "arn:".chars() {
-        match chars.next() {
-            Some('*' | '?') => return true,
-            Some(c) if c == expected => {}
-            Some(_) => return false,
-            // `arn` then a symbol.
-            None => return resource.parts().len() > 1,
-        }
-    }
-    true
+/// Whether the resource may be an ARN at all: whether some text it stands for starts with
+/// `arn:`. A bare name (`!Ref Table`, `Dummy Secret Arn`) is not: `ref-is-not-an-arn` and
+/// `invalid-principal-or-arn` report those.
+fn arn_shaped(stack: &Stack, resource: &SymStr) -> bool {
+    let mut arn_prefix: Vec<Atom> = "arn:"
+        .chars()
+        .map(|c| Atom {
+            class: Class::Ch(c),
+            repeat: false,
+        })
+        .collect();
+    arn_prefix.push(Atom {
+        class: ANYTHING,
+        repeat: true,
+    });
+    languages_meet(&resource_atoms(stack, resource), &arn_prefix)
 }
 
 /// A resource that may well mean "everything": a value iamlint cannot see, or an ARN whose
@@ -763,6 +762,8 @@ mod tests {
             Fit::Fits
         );
         assert_eq!(fits(&lit("arn"), "sqs:SendMessage"), Fit::Fits);
+        let name = SymStr::sym(Symbol::Attr(Reference::get_att("Bucket", "BucketName")));
+        assert_eq!(fits(&name, "s3:GetObject"), Fit::Fits);
     }
 
     #[test]

@@ -4,7 +4,8 @@ use crate::declare_rule;
 use crate::principal::{DocOrigin, Role, RoleRef};
 use crate::registry::{Rule, RuleMeta};
 use iamlint_core::{
-    Attribute, Diagnostic, Reference, Severity, Span, SymStr, Symbol, Value, ValueKind,
+    Attribute, Diagnostic, Part, Reference, Resource, Severity, Span, Stack, SymStr, Symbol, Value,
+    ValueKind,
 };
 use iamlint_policy::eval::{Tri, match_arn};
 
@@ -151,7 +152,7 @@ fn check_grant<'a>(
         );
         if let Some((mapping, _)) = &reader {
             message.push_str(&format!(
-                " Event source mapping {mapping} reads that stream with this role, so it cannot poll it."
+                " {mapping} reads that stream with this role, so it cannot poll it."
             ));
         }
         let help = match (table, &item.kind) {
@@ -200,37 +201,72 @@ fn table_in_stack<'a>(ctx: &Context<'a>, arn: &SymStr) -> Option<&'a str> {
         .map(|t| t.id.as_str())
 }
 
-/// An event source mapping of the stack that reads `stream` with a function running as
-/// `role`: its id and the span of its `EventSourceArn`.
+/// An event source mapping (or EventBridge pipe) of the stack that reads `stream` as `role`:
+/// what it is (`Event source mapping Mapping`) and the span of its source ARN.
 fn wired_reader(ctx: &Context<'_>, role: &Role<'_>, stream: &SymStr) -> Option<(String, Span)> {
+    let reads = |source: &Value| {
+        ctx.resolver.string(source).is_some_and(|arn| {
+            match_arn(stream, &arn) == Tri::Yes || match_arn(&arn, stream) == Tri::Yes
+        })
+    };
+    let is_role = |value: Option<&Value>| {
+        matches!(
+            value.map(|v| crate::principal::role_ref(ctx.stack, v)),
+            Some(RoleRef::InStack(res)) if res.id == role.id()
+        )
+    };
     for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
         let Some(source) = mapping.property("EventSourceArn") else {
             continue;
         };
-        let Some(source_arn) = ctx.resolver.string(source) else {
-            continue;
-        };
-        if match_arn(stream, &source_arn) != Tri::Yes && match_arn(&source_arn, stream) != Tri::Yes
-        {
+        if !reads(source) {
             continue;
         }
-        let Some(ValueKind::Ref(r)) = mapping.property("FunctionName").map(|v| &v.kind) else {
-            continue;
-        };
-        let Some(function) = ctx.stack.resource(&r.resource) else {
-            continue;
-        };
-        if function.kind != "AWS::Lambda::Function" {
-            continue;
+        let function = mapping
+            .property("FunctionName")
+            .and_then(|v| function_of(ctx.stack, v, 0));
+        if function.is_some_and(|f| is_role(f.property("Role"))) {
+            return Some((format!("Event source mapping {}", mapping.id), source.span));
         }
-        let runs_as = function
-            .property("Role")
-            .map(|v| crate::principal::role_ref(ctx.stack, v));
-        if let Some(RoleRef::InStack(res)) = runs_as
-            && res.id == role.id()
-        {
-            return Some((mapping.id.clone(), source.span));
+    }
+    for pipe in ctx.stack.resources_of("AWS::Pipes::Pipe") {
+        let Some(source) = pipe.property("Source") else {
+            continue;
+        };
+        if reads(source) && is_role(pipe.property("RoleArn")) {
+            return Some((format!("EventBridge pipe {}", pipe.id), source.span));
         }
     }
     None
+}
+
+/// The function a `FunctionName` names: a function of the stack by `!Ref`, `!GetAtt .Arn` or
+/// an ARN built around one, directly or through an alias or version.
+fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
+    if depth > 4 {
+        return None;
+    }
+    let reference = match &value.kind {
+        ValueKind::Ref(r) => r,
+        ValueKind::Template(parts) => {
+            let mut refs = parts.iter().filter_map(|p| match p {
+                Part::Ref(r) => Some(r),
+                _ => None,
+            });
+            let first = refs.next()?;
+            if refs.next().is_some() {
+                return None;
+            }
+            first
+        }
+        _ => return None,
+    };
+    let resource = stack.resource(&reference.resource)?;
+    match resource.kind.as_str() {
+        "AWS::Lambda::Function" => Some(resource),
+        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
+            function_of(stack, resource.property("FunctionName")?, depth + 1)
+        }
+        _ => None,
+    }
 }
