@@ -453,3 +453,25 @@ fn matches_tokens(text: &[u8], tokens: &[Token<'_>]) -> bool {
         }
     }
 }
+
+/// One piece of a catalog ARN pattern, as [`arn_matches_resource_type`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArnPatternPiece<'a> {
+    /// Literal text, compared as written.
+    Lit(&'a str),
+    /// A `${...}` placeholder: one or more characters, holding `:` or `/` only when allowed.
+    Hole { colon: bool, slash: bool },
+}
+
+/// A catalog ARN pattern split into literal text and placeholders, with the same rules for
+/// what each placeholder may hold as [`arn_matches_resource_type`] (for matchers that compare
+/// a pattern with another pattern rather than with a concrete ARN).
+pub fn arn_pattern_pieces(pattern: &str) -> Vec<ArnPatternPiece<'_>> {
+    tokenize(pattern)
+        .into_iter()
+        .map(|t| match t {
+            Token::Lit(l) => ArnPatternPiece::Lit(l),
+            Token::Hole { colon, slash } => ArnPatternPiece::Hole { colon, slash },
+        })
+        .collect()
+}

@@ -6,6 +6,10 @@ mod explicit_deny_blocks_required_action;
 mod lambda_async_destination_permissions;
 mod kms_encrypted_resource_missing_key_permission;
 mod kms_key_policy_does_not_delegate;
+mod action_resource_type_mismatch;
+mod arn_scope_mismatch;
+mod dynamodb_index_arn_missing;
+mod dynamodb_stream_arn_mismatch;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
@@ -23,6 +27,10 @@ pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
 pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
+pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
+pub use arn_scope_mismatch::ArnScopeMismatch;
+pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
+pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
@@ -48,11 +56,15 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaXrayPermissions,
     &LambdaEfsPermissions,
     &LambdaEnvKmsDecrypt,
+    &ActionResourceTypeMismatch,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &KmsEncryptedResourceMissingKeyPermission,
     &KmsKeyPolicyDoesNotDelegate,
+    &DynamodbIndexArnMissing,
+    &DynamodbStreamArnMismatch,
     &UnknownActionOrService,
+    &ArnScopeMismatch,
 ];

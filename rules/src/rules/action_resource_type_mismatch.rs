@@ -1,0 +1,410 @@
+use crate::arn::{self, Fit, Grant};
+use crate::context::Context;
+use crate::declare_rule;
+use crate::policies::{self, DocKind};
+use crate::principal::DocOrigin;
+use crate::registry::{Rule, RuleMeta};
+use iamlint_core::{
+    Attribute, Diagnostic, Part, Pseudo, Severity, Span, SymPart, SymStr, Symbol, Value, ValueKind,
+};
+use iamlint_policy::catalog::{self, Action};
+use std::collections::BTreeSet;
+
+declare_rule! {
+    /// ## What it does
+    /// Finds actions granted only on resources they can never apply to: `s3:ListBucket` on
+    /// `bucket/*`, `s3:GetObject` on the bucket's ARN, KMS key actions on an alias ARN or on a
+    /// key ARN without a region, `logs:PutLogEvents` on a log group ARN without `:*`, and
+    /// actions that take no resource (`s3:ListAllMyBuckets`, `ec2:Describe*`) scoped to
+    /// specific ARNs.
+    ///
+    /// Each action is checked against the ARN formats of the resource types the IAM service
+    /// authorization reference lists for it, across every statement that grants the action to
+    /// the same principal: a second statement granting it on a fitting ARN makes the first
+    /// harmless. Only actions named without wildcards are checked (`s3:Get*` on a bucket is
+    /// meant for the bucket-level `Get` actions).
+    ///
+    /// ## Why is this bad?
+    /// IAM authorizes each action against the ARN of a specific resource type: `ListBucket`
+    /// against the bucket (`arn:aws:s3:::b`), `GetObject` against an object (`arn:aws:s3:::b/key`).
+    /// A grant whose every ARN is of another type matches no request, so the call is denied
+    /// with `AccessDenied` although the policy looks right.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - Effect: Allow
+    ///   Action:
+    ///     - s3:ListBucket
+    ///     - s3:GetObject
+    ///   Resource: !Sub "${Bucket.Arn}/*"
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// - Effect: Allow
+    ///   Action: s3:ListBucket
+    ///   Resource: !GetAtt Bucket.Arn
+    /// - Effect: Allow
+    ///   Action: s3:GetObject
+    ///   Resource: !Sub "${Bucket.Arn}/*"
+    /// ```
+    ///
+    /// ## How to fix
+    /// Grant the action on the ARN of the resource type it needs (the help shows it). KMS
+    /// aliases cannot be used in `Resource` for key operations: name the key's ARN, or use
+    /// `"*"` with a `kms:RequestAlias` or `kms:ResourceAliases` condition. Actions without
+    /// resource types need `Resource: "*"`.
+    ///
+    /// An error for S3 buckets and objects, KMS keys and aliases, CloudWatch Logs groups and
+    /// streams, DynamoDB tables and Secrets Manager secrets; a warning for other services
+    /// (their catalog ARN formats are less well tried) and for actions that take only `"*"`.
+    /// Stream actions on a DynamoDB table ARN are reported by `dynamodb-stream-arn-mismatch`,
+    /// an S3 or IAM ARN with a region or account by `arn-scope-mismatch`.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+    /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+    /// - https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html
+    pub struct ActionResourceTypeMismatch {
+        code: "IAM010",
+        name: "action-resource-type-mismatch",
+        severity: Error,
+        summary: "an action granted only on resources it can never apply to",
+    }
+}
+
+/// The statements that grant actions to one principal, and what to call it in messages.
+struct Principal<'v> {
+    who: String,
+    grants: Vec<Grant<'v>>,
+}
+
+impl Rule for ActionResourceTypeMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        let mut principals = Vec::new();
+        let mut attached: BTreeSet<&str> = BTreeSet::new();
+        for resource in ctx.stack.resources_of("AWS::IAM::Role") {
+            let Some(role) = ctx.role(&resource.id) else {
+                continue;
+            };
+            for doc in &role.identity {
+                if let DocOrigin::Attached { resource } = &doc.origin {
+                    attached.insert(resource.as_str());
+                }
+            }
+            let docs = role.identity.iter().map(|d| {
+                (
+                    &*d.document,
+                    !matches!(d.origin, DocOrigin::AwsManaged { .. }),
+                )
+            });
+            principals.push(Principal {
+                who: format!("role {}", role.id()),
+                grants: arn::allow_statements(&ctx.resolver, docs),
+            });
+        }
+        // Policies not attached to a role of the stack (users, groups, roles elsewhere) and
+        // resource policies stand alone.
+        for located in policies::documents(ctx.stack) {
+            let alone = match located.kind {
+                DocKind::Identity => {
+                    located.resource.kind != "AWS::IAM::Role"
+                        && !attached.contains(located.resource.id.as_str())
+                }
+                DocKind::Resource => true,
+                DocKind::Trust | DocKind::ServiceControl => false,
+            };
+            if alone {
+                principals.push(Principal {
+                    who: format!("{} {}", located.resource.id, located.path),
+                    grants: arn::allow_statements(&ctx.resolver, [(located.document, true)]),
+                });
+            }
+        }
+
+        let mut reported: BTreeSet<(Span, String)> = BTreeSet::new();
+        for principal in &principals {
+            for grant in principal.grants.iter().filter(|g| g.own && !g.any_resource) {
+                let Some(resource_value) = grant.statement.get("Resource") else {
+                    continue;
+                };
+                let mut dead: Vec<(&'static Action, Fit, Span)> = Vec::new();
+                for (name, action_value) in grant.literal_actions() {
+                    let Some(action) = catalog::action(name) else {
+                        continue;
+                    };
+                    let full = action.full_name();
+                    if reported.contains(&(resource_value.span, full.to_ascii_lowercase())) {
+                        continue;
+                    }
+                    let Some(fit) = statement_fit(ctx, grant, action) else {
+                        continue;
+                    };
+                    if arn::DYNAMODB_STREAM_ACTIONS
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(&full))
+                        && grant
+                            .resources
+                            .iter()
+                            .any(|(r, _)| arn::could_be_table(ctx.stack, r))
+                    {
+                        continue;
+                    }
+                    let elsewhere = principal.grants.iter().any(|other| {
+                        !std::ptr::eq(other, grant)
+                            && other.allows_action(&full)
+                            && (other.any_resource
+                                || other
+                                    .resources
+                                    .iter()
+                                    .any(|(r, _)| fits_or_scope(ctx, r, action)))
+                    });
+                    if elsewhere {
+                        continue;
+                    }
+                    reported.insert((resource_value.span, full.to_ascii_lowercase()));
+                    dead.push((action, fit, action_value.span));
+                }
+                if dead.is_empty() {
+                    continue;
+                }
+                report(ctx, principal, grant, resource_value, &dead, out);
+            }
+        }
+    }
+}
+
+/// How the statement's resources fit `action`: `None` when one of them may (also counting an
+/// S3 or IAM ARN whose region or account `arn-scope-mismatch` reports).
+fn statement_fit(ctx: &Context<'_>, grant: &Grant<'_>, action: &Action) -> Option<Fit> {
+    let mut worst = None;
+    for (resource, _) in &grant.resources {
+        match arn::fit(ctx.stack, resource, action) {
+            Fit::Fits => return None,
+            fit => {
+                if arn::scope_corrected(ctx.stack, resource)
+                    .is_some_and(|fixed| arn::fit(ctx.stack, &fixed, action) == Fit::Fits)
+                {
+                    return None;
+                }
+                worst = Some(fit);
+            }
+        }
+    }
+    worst
+}
+
+fn fits_or_scope(ctx: &Context<'_>, resource: &SymStr, action: &Action) -> bool {
+    arn::fit(ctx.stack, resource, action) == Fit::Fits
+        || arn::scope_corrected(ctx.stack, resource)
+            .is_some_and(|fixed| arn::fit(ctx.stack, &fixed, action) == Fit::Fits)
+}
+
+fn report(
+    ctx: &Context<'_>,
+    principal: &Principal<'_>,
+    grant: &Grant<'_>,
+    resource_value: &Value,
+    dead: &[(&'static Action, Fit, Span)],
+    out: &mut Vec<Diagnostic>,
+) {
+    let resources: Vec<String> = grant
+        .resources
+        .iter()
+        .map(|(r, _)| ctx.sub_text(r))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let names: Vec<String> = dead.iter().map(|(a, _, _)| a.full_name()).collect();
+    let certain = dead.iter().all(|(a, fit, _)| {
+        *fit == Fit::Never && arn::WELL_KNOWN_SERVICES.contains(&a.service.as_str())
+    });
+    let severity = if certain {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut needs = Vec::new();
+    let mut help = Vec::new();
+    for (action, fit, _) in dead {
+        let name = action.full_name();
+        match fit {
+            Fit::NeedsStar => {
+                needs.push(format!("{name} takes no resource type (only \"*\")"));
+                help.push(format!(
+                    "grant {name} in a statement of its own with Resource: \"*\""
+                ));
+            }
+            _ => {
+                let patterns = arn::action_patterns(action).unwrap_or_default();
+                // Types by name here; their ARN formats go in the help.
+                let types: Vec<&str> = patterns
+                    .iter()
+                    .map(|(t, _)| *t)
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                needs.push(format!(
+                    "{name} applies only to {} resources",
+                    types.join(" or ")
+                ));
+                let advice = suggestion(ctx, action, grant, &patterns);
+                if advice.starts_with("grant ") {
+                    help.push(advice);
+                } else {
+                    help.push(format!(
+                        "{advice}\n({name} is authorized against {})",
+                        patterns_text(&patterns)
+                    ));
+                }
+            }
+        }
+    }
+    let sid = grant
+        .statement
+        .get("Sid")
+        .and_then(Value::as_str)
+        .map(|s| format!("statement {s}"))
+        .unwrap_or_else(|| "a statement".to_string());
+    let message = format!(
+        "{} has {sid} granting {} only on {}, but {}: the grant can never take effect, and the call is denied.",
+        principal.who,
+        names.join(", "),
+        resources.join(", "),
+        needs.join("; "),
+    );
+    let mut d = Diagnostic::new(
+        ActionResourceTypeMismatch::META.code,
+        ActionResourceTypeMismatch::META.name,
+        severity,
+        resource_value.span,
+        message,
+    )
+    .with_label(format!(
+        "no {} resource can match these ARNs",
+        names.join(", ")
+    ));
+    for (action, _, span) in dead {
+        d = d.with_secondary(*span, format!("{} granted here", action.full_name()));
+    }
+    d = d.with_help(help.join("\n"));
+    out.push(d);
+}
+
+/// The ARN the action needs, in the template's syntax, derived from what the user wrote when
+/// a well-known mistake explains the mismatch.
+fn suggestion(
+    ctx: &Context<'_>,
+    action: &Action,
+    grant: &Grant<'_>,
+    patterns: &[(&str, &str)],
+) -> String {
+    let name = action.full_name();
+    let types: BTreeSet<&str> = patterns.iter().map(|(t, _)| *t).collect();
+    let Some((resource, value)) = grant.resources.first() else {
+        return format!(
+            "grant {name} on an ARN of the form {}",
+            patterns_text(patterns)
+        );
+    };
+    let service = arn::split(ctx.stack, resource);
+    let service = service.as_ref().and_then(|p| p.service());
+    if action.service == "s3" && service == Some("s3") {
+        if types.contains("object") {
+            let mut object = resource.clone();
+            object.push_lit("/*");
+            let yaml = match &value.kind {
+                ValueKind::Ref(r) if r.attribute == Attribute::Get("Arn".into()) => {
+                    format!("!Sub \"${{{}.Arn}}/*\"", r.resource)
+                }
+                _ => ctx.yaml_value(&object),
+            };
+            return format!(
+                "{name} applies to objects: grant it on the objects of the bucket, Resource: {yaml}"
+            );
+        }
+        if types.contains("bucket")
+            && let Some(bucket) = bucket_of(resource)
+        {
+            let yaml = match &value.kind {
+                ValueKind::Template(parts) => match parts.as_slice() {
+                    [Part::Ref(r), Part::Lit(_)] if r.attribute == Attribute::Get("Arn".into()) => {
+                        format!("!GetAtt {}.Arn", r.resource)
+                    }
+                    _ => ctx.yaml_value(&bucket),
+                },
+                _ => ctx.yaml_value(&bucket),
+            };
+            return format!(
+                "{name} applies to the bucket itself: grant it on the bucket's ARN, Resource: {yaml}"
+            );
+        }
+    }
+    if action.service == "kms"
+        && types.contains("key")
+        && let Some(parts) = arn::split(ctx.stack, resource)
+        && parts.service() == Some("kms")
+        && parts.region.parts().is_empty()
+        && parts.resource.literal_prefix().starts_with("key/")
+    {
+        let fixed = arn::ArnParts {
+            region: SymStr::sym(Symbol::Pseudo(Pseudo::Region)),
+            ..parts
+        };
+        return format!(
+            "a KMS key ARN always has a region: Resource: {}",
+            ctx.yaml_value(&fixed.join())
+        );
+    }
+    if action.service == "kms" && types.contains("key") && !types.contains("alias") {
+        return format!(
+            "KMS authorizes {name} against the key's ARN (arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/KEY-ID, or !GetAtt Key.Arn), never an alias; to grant by alias use Resource: \"*\" with a kms:ResourceAliases or kms:RequestAlias condition"
+        );
+    }
+    if action.service == "logs" && types.contains("log-stream") {
+        return format!(
+            "{name} applies to log streams: end the log group ARN with :* (…:log-group:NAME:*) or :log-stream:*"
+        );
+    }
+    format!(
+        "grant {name} on an ARN of the form {}",
+        patterns_text(patterns)
+    )
+}
+
+fn patterns_text(patterns: &[(&str, &str)]) -> String {
+    patterns
+        .iter()
+        .map(|(_, p)| (*p).to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The bucket ARN of an object ARN: everything before the first `/` of the resource part.
+fn bucket_of(resource: &SymStr) -> Option<SymStr> {
+    let mut out = SymStr::new();
+    let mut colons = 0;
+    for part in resource.parts() {
+        match part {
+            SymPart::Lit(text) => {
+                for (i, c) in text.char_indices() {
+                    if c == ':' {
+                        colons += 1;
+                    } else if c == '/' && colons >= 5 {
+                        out.push_lit(&text[..i]);
+                        return Some(out);
+                    }
+                }
+                out.push_lit(text.clone());
+            }
+            SymPart::Sym(s) => out.push_sym(s.clone()),
+        }
+    }
+    None
+}

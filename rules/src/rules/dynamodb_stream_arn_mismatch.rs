@@ -1,0 +1,272 @@
+use crate::arn::{self, Grant};
+use crate::context::{Context, Grant as Allowed};
+use crate::declare_rule;
+use crate::principal::{DocOrigin, Role, RoleRef};
+use crate::registry::{Rule, RuleMeta};
+use iamlint_core::{
+    Attribute, Diagnostic, Part, Reference, Resource, Severity, Span, Stack, SymStr, Symbol, Value,
+    ValueKind,
+};
+use iamlint_policy::eval::{Tri, match_arn};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds `dynamodb:GetRecords`, `dynamodb:GetShardIterator` and `dynamodb:DescribeStream`
+    /// granted on a DynamoDB table's ARN when the role has no grant of them on the table's
+    /// stream.
+    ///
+    /// ## Why is this bad?
+    /// The stream actions are authorized against the stream's ARN
+    /// (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`), which the table's ARN
+    /// does not match. A function reading the stream through an event source mapping fails
+    /// with "Cannot access stream … Please ensure the role can perform the GetRecords,
+    /// GetShardIterator, DescribeStream, and ListStreams Actions on your stream", and other
+    /// stream readers get `AccessDenied`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// - Effect: Allow
+    ///   Action:
+    ///     - dynamodb:GetRecords
+    ///     - dynamodb:GetShardIterator
+    ///     - dynamodb:DescribeStream
+    ///   Resource: !GetAtt Table.Arn
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    ///   Resource: !GetAtt Table.StreamArn
+    /// ```
+    ///
+    /// ## How to fix
+    /// Grant the stream actions on `!GetAtt Table.StreamArn`, or on
+    /// `!Sub "${Table.Arn}/stream/*"` (the stream label changes when the stream is re-enabled).
+    /// `dynamodb:ListStreams` takes `"*"`.
+    ///
+    /// An error when an event source mapping of the stack reads that table's stream with the
+    /// role; a warning otherwise.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-data-crud.html
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+    /// - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
+    pub struct DynamodbStreamArnMismatch {
+        code: "IAM018",
+        name: "dynamodb-stream-arn-mismatch",
+        severity: Error,
+        summary: "stream actions granted on the table ARN instead of the stream ARN",
+    }
+}
+
+const STREAM_PATTERN: &str =
+    "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}/stream/${StreamLabel}";
+
+impl Rule for DynamodbStreamArnMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        let mut reported: Vec<Span> = Vec::new();
+        for resource in ctx.stack.resources_of("AWS::IAM::Role") {
+            let Some(role) = ctx.role(&resource.id) else {
+                continue;
+            };
+            if !role.is_closed() {
+                continue;
+            }
+            let docs = role.identity.iter().map(|d| {
+                (
+                    &*d.document,
+                    !matches!(d.origin, DocOrigin::AwsManaged { .. }),
+                )
+            });
+            let grants = arn::allow_statements(&ctx.resolver, docs);
+            for grant in grants.iter().filter(|g| g.own && !g.any_resource) {
+                check_grant(ctx, role, grant, &mut reported, out);
+            }
+        }
+    }
+}
+
+fn check_grant<'a>(
+    ctx: &Context<'a>,
+    role: &Role<'a>,
+    grant: &Grant<'_>,
+    reported: &mut Vec<Span>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let actions: Vec<(&'static str, &Value)> = grant
+        .literal_actions()
+        .filter_map(|(name, value)| {
+            arn::DYNAMODB_STREAM_ACTIONS
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(name))
+                .map(|a| (*a, value))
+        })
+        .collect();
+    if actions.is_empty()
+        || grant
+            .resources
+            .iter()
+            .any(|(r, _)| arn::could_match(ctx.stack, r, STREAM_PATTERN))
+    {
+        return;
+    }
+    for (table_arn, item) in &grant.resources {
+        if reported.contains(&item.span) || !arn::could_be_table(ctx.stack, table_arn) {
+            continue;
+        }
+        let table = table_in_stack(ctx, table_arn);
+        let stream = match table {
+            Some(id) => ctx
+                .resolver
+                .reference(&Reference::get_att(id, "StreamArn"), 0),
+            None => {
+                let mut s = table_arn.clone();
+                s.push_lit("/stream/");
+                s.push_sym(Symbol::Opaque);
+                s
+            }
+        };
+        let missing: Vec<&str> = actions
+            .iter()
+            .filter(|(a, _)| ctx.identity_allows(role, a, &stream) == Allowed::NotAllowed)
+            .map(|(a, _)| *a)
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        reported.push(item.span);
+        let reader = wired_reader(ctx, role, &stream);
+        let severity = if reader.is_some() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        let shown = ctx.sub_text(table_arn);
+        let mut message = format!(
+            "role {} grants {} on the DynamoDB table {shown}, but stream actions are authorized against the table's stream ({shown}/stream/LABEL), which the table's ARN does not match: they are denied.",
+            role.id(),
+            missing.join(", "),
+        );
+        if let Some((mapping, _)) = &reader {
+            message.push_str(&format!(
+                " {mapping} reads that stream with this role, so it cannot poll it."
+            ));
+        }
+        let help = match (table, &item.kind) {
+            (Some(id), _) => format!(
+                "grant them on the stream: Resource: !GetAtt {id}.StreamArn (or !Sub \"${{{id}.Arn}}/stream/*\")"
+            ),
+            (None, ValueKind::Ref(r)) if r.attribute == Attribute::Get("Arn".into()) => format!(
+                "grant them on the stream: Resource: !Sub \"${{{}.Arn}}/stream/*\"",
+                r.resource
+            ),
+            _ => {
+                let mut s = table_arn.clone();
+                s.push_lit("/stream/*");
+                format!("grant them on the stream: Resource: {}", ctx.yaml_value(&s))
+            }
+        };
+        let mut d = Diagnostic::new(
+            DynamodbStreamArnMismatch::META.code,
+            DynamodbStreamArnMismatch::META.name,
+            severity,
+            item.span,
+            message,
+        )
+        .with_label("a table ARN, not its stream's");
+        for (action, value) in &actions {
+            if missing.contains(action) {
+                d = d.with_secondary(value.span, format!("{action} granted here"));
+            }
+        }
+        if let Some((mapping, span)) = reader {
+            d = d.with_secondary(span, format!("{mapping} reads the stream as {}", role.id()));
+        }
+        out.push(d.with_help(help).with_resource(role.id().to_string()));
+    }
+}
+
+/// The table of the stack whose ARN `arn` is (`!GetAtt Table.Arn` or the same ARN built
+/// with `Fn::Sub`).
+fn table_in_stack<'a>(ctx: &Context<'a>, arn: &SymStr) -> Option<&'a str> {
+    ctx.stack
+        .resources_of("AWS::DynamoDB::Table")
+        .find(|t| {
+            let table = ctx.resolver.reference(&Reference::get_att(&t.id, "Arn"), 0);
+            iamlint_policy::eval::sym_eq(&table, arn) == Tri::Yes
+        })
+        .map(|t| t.id.as_str())
+}
+
+/// An event source mapping (or EventBridge pipe) of the stack that reads `stream` as `role`:
+/// what it is (`Event source mapping Mapping`) and the span of its source ARN.
+fn wired_reader(ctx: &Context<'_>, role: &Role<'_>, stream: &SymStr) -> Option<(String, Span)> {
+    let reads = |source: &Value| {
+        ctx.resolver.string(source).is_some_and(|arn| {
+            match_arn(stream, &arn) == Tri::Yes || match_arn(&arn, stream) == Tri::Yes
+        })
+    };
+    let is_role = |value: Option<&Value>| {
+        matches!(
+            value.map(|v| crate::principal::role_ref(ctx.stack, v)),
+            Some(RoleRef::InStack(res)) if res.id == role.id()
+        )
+    };
+    for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
+        let Some(source) = mapping.property("EventSourceArn") else {
+            continue;
+        };
+        if !reads(source) {
+            continue;
+        }
+        let function = mapping
+            .property("FunctionName")
+            .and_then(|v| function_of(ctx.stack, v, 0));
+        if function.is_some_and(|f| is_role(f.property("Role"))) {
+            return Some((format!("Event source mapping {}", mapping.id), source.span));
+        }
+    }
+    for pipe in ctx.stack.resources_of("AWS::Pipes::Pipe") {
+        let Some(source) = pipe.property("Source") else {
+            continue;
+        };
+        if reads(source) && is_role(pipe.property("RoleArn")) {
+            return Some((format!("EventBridge pipe {}", pipe.id), source.span));
+        }
+    }
+    None
+}
+
+/// The function a `FunctionName` names: a function of the stack by `!Ref`, `!GetAtt .Arn` or
+/// an ARN built around one, directly or through an alias or version.
+fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
+    if depth > 4 {
+        return None;
+    }
+    let reference = match &value.kind {
+        ValueKind::Ref(r) => r,
+        ValueKind::Template(parts) => {
+            let mut refs = parts.iter().filter_map(|p| match p {
+                Part::Ref(r) => Some(r),
+                _ => None,
+            });
+            let first = refs.next()?;
+            if refs.next().is_some() {
+                return None;
+            }
+            first
+        }
+        _ => return None,
+    };
+    let resource = stack.resource(&reference.resource)?;
+    match resource.kind.as_str() {
+        "AWS::Lambda::Function" => Some(resource),
+        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
+            function_of(stack, resource.property("FunctionName")?, depth + 1)
+        }
+        _ => None,
+    }
+}
