@@ -7,6 +7,7 @@ pub mod context;
 pub mod docs;
 pub mod evaluate;
 mod fix;
+pub mod lint;
 pub mod policies;
 pub mod principal;
 pub mod registry;

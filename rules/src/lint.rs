@@ -1,0 +1,125 @@
+//! What the policy-document rules (IAM032 condition keys and values, IAM033 principals and
+//! ARNs, IAM035 policy variables) share: reading a statement's conditions and actions as
+//! written, and finding policy variables in text.
+
+use crate::policies::{self, DocKind};
+use iamlint_core::{Span, Value};
+use iamlint_policy::policy::Operator;
+
+/// One key under one operator of a statement's `Condition` block.
+#[derive(Debug)]
+pub struct ConditionEntry<'a> {
+    /// The operator as written (`ForAnyValue:StringLike`).
+    pub operator_name: &'a str,
+    /// The operator, when AWS knows it.
+    pub operator: Option<Operator>,
+    /// The key as written (`aws:ResourceTag/team`).
+    pub key: &'a str,
+    pub key_span: Span,
+    /// The values (one or a list; every branch of an undecidable `Fn::If`).
+    pub values: Vec<&'a Value>,
+}
+
+/// Every (operator, key) of a statement's `Condition`, in written order.
+pub fn conditions(statement: &Value) -> Vec<ConditionEntry<'_>> {
+    let mut out = Vec::new();
+    for block in statement
+        .get("Condition")
+        .map(Value::alternatives)
+        .unwrap_or_default()
+    {
+        let Some(block) = block.as_map() else {
+            continue;
+        };
+        for (operator_key, keys) in block.iter() {
+            let operator = Operator::parse(&operator_key.name);
+            for keys in keys.alternatives() {
+                let Some(keys) = keys.as_map() else {
+                    continue;
+                };
+                for (key, values) in keys.iter() {
+                    out.push(ConditionEntry {
+                        operator_name: &operator_key.name,
+                        operator: operator.clone(),
+                        key: &key.name,
+                        key_span: key.span,
+                        values: policies::items(values),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The statement's `Action` entries when every one is a literal string; `None` when the
+/// statement uses `NotAction`, has no `Action`, or an entry iamlint cannot read.
+pub fn literal_actions(statement: &Value) -> Option<Vec<&str>> {
+    if statement.get("NotAction").is_some() {
+        return None;
+    }
+    let items = policies::items(statement.get("Action")?);
+    if items.is_empty() {
+        return None;
+    }
+    items.into_iter().map(Value::as_str).collect()
+}
+
+/// The policy variables (`aws:username`, `aws:PrincipalTag/team`, `s3:prefix`) written as
+/// `${...}` in a text, without their `${` `}`: names holding a `:` that are not CloudFormation
+/// pseudo parameters (`AWS::Region`) or `Fn::Sub` escapes (`${!aws:username}`). IAM's own
+/// escapes (`${*}`, `${?}`, `${$}`) hold no `:` and are not variables.
+pub fn policy_variables(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        let name = &after[..end];
+        // A default value (`${aws:username, 'none'}`) follows a comma.
+        let key = name.split(',').next().unwrap_or(name).trim();
+        if key.contains(':') && !key.contains("::") && !key.starts_with('!') {
+            out.push(key);
+        }
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+/// What a policy document is, for messages.
+pub fn kind_noun(kind: DocKind) -> &'static str {
+    match kind {
+        DocKind::Identity => "identity policy",
+        DocKind::Trust => "trust policy",
+        DocKind::Resource => "resource policy",
+        DocKind::ServiceControl => "service control policy",
+    }
+}
+
+/// The statement's `Sid` for messages (`statement "ReadObjects"`), or just `statement`.
+pub fn statement_name(statement: &Value) -> String {
+    match statement.get("Sid").and_then(Value::as_str) {
+        Some(sid) if !sid.is_empty() => format!("statement `{sid}`"),
+        _ => "a statement".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::policy_variables;
+
+    #[test]
+    fn finds_policy_variables_but_not_pseudo_parameters_or_escapes() {
+        assert_eq!(
+            policy_variables("arn:${AWS::Partition}:s3:::b/${aws:username}/${!aws:userid}/*"),
+            vec!["aws:username"]
+        );
+        assert_eq!(
+            policy_variables("${aws:PrincipalTag/team, 'none'}${*}"),
+            vec!["aws:PrincipalTag/team"]
+        );
+        assert!(policy_variables("${Bucket}${Bucket.Arn}").is_empty());
+    }
+}
