@@ -3,7 +3,7 @@
 //! written, and finding policy variables in text.
 
 use crate::policies::{self, DocKind};
-use iamlint_core::{Span, Value};
+use iamlint_core::{Span, Value, ValueKind};
 use iamlint_policy::policy::Operator;
 
 /// One key under one operator of a statement's `Condition` block.
@@ -84,6 +84,37 @@ pub fn policy_variables(text: &str) -> Vec<&str> {
             out.push(key);
         }
         rest = &after[end + 1..];
+    }
+    out
+}
+
+/// The statements of a policy document, each with whether it exists only in one branch of an
+/// undecidable `Fn::If` (a finding on such a statement holds only when that branch is taken,
+/// so it is at most a warning, SEMANTICS 0.5).
+pub fn statements_with_branch(document: &Value) -> Vec<(&Value, bool)> {
+    let mut out = Vec::new();
+    let Some(element) = document.get("Statement") else {
+        return out;
+    };
+    let top = element.alternatives();
+    let branched = top.len() > 1;
+    for statement in top {
+        match &statement.kind {
+            ValueKind::List(items) => {
+                for item in items {
+                    let alternatives = item.alternatives();
+                    let item_branched = branched || alternatives.len() > 1;
+                    out.extend(
+                        alternatives
+                            .into_iter()
+                            .filter(|s| s.as_map().is_some())
+                            .map(|s| (s, item_branched)),
+                    );
+                }
+            }
+            ValueKind::Map(_) => out.push((statement, branched)),
+            _ => {}
+        }
     }
     out
 }

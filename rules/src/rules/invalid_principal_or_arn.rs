@@ -87,13 +87,9 @@ impl Rule for InvalidPrincipalOrArn {
             }
         };
         for located in policies::documents(ctx.stack) {
-            for statement in policies::statements(located.document) {
-                for d in principal_element(&located, statement) {
-                    push(d, out);
-                }
-                for d in principals(&located, statement) {
-                    push(d, out);
-                }
+            for (statement, branch) in lint::statements_with_branch(located.document) {
+                let mut found = principal_element(&located, statement);
+                found.extend(principals(&located, statement));
                 for element in ["Resource", "NotResource"] {
                     for item in statement
                         .get(element)
@@ -103,10 +99,16 @@ impl Rule for InvalidPrincipalOrArn {
                         if item.span == statement.span {
                             continue;
                         }
-                        if let Some(d) = resource_problem(ctx, &located, element, item) {
-                            push(d, out);
-                        }
+                        found.extend(resource_problem(ctx, &located, element, item));
                     }
+                }
+                for mut d in found {
+                    // Only in one branch of an `Fn::If`: the deploy fails only when it is taken.
+                    if branch && d.severity == Severity::Error {
+                        d.severity = Severity::Warning;
+                        d.message.push_str(" (The statement exists only in one branch of an `Fn::If`.)");
+                    }
+                    push(d, out);
                 }
             }
         }
@@ -157,16 +159,19 @@ fn principal_element(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic
             )),
         ),
         (DocKind::Trust | DocKind::Resource, None) => {
-            let (severity, consequence) = if located.kind == DocKind::Trust {
-                (
+            let (severity, consequence) = match (located.kind, located.resource.kind.as_str()) {
+                (DocKind::Trust, _) => (
                     Severity::Error,
                     "IAM rejects the role at deploy (MalformedPolicyDocument: \"Missing required field Principal\")",
-                )
-            } else {
-                (
+                ),
+                (_, "AWS::S3::BucketPolicy") => (
                     Severity::Error,
-                    "AWS requires a principal in every resource-based policy statement and rejects the policy at deploy (S3: \"Missing required field Principal\")",
-                )
+                    "S3 rejects the bucket policy at deploy (MalformedPolicy: \"Missing required field Principal\")",
+                ),
+                _ => (
+                    Severity::Warning,
+                    "AWS requires a principal in every statement of a resource-based policy, so the service rejects the policy at deploy or the statement never matches",
+                ),
             };
             out.push(
                 diagnostic(
