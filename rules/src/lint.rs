@@ -137,6 +137,15 @@ pub fn statement_name(statement: &Value) -> String {
     }
 }
 
+/// The text with its first letter in upper case, to start a sentence.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::policy_variables;

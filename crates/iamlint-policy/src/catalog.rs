@@ -465,14 +465,21 @@ pub fn condition_key_matches(reference_key: &str, key: &str) -> bool {
         let mut out = Vec::new();
         let mut rest = pattern;
         loop {
-            let next = [rest.find("${"), rest.find('<')].into_iter().flatten().min();
+            let next = [rest.find("${"), rest.find('<')]
+                .into_iter()
+                .flatten()
+                .min();
             let Some(start) = next else {
                 if !rest.is_empty() {
                     out.push(Some(rest));
                 }
                 return out;
             };
-            let close = if rest[start..].starts_with("${") { '}' } else { '>' };
+            let close = if rest[start..].starts_with("${") {
+                '}'
+            } else {
+                '>'
+            };
             let Some(len) = rest[start..].find(close) else {
                 out.push(Some(rest));
                 return out;
@@ -518,7 +525,11 @@ impl Service {
         self.actions
             .iter()
             .flat_map(|a| a.condition_keys.iter())
-            .chain(self.resource_types.iter().flat_map(|r| r.condition_keys.iter()))
+            .chain(
+                self.resource_types
+                    .iter()
+                    .flat_map(|r| r.condition_keys.iter()),
+            )
             .any(|k| condition_key_matches(k, key))
     }
 
@@ -536,13 +547,22 @@ mod condition_key_tests {
 
     #[test]
     fn placeholders_match_one_or_more_characters_ignoring_case() {
-        assert!(condition_key_matches("aws:ResourceTag/${TagKey}", "AWS:resourcetag/team"));
-        assert!(!condition_key_matches("aws:ResourceTag/${TagKey}", "aws:ResourceTag/"));
+        assert!(condition_key_matches(
+            "aws:ResourceTag/${TagKey}",
+            "AWS:resourcetag/team"
+        ));
+        assert!(!condition_key_matches(
+            "aws:ResourceTag/${TagKey}",
+            "aws:ResourceTag/"
+        ));
         assert!(condition_key_matches(
             "kms:EncryptionContext:${EncryptionContextKey}",
             "kms:EncryptionContext:aws:lambda:FunctionArn"
         ));
-        assert!(condition_key_matches("s3:ExistingObjectTag/<key>", "s3:ExistingObjectTag/a"));
+        assert!(condition_key_matches(
+            "s3:ExistingObjectTag/<key>",
+            "s3:ExistingObjectTag/a"
+        ));
         assert!(condition_key_matches("s3:prefix", "S3:Prefix"));
         assert!(!condition_key_matches("s3:prefix", "s3:prefixes"));
     }
@@ -551,11 +571,15 @@ mod condition_key_tests {
     fn resource_type_keys_count_for_the_action() {
         let (s3, get) = lookup("s3:GetObject").unwrap();
         let keys = s3.action_condition_keys(get);
-        assert!(keys.iter().any(|k| condition_key_matches(k, "aws:ResourceTag/team")));
+        assert!(
+            keys.iter()
+                .any(|k| condition_key_matches(k, "aws:ResourceTag/team"))
+        );
         assert!(!keys.iter().any(|k| condition_key_matches(k, "s3:prefix")));
         assert!(s3.ties_condition_key("s3:prefix"));
         assert_eq!(
-            s3.condition_key_entry("aws:TagKeys").map(|k| k.value_type.as_str()),
+            s3.condition_key_entry("aws:TagKeys")
+                .map(|k| k.value_type.as_str()),
             Some("ArrayOfString")
         );
     }

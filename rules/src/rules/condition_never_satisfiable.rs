@@ -90,8 +90,15 @@ impl Rule for ConditionNeverSatisfiable {
                     if seen.contains(&entry.key_span) {
                         continue;
                     }
-                    let finding = key_never_applies(&located, statement, &entry, actions.as_deref())
-                        .or_else(|| for_all_values_single(&located, statement, &entry, actions.as_deref()));
+                    let finding = key_never_applies(
+                        &located,
+                        statement,
+                        &entry,
+                        actions.as_deref(),
+                    )
+                    .or_else(|| {
+                        for_all_values_single(&located, statement, &entry, actions.as_deref())
+                    });
                     if let Some(d) = finding {
                         seen.push(entry.key_span);
                         out.push(d);
@@ -220,13 +227,16 @@ fn key_never_applies(
     .with_resource(located.resource.id.clone());
     let examples = actions_taking(key, actions);
     let help = if examples.is_empty() {
-        format!(
-            "use a condition key the actions support (see their Service Authorization Reference pages), or express the restriction in `Resource`"
-        )
+        "use a condition key the actions support (see their Service Authorization Reference pages), or express the restriction in `Resource`".to_string()
     } else {
         format!(
-            "`{key}` is carried by {}: move the condition to a statement for those actions, use a key that {shown} supports, or express the restriction in `Resource`",
-            examples.join(", ")
+            "`{key}` is carried by {}: move the condition to a statement for those actions, use a key that {} support, or express the restriction in `Resource`",
+            examples.join(", "),
+            if names.len() == 1 {
+                format!("{shown} does")
+            } else {
+                "the statement's actions".to_string()
+            }
         )
     };
     d = d.with_help(help);
@@ -328,9 +338,15 @@ impl Expected {
     fn of(op: ConditionOp) -> Option<Expected> {
         use ConditionOp::*;
         Some(match op.positive() {
-            DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            DateEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => Expected::Date,
-            NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan
+            NumericEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
             | NumericGreaterThanEquals => Expected::Number,
             Bool => Expected::Boolean,
             IpAddress => Expected::Ip,
@@ -450,7 +466,8 @@ fn is_date(text: &str) -> bool {
         return true;
     }
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let in_range = |s: &str, lo: u32, hi: u32| s.parse::<u32>().is_ok_and(|v| (lo..=hi).contains(&v));
+    let in_range =
+        |s: &str, lo: u32, hi: u32| s.parse::<u32>().is_ok_and(|v| (lo..=hi).contains(&v));
     let (date, time) = match text.split_once(['T', 't']) {
         Some((d, t)) => (d, Some(t)),
         None => (text, None),
@@ -486,18 +503,29 @@ fn is_date(text: &str) -> bool {
     if let Some(zone) = zone
         && !(zone.eq_ignore_ascii_case("z") || {
             let z = &zone[1..];
-            let (h, m) = z.split_once(':').unwrap_or((z.get(..2).unwrap_or(z), z.get(2..).unwrap_or("")));
-            digits(h, 2) && in_range(h, 0, 23) && (m.is_empty() || (digits(m, 2) && in_range(m, 0, 59)))
+            let (h, m) = z
+                .split_once(':')
+                .unwrap_or((z.get(..2).unwrap_or(z), z.get(2..).unwrap_or("")));
+            digits(h, 2)
+                && in_range(h, 0, 23)
+                && (m.is_empty() || (digits(m, 2) && in_range(m, 0, 59)))
         })
     {
         return false;
     }
     let mut fields = clock.split(':');
-    let hour_ok = fields.next().is_some_and(|h| digits(h, 2) && in_range(h, 0, 23));
-    let minute_ok = fields.next().is_some_and(|m| digits(m, 2) && in_range(m, 0, 59));
+    let hour_ok = fields
+        .next()
+        .is_some_and(|h| digits(h, 2) && in_range(h, 0, 23));
+    let minute_ok = fields
+        .next()
+        .is_some_and(|m| digits(m, 2) && in_range(m, 0, 59));
     let second_ok = fields.next().is_none_or(|s| {
         let (whole, fraction) = s.split_once('.').unwrap_or((s, "0"));
-        digits(whole, 2) && in_range(whole, 0, 60) && !fraction.is_empty() && fraction.bytes().all(|b| b.is_ascii_digit())
+        digits(whole, 2)
+            && in_range(whole, 0, 60)
+            && !fraction.is_empty()
+            && fraction.bytes().all(|b| b.is_ascii_digit())
     });
     hour_ok && minute_ok && second_ok && fields.next().is_none()
 }
@@ -523,7 +551,9 @@ fn is_ip_or_cidr(text: &str) -> bool {
         return false;
     };
     length.is_none_or(|l| {
-        !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) && l.parse::<u32>().is_ok_and(|n| n <= max)
+        !l.is_empty()
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && l.parse::<u32>().is_ok_and(|n| n <= max)
     })
 }
 
@@ -545,7 +575,13 @@ mod tests {
         ] {
             assert!(is_date(ok), "{ok}");
         }
-        for bad in ["2026-13-01", "tomorrow", "2026-12-31 23:59:59", "12/31/2026", "2026-12-31T25:00Z"] {
+        for bad in [
+            "2026-13-01",
+            "tomorrow",
+            "2026-12-31 23:59:59",
+            "12/31/2026",
+            "2026-12-31T25:00Z",
+        ] {
             assert!(!is_date(bad), "{bad}");
         }
         assert!(Expected::Date.problem("2026-*").is_some());
@@ -557,7 +593,9 @@ mod tests {
         assert!(!is_number("10MB") && !is_number("") && !is_number("."));
         assert!(is_ip_or_cidr("203.0.113.0/24") && is_ip_or_cidr("10.0.0.1"));
         assert!(is_ip_or_cidr("2001:db8::/32"));
-        assert!(!is_ip_or_cidr("10.0.0.0/33") && !is_ip_or_cidr("10.0.0/24") && !is_ip_or_cidr("vpc-1"));
+        assert!(
+            !is_ip_or_cidr("10.0.0.0/33") && !is_ip_or_cidr("10.0.0/24") && !is_ip_or_cidr("vpc-1")
+        );
         assert!(Expected::Boolean.problem("True").is_none());
         assert!(Expected::Boolean.problem("yes").is_some());
     }

@@ -106,7 +106,8 @@ impl Rule for InvalidPrincipalOrArn {
                     // Only in one branch of an `Fn::If`: the deploy fails only when it is taken.
                     if branch && d.severity == Severity::Error {
                         d.severity = Severity::Warning;
-                        d.message.push_str(" (The statement exists only in one branch of an `Fn::If`.)");
+                        d.message
+                            .push_str(" (The statement exists only in one branch of an `Fn::If`.)");
                     }
                     push(d, out);
                 }
@@ -115,7 +116,12 @@ impl Rule for InvalidPrincipalOrArn {
     }
 }
 
-fn diagnostic(severity: Severity, span: Span, message: String, located: &Located<'_>) -> Diagnostic {
+fn diagnostic(
+    severity: Severity,
+    span: Span,
+    message: String,
+    located: &Located<'_>,
+) -> Diagnostic {
     Diagnostic::new(
         InvalidPrincipalOrArn::META.code,
         InvalidPrincipalOrArn::META.name,
@@ -178,7 +184,8 @@ fn principal_element(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic
                     severity,
                     statement.span,
                     format!(
-                        "{where_} has no `Principal`: {consequence}."
+                        "{} has no `Principal`: {consequence}.",
+                        lint::capitalized(&where_)
                     ),
                     located,
                 )
@@ -255,7 +262,9 @@ fn principals(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
             }
             if let Some(services) = alt.get("Service") {
                 for item in policies::items(services) {
-                    let Some(service) = item.as_str() else { continue };
+                    let Some(service) = item.as_str() else {
+                        continue;
+                    };
                     if item.span == statement.span {
                         continue;
                     }
@@ -328,9 +337,8 @@ fn service_principal_problem(principal: &str) -> Option<Option<String>> {
     }
     if let Some(name) = lower.strip_suffix(".amazon.com") {
         let first = name.split('.').next().unwrap_or(name);
-        if catalog::service(first).is_none() {
-            return None;
-        }
+        // Only a known IAM service name is a typo; `alexa-appkit.amazon.com` is real.
+        catalog::service(first)?;
         return Some(Some(format!("{name}.amazonaws.com")));
     }
     // The service name is what precedes a misspelt `amazonaws` (or everything, when there is
@@ -393,7 +401,8 @@ fn resource_problem(
             "IAM rejects the policy at deploy (MalformedPolicyDocument: \"Resource {text} must be in ARN format or \\\"*\\\"\")"
         )
     } else {
-        "AWS rejects the policy or the statement never matches, since requests are for ARNs".to_string()
+        "AWS rejects the policy or the statement never matches, since requests are for ARNs"
+            .to_string()
     };
     let help = suggestion(&text);
     Some(

@@ -115,7 +115,12 @@ impl Rule for PolicyVariableNotInterpolated {
             for statement in policies::statements(located.document) {
                 let mut values: Vec<&Value> = Vec::new();
                 for element in ["Resource", "NotResource"] {
-                    values.extend(statement.get(element).map(policies::items).unwrap_or_default());
+                    values.extend(
+                        statement
+                            .get(element)
+                            .map(policies::items)
+                            .unwrap_or_default(),
+                    );
                 }
                 for entry in lint::conditions(statement) {
                     values.extend(entry.values);
