@@ -502,6 +502,21 @@ pub fn condition_key_matches(reference_key: &str, key: &str) -> bool {
             Some((None, rest)) => (1..=text.len()).any(|n| go(rest, &text[n..])),
         }
     }
+    // The reference writes some tag-key families without a placeholder:
+    // `secretsmanager:ResourceTag/tag-key`, `sagemaker:ResourceTag/`.
+    let lower = reference_key.to_ascii_lowercase();
+    let family = if lower.ends_with("/tag-key") {
+        Some(&reference_key[..reference_key.len() - "tag-key".len()])
+    } else if reference_key.ends_with('/') {
+        Some(reference_key)
+    } else {
+        None
+    };
+    if let Some(prefix) = family {
+        let mut tokens = holes(prefix);
+        tokens.push(None);
+        return go(&tokens, key.as_bytes());
+    }
     go(&holes(reference_key), key.as_bytes())
 }
 
@@ -565,6 +580,18 @@ mod condition_key_tests {
         ));
         assert!(condition_key_matches("s3:prefix", "S3:Prefix"));
         assert!(!condition_key_matches("s3:prefix", "s3:prefixes"));
+        assert!(condition_key_matches(
+            "ssm:resourceTag/tag-key",
+            "ssm:ResourceTag/team"
+        ));
+        assert!(condition_key_matches(
+            "sagemaker:ResourceTag/",
+            "sagemaker:ResourceTag/team"
+        ));
+        assert!(!condition_key_matches(
+            "sagemaker:ResourceTag/",
+            "sagemaker:ResourceTag/"
+        ));
     }
 
     #[test]

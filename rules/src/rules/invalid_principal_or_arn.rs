@@ -89,7 +89,7 @@ impl Rule for InvalidPrincipalOrArn {
         for located in policies::documents(ctx.stack) {
             for (statement, branch) in lint::statements_with_branch(located.document) {
                 let mut found = principal_element(&located, statement);
-                found.extend(principals(&located, statement));
+                found.extend(principals(ctx, &located, statement));
                 for element in ["Resource", "NotResource"] {
                     for item in statement
                         .get(element)
@@ -228,7 +228,7 @@ fn principal_element(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic
 }
 
 /// Partial-wildcard principal ARNs and service principals that are not AWS's.
-fn principals(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
+fn principals(ctx: &Context<'_>, located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if !matches!(located.kind, DocKind::Trust | DocKind::Resource) {
         return out;
@@ -240,10 +240,13 @@ fn principals(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
         for alt in principal.alternatives() {
             if let Some(aws) = alt.get("AWS") {
                 for item in policies::items(aws) {
-                    let Some(arn) = item.as_str() else { continue };
-                    if item.span == statement.span || arn == "*" || !arn.contains('*') {
+                    let Some(arn) = principal_text(ctx, item) else {
+                        continue;
+                    };
+                    if item.span == statement.span || arn == "*" {
                         continue;
                     }
+                    let arn = arn.as_str();
                     out.push(
                         diagnostic(
                             Severity::Error,
@@ -294,6 +297,23 @@ fn principals(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// The principal as written, when it holds a wildcard in its literal text (symbols such as
+/// `${AWS::AccountId}` never hold one).
+fn principal_text(ctx: &Context<'_>, item: &Value) -> Option<String> {
+    match &item.kind {
+        ValueKind::String(s) => s.contains('*').then(|| s.clone()),
+        ValueKind::Template(_) => {
+            let resolved = ctx.resolver.string(item)?;
+            resolved
+                .parts()
+                .iter()
+                .any(|p| matches!(p, SymPart::Lit(l) if l.contains('*')))
+                .then(|| ctx.sub_text(&resolved))
+        }
+        _ => None,
+    }
 }
 
 fn principal_wildcard_help(arn: &str) -> String {
