@@ -2,7 +2,7 @@
 //! ARNs, IAM035 policy variables) share: reading a statement's conditions and actions as
 //! written, and finding policy variables in text.
 
-use crate::policies::{self, DocKind};
+use crate::policies::{self, DocKind, Located};
 use iamlint_core::{Span, Value, ValueKind};
 use iamlint_policy::policy::Operator;
 
@@ -117,6 +117,47 @@ pub fn statements_with_branch(document: &Value) -> Vec<(&Value, bool)> {
         }
     }
     out
+}
+
+/// Whether a policy document exists only under an undecidable condition: its resource has a
+/// `Condition`, or an `Fn::If` stands between the resource's properties and the document
+/// (`Policies: [!If [C, {PolicyDocument: ...}, !Ref AWS::NoValue]]`).
+pub fn document_in_branch(located: &Located<'_>) -> bool {
+    if located.resource.condition.is_some() {
+        return true;
+    }
+    let mut current = vec![&located.resource.properties];
+    for segment in located.path.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let mut next = Vec::new();
+        for value in current {
+            let Some(child) = value.get(name) else {
+                continue;
+            };
+            let alternatives = child.alternatives();
+            if alternatives.len() > 1 {
+                return true;
+            }
+            for alt in alternatives {
+                match index {
+                    Some(i) => {
+                        if let Some(item) = alt.as_list().and_then(|l| l.get(i)) {
+                            if item.alternatives().len() > 1 {
+                                return true;
+                            }
+                            next.push(item);
+                        }
+                    }
+                    None => next.push(alt),
+                }
+            }
+        }
+        current = next;
+    }
+    false
 }
 
 /// What a policy document is, for messages.

@@ -87,7 +87,9 @@ impl Rule for InvalidPrincipalOrArn {
             }
         };
         for located in policies::documents(ctx.stack) {
-            for (statement, branch) in lint::statements_with_branch(located.document) {
+            let document_branch = lint::document_in_branch(&located);
+            for (statement, statement_branch) in lint::statements_with_branch(located.document) {
+                let branch = document_branch || statement_branch;
                 let mut found = principal_element(&located, statement);
                 found.extend(principals(ctx, &located, statement));
                 for element in ["Resource", "NotResource"] {
