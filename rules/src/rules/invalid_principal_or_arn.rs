@@ -105,11 +105,13 @@ impl Rule for InvalidPrincipalOrArn {
                     }
                 }
                 for mut d in found {
-                    // Only in one branch of an `Fn::If`: the deploy fails only when it is taken.
+                    // Under an undecidable `Fn::If` or resource `Condition`: the deploy
+                    // fails only when it is true (SEMANTICS 0.5).
                     if branch && d.severity == Severity::Error {
                         d.severity = Severity::Warning;
-                        d.message
-                            .push_str(" (The statement exists only in one branch of an `Fn::If`.)");
+                        d.message.push_str(
+                            " This holds only when the condition that creates the statement is true.",
+                        );
                     }
                     push(d, out);
                 }
