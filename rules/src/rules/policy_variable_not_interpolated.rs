@@ -149,7 +149,11 @@ impl Rule for PolicyVariableNotInterpolated {
                         ),
                     )
                     .with_label(format!("`${{{variable}}}` taken literally"))
-                    .with_help("add `Version: \"2012-10-17\"` to the policy document")
+                    .with_help(if version.is_some() {
+                        "change the policy's `Version` to \"2012-10-17\""
+                    } else {
+                        "add `Version: \"2012-10-17\"` to the policy document"
+                    })
                     .with_resource(located.resource.id.clone());
                     if let Some(v) = version {
                         d = d.with_secondary(v.span, "the old policy language version");
