@@ -10,6 +10,7 @@ pub mod evaluate;
 mod fix;
 mod merge;
 pub mod kms;
+pub mod lint;
 pub mod policies;
 pub mod principal;
 pub mod registry;

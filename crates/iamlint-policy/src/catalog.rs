@@ -474,4 +474,160 @@ pub fn arn_pattern_pieces(pattern: &str) -> Vec<ArnPatternPiece<'_>> {
             Token::Hole { colon, slash } => ArnPatternPiece::Hole { colon, slash },
         })
         .collect()
+/// Whether a condition key as written in a policy (`aws:ResourceTag/team`,
+/// `kms:EncryptionContext:aws:lambda:FunctionArn`) is an instance of a key of the reference
+/// (`aws:ResourceTag/${TagKey}`, `kms:EncryptionContext:${EncryptionContextKey}`,
+/// `s3:ExistingObjectTag/<key>`). Key names are compared ignoring ASCII case, as AWS compares
+/// them; each `${...}` or `<...>` placeholder stands for one or more characters.
+pub fn condition_key_matches(reference_key: &str, key: &str) -> bool {
+    fn holes(pattern: &str) -> Vec<Option<&str>> {
+        // `Some(literal)` or `None` for a placeholder.
+        let mut out = Vec::new();
+        let mut rest = pattern;
+        loop {
+            let next = [rest.find("${"), rest.find('<')]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(start) = next else {
+                if !rest.is_empty() {
+                    out.push(Some(rest));
+                }
+                return out;
+            };
+            let close = if rest[start..].starts_with("${") {
+                '}'
+            } else {
+                '>'
+            };
+            let Some(len) = rest[start..].find(close) else {
+                out.push(Some(rest));
+                return out;
+            };
+            if start > 0 {
+                out.push(Some(&rest[..start]));
+            }
+            out.push(None);
+            rest = &rest[start + len + 1..];
+        }
+    }
+    fn go(tokens: &[Option<&str>], text: &[u8]) -> bool {
+        match tokens.split_first() {
+            None => text.is_empty(),
+            Some((Some(lit), rest)) => {
+                text.len() >= lit.len()
+                    && text[..lit.len()].eq_ignore_ascii_case(lit.as_bytes())
+                    && go(rest, &text[lit.len()..])
+            }
+            Some((None, rest)) => (1..=text.len()).any(|n| go(rest, &text[n..])),
+        }
+    }
+    // The reference writes some tag-key families without a placeholder:
+    // `secretsmanager:ResourceTag/tag-key`, `sagemaker:ResourceTag/`.
+    let lower = reference_key.to_ascii_lowercase();
+    let family = if lower.ends_with("/tag-key") {
+        Some(&reference_key[..reference_key.len() - "tag-key".len()])
+    } else if reference_key.ends_with('/') {
+        Some(reference_key)
+    } else {
+        None
+    };
+    if let Some(prefix) = family {
+        let mut tokens = holes(prefix);
+        tokens.push(None);
+        return go(&tokens, key.as_bytes());
+    }
+    go(&holes(reference_key), key.as_bytes())
+}
+
+impl Service {
+    /// The condition keys that apply to an action of this service: the action's own and those
+    /// of the resource types it is authorized against (the reference lists resource-bound keys,
+    /// such as `aws:ResourceTag/${TagKey}`, on the resource type).
+    pub fn action_condition_keys<'s>(&'s self, action: &'s Action) -> Vec<&'s str> {
+        let mut keys: Vec<&str> = action.condition_keys.iter().map(String::as_str).collect();
+        for resource in &action.resource_types {
+            if let Some(rt) = self.resource_type(&resource.resource_type) {
+                keys.extend(rt.condition_keys.iter().map(String::as_str));
+            }
+        }
+        keys
+    }
+
+    /// Whether any action of this service, or any of its resource types, takes the key: the
+    /// key is one the reference ties to actions, not only a service-level or global key.
+    pub fn ties_condition_key(&self, key: &str) -> bool {
+        self.actions
+            .iter()
+            .flat_map(|a| a.condition_keys.iter())
+            .chain(
+                self.resource_types
+                    .iter()
+                    .flat_map(|r| r.condition_keys.iter()),
+            )
+            .any(|k| condition_key_matches(k, key))
+    }
+
+    /// The service-level entry (with its type) of a condition key as written in a policy.
+    pub fn condition_key_entry(&self, key: &str) -> Option<&ConditionKey> {
+        self.condition_keys
+            .iter()
+            .find(|k| condition_key_matches(&k.name, key))
+    }
+}
+
+#[cfg(test)]
+mod condition_key_tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_match_one_or_more_characters_ignoring_case() {
+        assert!(condition_key_matches(
+            "aws:ResourceTag/${TagKey}",
+            "AWS:resourcetag/team"
+        ));
+        assert!(!condition_key_matches(
+            "aws:ResourceTag/${TagKey}",
+            "aws:ResourceTag/"
+        ));
+        assert!(condition_key_matches(
+            "kms:EncryptionContext:${EncryptionContextKey}",
+            "kms:EncryptionContext:aws:lambda:FunctionArn"
+        ));
+        assert!(condition_key_matches(
+            "s3:ExistingObjectTag/<key>",
+            "s3:ExistingObjectTag/a"
+        ));
+        assert!(condition_key_matches("s3:prefix", "S3:Prefix"));
+        assert!(!condition_key_matches("s3:prefix", "s3:prefixes"));
+        assert!(condition_key_matches(
+            "ssm:resourceTag/tag-key",
+            "ssm:ResourceTag/team"
+        ));
+        assert!(condition_key_matches(
+            "sagemaker:ResourceTag/",
+            "sagemaker:ResourceTag/team"
+        ));
+        assert!(!condition_key_matches(
+            "sagemaker:ResourceTag/",
+            "sagemaker:ResourceTag/"
+        ));
+    }
+
+    #[test]
+    fn resource_type_keys_count_for_the_action() {
+        let (s3, get) = lookup("s3:GetObject").unwrap();
+        let keys = s3.action_condition_keys(get);
+        assert!(
+            keys.iter()
+                .any(|k| condition_key_matches(k, "aws:ResourceTag/team"))
+        );
+        assert!(!keys.iter().any(|k| condition_key_matches(k, "s3:prefix")));
+        assert!(s3.ties_condition_key("s3:prefix"));
+        assert_eq!(
+            s3.condition_key_entry("aws:TagKeys")
+                .map(|k| k.value_type.as_str()),
+            Some("ArrayOfString")
+        );
+    }
 }

@@ -10,6 +10,8 @@ mod action_resource_type_mismatch;
 mod arn_scope_mismatch;
 mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
+mod condition_never_satisfiable;
+mod invalid_principal_or_arn;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
@@ -17,6 +19,7 @@ mod lambda_esm_source_permissions;
 mod lambda_logs_permissions;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
+mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
@@ -31,6 +34,8 @@ pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
 pub use arn_scope_mismatch::ArnScopeMismatch;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
+pub use condition_never_satisfiable::ConditionNeverSatisfiable;
+pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
@@ -38,6 +43,7 @@ pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
+pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
@@ -67,4 +73,7 @@ pub static ALL: &[&dyn Rule] = &[
     &DynamodbStreamArnMismatch,
     &UnknownActionOrService,
     &ArnScopeMismatch,
+    &ConditionNeverSatisfiable,
+    &InvalidPrincipalOrArn,
+    &PolicyVariableNotInterpolated,
 ];
