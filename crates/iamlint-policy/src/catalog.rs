@@ -474,6 +474,8 @@ pub fn arn_pattern_pieces(pattern: &str) -> Vec<ArnPatternPiece<'_>> {
             Token::Hole { colon, slash } => ArnPatternPiece::Hole { colon, slash },
         })
         .collect()
+}
+
 /// Whether a condition key as written in a policy (`aws:ResourceTag/team`,
 /// `kms:EncryptionContext:aws:lambda:FunctionArn`) is an instance of a key of the reference
 /// (`aws:ResourceTag/${TagKey}`, `kms:EncryptionContext:${EncryptionContextKey}`,

@@ -1,17 +1,17 @@
 //! One file per rule, named for the pattern it flags. Adding a rule: the file, a `mod` line and
 //! an entry in [`ALL`].
 
-mod boundary_or_scp_missing_allow;
-mod explicit_deny_blocks_required_action;
-mod lambda_async_destination_permissions;
-mod kms_encrypted_resource_missing_key_permission;
-mod kms_key_policy_does_not_delegate;
 mod action_resource_type_mismatch;
 mod arn_scope_mismatch;
+mod boundary_or_scp_missing_allow;
+mod condition_never_satisfiable;
 mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
-mod condition_never_satisfiable;
+mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
+mod kms_encrypted_resource_missing_key_permission;
+mod kms_key_policy_does_not_delegate;
+mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
@@ -25,17 +25,17 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod unknown_action_or_service;
 
-pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
-pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
-pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
-pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
-pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
 pub use arn_scope_mismatch::ArnScopeMismatch;
+pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
+pub use condition_never_satisfiable::ConditionNeverSatisfiable;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
-pub use condition_never_satisfiable::ConditionNeverSatisfiable;
+pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
+pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
+pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
+pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
@@ -65,15 +65,15 @@ pub static ALL: &[&dyn Rule] = &[
     &ActionResourceTypeMismatch,
     &RefIsNotAnArn,
     &SecretArnMissingSuffix,
-    &ExplicitDenyBlocksRequiredAction,
-    &BoundaryOrScpMissingAllow,
     &KmsEncryptedResourceMissingKeyPermission,
     &KmsKeyPolicyDoesNotDelegate,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
+    &ExplicitDenyBlocksRequiredAction,
+    &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
-    &ArnScopeMismatch,
     &ConditionNeverSatisfiable,
     &InvalidPrincipalOrArn,
+    &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
 ];
