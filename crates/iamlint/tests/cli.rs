@@ -245,3 +245,28 @@ fn rules_and_explain() {
     let o = iamlint(&["explain", "IAM999"], &workspace());
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The README's first command runs iamlint on `examples/`: every broken template must report
+/// something, every fixed one nothing (with all rules on).
+#[test]
+fn bundled_examples_broken_report_and_fixed_are_clean() {
+    let o = iamlint(&["--format", "compact", "examples"], &workspace());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    let mut templates = Vec::new();
+    for dir in ["examples/cloudformation", "examples/sam"] {
+        for entry in std::fs::read_dir(workspace().join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            templates.push(format!("{dir}/{name}"));
+        }
+    }
+    assert!(templates.len() >= 4);
+    for template in templates {
+        let reported = out.lines().any(|l| l.starts_with(&format!("{template}:")));
+        if template.contains("broken") {
+            assert!(reported, "{template} reports nothing:\n{out}");
+        } else {
+            assert!(!reported, "{template} reports:\n{out}");
+        }
+    }
+}
