@@ -175,7 +175,7 @@ impl Rule for KmsEncryptedResourceMissingKeyPermission {
                     resource: kms::key_arn(ctx, key),
                     code: Self::META.code,
                     why: format!(
-                        "Lambda function {function} {} {} {}, encrypted with KMS key {}",
+                        "Lambda function {function} {} {} {} (encrypted with KMS key {})",
                         verbs.join(" and "),
                         target.service.noun(),
                         target.resource.id,
