@@ -115,7 +115,25 @@ impl Rule for LambdaLogsPermissions {
             if result.missing.is_empty() || !result.denied.is_empty() {
                 continue;
             }
-            let missing = result.missing;
+            // A grant of the action only on ARNs it can never apply to (a log-group ARN
+            // without `:*`) is IAM010's finding, which names the right ARN.
+            let grants = crate::arn::allow_statements(
+                &ctx.resolver,
+                role.identity.iter().map(|d| {
+                    (
+                        &*d.document,
+                        !matches!(d.origin, crate::principal::DocOrigin::AwsManaged { .. }),
+                    )
+                }),
+            );
+            let missing: Vec<&str> = result
+                .missing
+                .into_iter()
+                .filter(|a| !crate::arn::only_never_matching_grants(ctx.stack, &grants, a))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
             let function_name = &req.subject;
             let role_name = role.id();
             let group_arn = log_group_arn(&group);
