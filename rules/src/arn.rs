@@ -511,7 +511,8 @@ pub fn scope_corrected(stack: &Stack, resource: &SymStr) -> Option<SymStr> {
 /// `arn-scope-mismatch` reports is corrected.
 pub fn fits_or_scope(stack: &Stack, resource: &SymStr, action: &Action) -> bool {
     fit(stack, resource, action) == Fit::Fits
-        || scope_corrected(stack, resource).is_some_and(|fixed| fit(stack, &fixed, action) == Fit::Fits)
+        || scope_corrected(stack, resource)
+            .is_some_and(|fixed| fit(stack, &fixed, action) == Fit::Fits)
 }
 
 /// Whether `action-resource-type-mismatch` (IAM010) reports this grant of `action`: the user
@@ -533,7 +534,10 @@ pub fn never_matching_grant(stack: &Stack, grant: &Grant<'_>, action: &Action) -
     if DYNAMODB_STREAM_ACTIONS
         .iter()
         .any(|a| a.eq_ignore_ascii_case(&full))
-        && grant.resources.iter().any(|(r, _)| could_be_table(stack, r))
+        && grant
+            .resources
+            .iter()
+            .any(|(r, _)| could_be_table(stack, r))
     {
         return false;
     }

@@ -111,8 +111,7 @@ impl Rule for BoundaryOrScpMissingAllow {
                     Scope::IDENTITY,
                     None,
                     context,
-                )
-                else {
+                ) else {
                     continue;
                 };
                 if own.outcome != Outcome::Allowed {

@@ -14,7 +14,7 @@ declare_rule! {
     /// event source mapping, `kms:Decrypt` on the key of a function's environment, and every
     /// other requirement of the wiring rules (IAM001–IAM028). Denies are looked for in the
     /// role's identity policies, its permissions boundary, the resource policy of the target
-    /// (queue, topic, bucket or key policy of the stack) and the SCPs and RCPs given with
+    /// (queue, topic, bucket, key or file system policy of the stack) and the SCPs and RCPs given with
     /// `--scp`/`--rcp`.
     ///
     /// ## Why is this bad?
@@ -153,9 +153,7 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
                                 && req.via_service
                                 && located.statement.is_some_and(|st| {
                                     endpoint_deny(st)
-                                        && matches_without_conditions(
-                                            role, &required, action, st,
-                                        )
+                                        && matches_without_conditions(role, &required, action, st)
                                 })
                         }
                         Tri::No => false,

@@ -83,6 +83,11 @@ declare_rule! {
     /// template whose policies lack the KMS actions is a warning (the key policy may name the
     /// role).
     ///
+    /// An explicit `Deny` that takes the action away from a function's role is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
+    ///
     /// ## References
     /// - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
     /// - https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
@@ -181,7 +186,10 @@ impl Rule for KmsEncryptedResourceMissingKeyPermission {
                         target.resource.id,
                         key.id
                     ),
-                    span: u.evidence.first().map_or(target.key_value.span, |(s, _)| *s),
+                    span: u
+                        .evidence
+                        .first()
+                        .map_or(target.key_value.span, |(s, _)| *s),
                     cite: None,
                     subject: function.clone(),
                     severity: if operations.iter().all(|o| o.documented) {

@@ -50,6 +50,11 @@ declare_rule! {
     /// `sqs:SendMessage`. A grant in the target's own policy (queue, topic or bucket policy
     /// naming the role) also works, and is taken into account.
     ///
+    /// An explicit `Deny` that takes the action away is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
+    ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
     /// - https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html#invocation-async-destinations

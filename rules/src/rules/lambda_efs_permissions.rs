@@ -59,6 +59,11 @@ declare_rule! {
     /// `FileSystemConfigs` by itself. A statement of the file system policy that allows the
     /// role works too.
     ///
+    /// An explicit `Deny` that takes the action away is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
+    ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html
     /// - https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html
@@ -234,9 +239,7 @@ impl Rule for LambdaEfsPermissions {
                         // Allowed by the role's own policies and taken away by its
                         // boundary: IAM030's finding.
                         Outcome::ImplicitlyDenied
-                            if crate::requests::limited(
-                                ctx, role, action, resource, &req.keys,
-                            ) =>
+                            if crate::requests::limited(ctx, role, action, resource, &req.keys) =>
                         {
                             silent = silent || *action == MOUNT;
                         }

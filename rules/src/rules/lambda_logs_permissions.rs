@@ -43,6 +43,9 @@ declare_rule! {
     /// needed only when no template creates the group.
     ///
     /// A role that denies the logs actions on purpose (to turn logging off) is not reported.
+    /// Neither is a role whose only grants of an action are on ARNs it can never apply to (the
+    /// log group's ARN without `:*`): `action-resource-type-mismatch` (IAM010) reports that
+    /// grant with the ARN to use instead.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html#monitoring-cloudwatchlogs-prereqs
