@@ -507,6 +507,58 @@ pub fn scope_corrected(stack: &Stack, resource: &SymStr) -> Option<SymStr> {
         .find(|arn| arn != resource && patterns.iter().any(|p| could_match(stack, arn, p)))
 }
 
+/// Whether `resource` of a grant fits `action`, as written or once the region or account
+/// `arn-scope-mismatch` reports is corrected.
+pub fn fits_or_scope(stack: &Stack, resource: &SymStr, action: &Action) -> bool {
+    fit(stack, resource, action) == Fit::Fits
+        || scope_corrected(stack, resource)
+            .is_some_and(|fixed| fit(stack, &fixed, action) == Fit::Fits)
+}
+
+/// Whether `action-resource-type-mismatch` (IAM010) reports this grant of `action`: the user
+/// wrote it, names the action literally, and none of its resources can ever be one the action
+/// applies to (a log-group ARN without `:*` for `logs:PutLogEvents`, an alias ARN for
+/// `kms:Decrypt`).
+pub fn never_matching_grant(stack: &Stack, grant: &Grant<'_>, action: &Action) -> bool {
+    let full = action.full_name();
+    if !grant.own
+        || grant.any_resource
+        || grant.resources.is_empty()
+        || !grant
+            .literal_actions()
+            .any(|(name, _)| name.eq_ignore_ascii_case(&full))
+    {
+        return false;
+    }
+    // A table ARN for a stream action is IAM018's finding, not IAM010's.
+    if DYNAMODB_STREAM_ACTIONS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(&full))
+        && grant
+            .resources
+            .iter()
+            .any(|(r, _)| could_be_table(stack, r))
+    {
+        return false;
+    }
+    grant
+        .resources
+        .iter()
+        .all(|(r, _)| !fits_or_scope(stack, r, action))
+}
+
+/// Whether some of `grants` allow `action` (`logs:PutLogEvents`) and every one that does is a
+/// grant IAM010 reports as never matching: the principal's only grants of the action are on
+/// the wrong kind of ARN. A wiring rule that finds the action missing stays silent then:
+/// IAM010's finding names the wrong ARN and the right one, one finding for one root cause.
+pub fn only_never_matching_grants(stack: &Stack, grants: &[Grant<'_>], action: &str) -> bool {
+    let Some(entry) = catalog::action(action) else {
+        return false;
+    };
+    let mut allowing = grants.iter().filter(|g| g.allows_action(action)).peekable();
+    allowing.peek().is_some() && allowing.all(|g| never_matching_grant(stack, g, entry))
+}
+
 /// One `Allow` statement of a principal's policies, read for the ARN rules.
 #[derive(Debug)]
 pub struct Grant<'v> {

@@ -141,6 +141,20 @@ pub fn decide(
     scope: Scope,
     resource_policy: Option<&Policy>,
 ) -> Option<Decision> {
+    decide_with(ctx, role, action, resource, scope, resource_policy, &[])
+}
+
+/// [`decide`] for a request that carries condition keys beyond the role's own (the
+/// `kms:ViaService` of a service's call, the access point of an EFS mount).
+pub fn decide_with(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    action: &str,
+    resource: &SymStr,
+    scope: Scope,
+    resource_policy: Option<&Policy>,
+    context: &[(&str, Vec<SymStr>)],
+) -> Option<Decision> {
     let parsed = parsed_role(ctx, role);
     let boundaries: Vec<&Policy> = if scope.boundary {
         parsed.boundary.as_ref()?.iter().collect()
@@ -170,10 +184,11 @@ pub fn decide(
         resource: resource_policy,
         ..Layers::default()
     };
-    Some(eval::evaluate(
-        &role_request(role, action, resource),
-        &layers,
-    ))
+    let mut request = role_request(role, action, resource);
+    for (key, values) in context {
+        request.context.insert(key, values.iter().cloned());
+    }
+    Some(eval::evaluate(&request, &layers))
 }
 
 /// Services whose resources resource control policies govern. RCPs cover only some services

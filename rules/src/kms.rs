@@ -543,6 +543,23 @@ fn kms_context(role: &Role<'_>, via: Option<EncryptedService>) -> RequestContext
     context
 }
 
+/// The condition keys a KMS request made for a role carries beyond the role's own context
+/// (for [`crate::requests::Required`]): the caller's account and, when a service uses the key
+/// on the role's behalf, `kms:ViaService`.
+pub fn request_keys(
+    role: &Role<'_>,
+    via: Option<EncryptedService>,
+) -> Vec<(&'static str, Vec<SymStr>)> {
+    let context = kms_context(role, via);
+    ["kms:CallerAccount", "kms:ViaService"]
+        .into_iter()
+        .filter_map(|key| match context.lookup(key) {
+            eval::CtxValue::Known(values) => Some((key, values.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// How a role fares with one KMS action on a key.
 #[derive(Debug)]
 pub struct KeyUse {

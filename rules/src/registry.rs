@@ -31,6 +31,16 @@ pub trait Rule: Sync {
         let _ = ctx;
         Vec::new()
     }
+
+    /// [`Rule::requirements`] with what the requests carry beyond the role's own context
+    /// (condition keys the service sets). Rules whose requests carry such keys override it;
+    /// IAM029 and IAM030 check these.
+    fn required<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Required<'a>> {
+        self.requirements(ctx)
+            .into_iter()
+            .map(crate::requests::Required::from)
+            .collect()
+    }
 }
 
 /// Declares a rule: a unit struct, its metadata, and its documentation from the doc comment.

@@ -58,6 +58,56 @@ impl Requirement<'_> {
     }
 }
 
+/// A [`Requirement`] with the condition keys its requests carry beyond the role's own
+/// (`kms:ViaService` when a service uses a key for the role, the access point of an EFS
+/// mount): a deny or a boundary conditioned on them is judged with them.
+#[derive(Clone, Debug)]
+pub struct Required<'a> {
+    pub req: Requirement<'a>,
+    /// (condition key, values) pairs added to the role's request context.
+    pub context: Vec<(&'static str, Vec<SymStr>)>,
+}
+
+impl<'a> From<Requirement<'a>> for Required<'a> {
+    fn from(req: Requirement<'a>) -> Self {
+        Required {
+            req,
+            context: Vec::new(),
+        }
+    }
+}
+
+/// Every rule's requirements with their request context, for the rules about denies,
+/// boundaries and SCPs (whatever rules are selected).
+pub fn all_required<'a>(ctx: &Context<'a>) -> Vec<Required<'a>> {
+    crate::registry::rules()
+        .iter()
+        .flat_map(|rule| rule.required(ctx))
+        .collect()
+}
+
+/// Whether the role's own identity policies allow `action` on `resource` in `context` and
+/// only its boundary or an SCP/RCP level can take it away: then a denial is IAM030's
+/// finding (or IAM029's), and the wiring rule that requires the action stays silent.
+pub fn limited(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    action: &str,
+    resource: &SymStr,
+    context: &[(&'static str, Vec<SymStr>)],
+) -> bool {
+    crate::evaluate::decide_with(
+        ctx,
+        role,
+        action,
+        resource,
+        crate::evaluate::Scope::IDENTITY,
+        None,
+        context,
+    )
+    .is_some_and(|d| d.outcome == Outcome::Allowed)
+}
+
 /// The resource policy of a resource of the stack that `arn` names (`!GetAtt Queue.Arn`,
 /// `!Ref Topic`, `!GetAtt Key.Arn`, `${Bucket.Arn}/*`), with a name for messages: the queue
 /// policy, topic policy, key policy or bucket policy that applies to it.
@@ -74,6 +124,9 @@ pub fn resource_policy<'a>(ctx: &Context<'a>, arn: &SymStr) -> Option<(&'a Value
             .any(|v| matches!(&v.kind, ValueKind::Ref(r) if r.resource == target))
     };
     match resource.kind.as_str() {
+        "AWS::EFS::FileSystem" => resource
+            .property("FileSystemPolicy")
+            .map(|doc| (doc, format!("the file system policy of {target}"))),
         "AWS::KMS::Key" => resource
             .property("KeyPolicy")
             .map(|doc| (doc, format!("the key policy of {target}"))),

@@ -199,9 +199,7 @@ fn statement_fit(ctx: &Context<'_>, grant: &Grant<'_>, action: &Action) -> Optio
 }
 
 fn fits_or_scope(ctx: &Context<'_>, resource: &SymStr, action: &Action) -> bool {
-    arn::fit(ctx.stack, resource, action) == Fit::Fits
-        || arn::scope_corrected(ctx.stack, resource)
-            .is_some_and(|fixed| arn::fit(ctx.stack, &fixed, action) == Fit::Fits)
+    arn::fits_or_scope(ctx.stack, resource, action)
 }
 
 fn report(

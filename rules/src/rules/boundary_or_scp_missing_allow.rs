@@ -1,9 +1,9 @@
 use crate::context::Context;
 use crate::declare_rule;
-use crate::evaluate::{Levels, Scope, decide, locate, parsed_role};
+use crate::evaluate::{Levels, Scope, decide_with, locate, parsed_role};
 use crate::principal::{DocOrigin, Role};
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::{Requirement, RunsAs};
+use crate::requests::{Requirement, RunsAs, all_required};
 use iamlint_core::{Diagnostic, Span};
 use iamlint_policy::eval::{Layer, Outcome, Tri};
 use iamlint_policy::policy::Effect;
@@ -94,15 +94,24 @@ impl Rule for BoundaryOrScpMissingAllow {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for req in ctx.requirements() {
+        for required in all_required(ctx) {
+            let req = &required.req;
+            let context = required.context.as_slice();
             let Some(role) = ctx.role(&req.role) else {
                 continue;
             };
             let parsed = parsed_role(ctx, role);
             let mut found: Vec<Limited> = Vec::new();
             for &action in &req.actions {
-                let Some(own) = decide(ctx, role, action, &req.resource, Scope::IDENTITY, None)
-                else {
+                let Some(own) = decide_with(
+                    ctx,
+                    role,
+                    action,
+                    &req.resource,
+                    Scope::IDENTITY,
+                    None,
+                    context,
+                ) else {
                     continue;
                 };
                 if own.outcome != Outcome::Allowed {
@@ -111,7 +120,7 @@ impl Rule for BoundaryOrScpMissingAllow {
                 let mut limits = Vec::new();
                 // Only a boundary iamlint can read (`Some(Some(_))`) is checked.
                 if matches!(role.boundary, Some(Some(_)))
-                    && decide(
+                    && decide_with(
                         ctx,
                         role,
                         action,
@@ -121,6 +130,7 @@ impl Rule for BoundaryOrScpMissingAllow {
                             ..Scope::IDENTITY
                         },
                         None,
+                        context,
                     )
                     .is_some_and(|d| d.outcome == Outcome::ImplicitlyDenied)
                 {
@@ -131,7 +141,7 @@ impl Rule for BoundaryOrScpMissingAllow {
                         scps: Levels::Only(level),
                         ..Scope::IDENTITY
                     };
-                    if decide(ctx, role, action, &req.resource, scope, None)
+                    if decide_with(ctx, role, action, &req.resource, scope, None, context)
                         .is_some_and(|d| d.outcome == Outcome::ImplicitlyDenied)
                     {
                         limits.push(Limit::Scp(level));

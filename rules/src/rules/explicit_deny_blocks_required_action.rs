@@ -1,8 +1,8 @@
 use crate::context::Context;
 use crate::declare_rule;
-use crate::evaluate::{Scope, decide, locate, parsed_role, role_request};
+use crate::evaluate::{Scope, decide_with, locate, parsed_role, role_request};
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::{Requirement, RunsAs, resource_policy};
+use crate::requests::{Requirement, RunsAs, all_required, resource_policy};
 use iamlint_core::{Diagnostic, Severity};
 use iamlint_policy::eval::{self, Layer, Layers, Outcome, TraceEntry, Tri};
 use iamlint_policy::policy::{Effect, Policy, PolicyKind, Statement, parse_policy};
@@ -14,7 +14,7 @@ declare_rule! {
     /// event source mapping, `kms:Decrypt` on the key of a function's environment, and every
     /// other requirement of the wiring rules (IAM001–IAM028). Denies are looked for in the
     /// role's identity policies, its permissions boundary, the resource policy of the target
-    /// (queue, topic, bucket or key policy of the stack) and the SCPs and RCPs given with
+    /// (queue, topic, bucket, key or file system policy of the stack) and the SCPs and RCPs given with
     /// `--scp`/`--rcp`.
     ///
     /// ## Why is this bad?
@@ -101,7 +101,8 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for req in ctx.requirements() {
+        for required in all_required(ctx) {
+            let req = &required.req;
             let Some(role) = ctx.role(&req.role) else {
                 continue;
             };
@@ -119,13 +120,14 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
             });
             let mut blocking: Vec<Blocking> = Vec::new();
             for &action in &req.actions {
-                let Some(decision) = decide(
+                let Some(decision) = decide_with(
                     ctx,
                     role,
                     action,
                     &req.resource,
                     scope,
                     resource.as_ref().map(|(p, _)| p),
+                    &required.context,
                 ) else {
                     continue;
                 };
@@ -151,7 +153,7 @@ impl Rule for ExplicitDenyBlocksRequiredAction {
                                 && req.via_service
                                 && located.statement.is_some_and(|st| {
                                     endpoint_deny(st)
-                                        && matches_without_conditions(role, req, action, st)
+                                        && matches_without_conditions(role, &required, action, st)
                                 })
                         }
                         Tri::No => false,
@@ -209,7 +211,7 @@ fn endpoint_deny(st: &Statement) -> bool {
 /// that only its conditions are in doubt.
 fn matches_without_conditions(
     role: &crate::principal::Role<'_>,
-    req: &Requirement<'_>,
+    required: &crate::requests::Required<'_>,
     action: &str,
     st: &Statement,
 ) -> bool {
@@ -231,8 +233,11 @@ fn matches_without_conditions(
             ..Layers::default()
         }
     };
-    eval::evaluate(&role_request(role, action, &req.resource), &layers).outcome
-        == Outcome::ExplicitlyDenied
+    let mut request = role_request(role, action, &required.req.resource);
+    for (key, values) in &required.context {
+        request.context.insert(key, values.iter().cloned());
+    }
+    eval::evaluate(&request, &layers).outcome == Outcome::ExplicitlyDenied
 }
 
 fn report(

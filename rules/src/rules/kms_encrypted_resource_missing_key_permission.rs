@@ -83,6 +83,11 @@ declare_rule! {
     /// template whose policies lack the KMS actions is a warning (the key policy may name the
     /// role).
     ///
+    /// An explicit `Deny` that takes the action away from a function's role is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
+    ///
     /// ## References
     /// - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
     /// - https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
@@ -122,6 +127,82 @@ enum Gap {
 impl Rule for KmsEncryptedResourceMissingKeyPermission {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Requirement<'a>> {
+        self.required(ctx).into_iter().map(|r| r.req).collect()
+    }
+
+    /// The KMS actions the service calls on the key of a resource a function's role reads
+    /// or writes through AWS's wiring (event source mappings, dead-letter targets,
+    /// destinations). Uses shown only by grants are not requirements: the stack does not make
+    /// the role call them.
+    fn required<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Required<'a>> {
+        let encrypted: Vec<Encrypted<'a>> = kms::encrypted_resources(ctx)
+            .into_iter()
+            .filter(|e| matches!(e.key, KeyRef::InStack(_)))
+            .collect();
+        if encrypted.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for u in collect_uses(ctx, &encrypted) {
+            let target = &encrypted[u.target];
+            let (KeyRef::InStack(key), Some((role_value, function))) = (&target.key, &u.runs_as)
+            else {
+                continue;
+            };
+            let Some(role) = ctx.role(&u.role_id) else {
+                continue;
+            };
+            let operations: Vec<&kms::Operation> = u
+                .directions
+                .iter()
+                .filter_map(|d| kms::operation(target.service, *d))
+                .collect();
+            let mut actions: Vec<&'static str> = Vec::new();
+            for op in &operations {
+                for a in op.kms {
+                    if !actions.contains(a) {
+                        actions.push(a);
+                    }
+                }
+            }
+            if actions.is_empty() {
+                continue;
+            }
+            let verbs: Vec<&str> = u.directions.iter().map(|d| d.verb()).collect();
+            out.push(crate::requests::Required {
+                req: crate::requests::Requirement {
+                    role: u.role_id.clone(),
+                    role_value,
+                    actions,
+                    resource: kms::key_arn(ctx, key),
+                    code: Self::META.code,
+                    why: format!(
+                        "Lambda function {function} {} {} {} (encrypted with KMS key {})",
+                        verbs.join(" and "),
+                        target.service.noun(),
+                        target.resource.id,
+                        key.id
+                    ),
+                    span: u
+                        .evidence
+                        .first()
+                        .map_or(target.key_value.span, |(s, _)| *s),
+                    cite: None,
+                    subject: function.clone(),
+                    severity: if operations.iter().all(|o| o.documented) {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    via_service: true,
+                },
+                context: kms::request_keys(role, Some(target.service)),
+            });
+        }
+        out
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -409,6 +490,18 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
                     Outcome::ImplicitlyDenied => {
                         let identity = use_.identity_only.outcome;
                         match use_.key_policy_only.outcome {
+                            // The key policy delegates to IAM, the role's own policies allow
+                            // it and its boundary takes it away: IAM030's finding (for the
+                            // requirements of wired uses it sees).
+                            Outcome::Allowed
+                                if u.runs_as.is_some()
+                                    && crate::requests::limited(
+                                        ctx,
+                                        role,
+                                        action,
+                                        &arn,
+                                        &kms::request_keys(role, Some(target.service)),
+                                    ) => {}
                             Outcome::Allowed if identity.is_denied() => {
                                 missing.push(*action);
                                 gap.get_or_insert(Gap::Identity);

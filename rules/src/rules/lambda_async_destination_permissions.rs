@@ -1,7 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::requests::{RunsAs, arn_service, function_role};
+use crate::requests::{self, RunsAs, arn_service, function_role};
 use crate::resource_grant::{self, ResourcePolicy};
 use iamlint_core::{
     Attribute, Diagnostic, Part, Resource, Severity, Stack, SymPart, SymStr, Symbol, Value,
@@ -49,6 +49,11 @@ declare_rule! {
     /// `AWSLambdaSQSQueueExecutionRole` (for reading queues) does not allow
     /// `sqs:SendMessage`. A grant in the target's own policy (queue, topic or bucket policy
     /// naming the role) also works, and is taken into account.
+    ///
+    /// An explicit `Deny` that takes the action away is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
@@ -215,9 +220,54 @@ fn requirement<'a>(
     })
 }
 
+impl LambdaAsyncDestinationPermissions {
+    /// Each destination's requests as requirements of the function's execution role, for the
+    /// rules about denies, boundaries and SCPs.
+    fn wiring<'a>(ctx: &Context<'a>) -> Vec<crate::requests::Requirement<'a>> {
+        let mut out = Vec::new();
+        for req in required(ctx) {
+            let Some((role, role_value)) = function_role(ctx, req.function) else {
+                continue;
+            };
+            for (actions, resource) in &req.requests {
+                // The destination's own value names the resource only when it is the ARN
+                // itself (not the objects of a bucket).
+                let cite = ctx
+                    .resolver
+                    .string(req.target)
+                    .is_some_and(|arn| arn == *resource)
+                    .then_some(req.target);
+                out.push(crate::requests::Requirement {
+                    role: role.id().to_string(),
+                    role_value,
+                    actions: actions.to_vec(),
+                    resource: resource.clone(),
+                    code: Self::META.code,
+                    why: format!(
+                        "Lambda function {} {} to this {}",
+                        req.function.id,
+                        req.why,
+                        req.kind.noun()
+                    ),
+                    span: req.target.span,
+                    cite,
+                    subject: req.function.id.clone(),
+                    severity: Self::META.severity,
+                    via_service: true,
+                });
+            }
+        }
+        out
+    }
+}
+
 impl Rule for LambdaAsyncDestinationPermissions {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Requirement<'a>> {
+        Self::wiring(ctx)
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -243,6 +293,10 @@ impl Rule for LambdaAsyncDestinationPermissions {
                         resource_policy,
                         &context,
                     ) {
+                        // Allowed by the role's own policies and taken away by its
+                        // boundary: IAM030's finding.
+                        Outcome::ImplicitlyDenied
+                            if requests::limited(ctx, role, action, resource, &[]) => {}
                         Outcome::ImplicitlyDenied => missing.push((action, resource)),
                         // An explicit deny is IAM029's finding; a grant under conditions
                         // iamlint cannot decide is not reported (SEMANTICS.md A.8).

@@ -59,6 +59,11 @@ declare_rule! {
     /// `FileSystemConfigs` by itself. A statement of the file system policy that allows the
     /// role works too.
     ///
+    /// An explicit `Deny` that takes the action away is reported by
+    /// `explicit-deny-blocks-required-action` (IAM029), and a permissions boundary or SCP that
+    /// does not allow what the role's own policies grant by `boundary-or-scp-missing-allow`
+    /// (IAM030), with the statement to change: not here.
+    ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/configuration-filesystem.html
     /// - https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html
@@ -89,6 +94,8 @@ pub(crate) struct Requirement<'a> {
     pub requests: Vec<(&'static str, SymStr)>,
     /// The request context of a Lambda mount through this access point.
     pub context: RequestContext,
+    /// The condition keys of that context, for [`crate::requests::Required`].
+    pub keys: Vec<(&'static str, Vec<SymStr>)>,
 }
 
 /// The mounts of `function` whose file system has a policy of its own (without one, EFS's
@@ -134,9 +141,17 @@ pub(crate) fn required<'a>(ctx: &Context<'a>, function: &'a Resource) -> Vec<Req
                 .reference(&Reference::get_att(file_system.id.clone(), "Arn"), 0);
             // Lambda connects through the file system's mount targets in the function's VPC;
             // whether it uses TLS is left unknown.
-            let context = RequestContext::new(MissingKeys::Unknown)
-                .with("elasticfilesystem:AccessPointArn", [access_point_arn])
-                .with("elasticfilesystem:AccessedViaMountTarget", ["true"]);
+            let keys: Vec<(&'static str, Vec<SymStr>)> = vec![
+                ("elasticfilesystem:AccessPointArn", vec![access_point_arn]),
+                (
+                    "elasticfilesystem:AccessedViaMountTarget",
+                    vec![SymStr::lit("true")],
+                ),
+            ];
+            let mut context = RequestContext::new(MissingKeys::Unknown);
+            for (key, values) in &keys {
+                context.insert(key, values.iter().cloned());
+            }
             out.push(Requirement {
                 config,
                 access_point,
@@ -145,6 +160,7 @@ pub(crate) fn required<'a>(ctx: &Context<'a>, function: &'a Resource) -> Vec<Req
                 file_system_policy,
                 requests: vec![(MOUNT, file_system_arn.clone()), (WRITE, file_system_arn)],
                 context,
+                keys,
             });
         }
     }
@@ -154,6 +170,49 @@ pub(crate) fn required<'a>(ctx: &Context<'a>, function: &'a Resource) -> Vec<Req
 impl Rule for LambdaEfsPermissions {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn requirements<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Requirement<'a>> {
+        self.required(ctx).into_iter().map(|r| r.req).collect()
+    }
+
+    fn required<'a>(&self, ctx: &Context<'a>) -> Vec<crate::requests::Required<'a>> {
+        let mut out = Vec::new();
+        for function in ctx.stack.resources_of("AWS::Lambda::Function") {
+            let Some((role, role_value)) = function_role(ctx, function) else {
+                continue;
+            };
+            for req in required(ctx, function) {
+                for (action, resource) in &req.requests {
+                    // Mounting is what every invocation needs; writing only what writes do.
+                    let (why, severity) = if *action == MOUNT {
+                        ("mounts", Severity::Warning)
+                    } else {
+                        ("writes to", Severity::Note)
+                    };
+                    out.push(crate::requests::Required {
+                        req: crate::requests::Requirement {
+                            role: role.id().to_string(),
+                            role_value,
+                            actions: vec![action],
+                            resource: resource.clone(),
+                            code: Self::META.code,
+                            why: format!(
+                                "Lambda function {} {why} file system {} through access point {}",
+                                function.id, req.file_system.id, req.access_point.id
+                            ),
+                            span: req.config.span,
+                            cite: None,
+                            subject: function.id.clone(),
+                            severity,
+                            via_service: true,
+                        },
+                        context: req.keys.clone(),
+                    });
+                }
+            }
+        }
+        out
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
@@ -177,6 +236,13 @@ impl Rule for LambdaEfsPermissions {
                         Some(req.file_system_policy),
                         &req.context,
                     ) {
+                        // Allowed by the role's own policies and taken away by its
+                        // boundary: IAM030's finding.
+                        Outcome::ImplicitlyDenied
+                            if crate::requests::limited(ctx, role, action, resource, &req.keys) =>
+                        {
+                            silent = silent || *action == MOUNT;
+                        }
                         Outcome::ImplicitlyDenied => missing.push(*action),
                         // An explicit deny is IAM029's finding.
                         Outcome::ExplicitlyDenied => silent = silent || *action == MOUNT,

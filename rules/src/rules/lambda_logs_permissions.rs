@@ -43,6 +43,9 @@ declare_rule! {
     /// needed only when no template creates the group.
     ///
     /// A role that denies the logs actions on purpose (to turn logging off) is not reported.
+    /// Neither is a role whose only grants of an action are on ARNs it can never apply to (the
+    /// log group's ARN without `:*`): `action-resource-type-mismatch` (IAM010) reports that
+    /// grant with the ARN to use instead.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html#monitoring-cloudwatchlogs-prereqs
@@ -115,7 +118,25 @@ impl Rule for LambdaLogsPermissions {
             if result.missing.is_empty() || !result.denied.is_empty() {
                 continue;
             }
-            let missing = result.missing;
+            // A grant of the action only on ARNs it can never apply to (a log-group ARN
+            // without `:*`) is IAM010's finding, which names the right ARN.
+            let grants = crate::arn::allow_statements(
+                &ctx.resolver,
+                role.identity.iter().map(|d| {
+                    (
+                        &*d.document,
+                        !matches!(d.origin, crate::principal::DocOrigin::AwsManaged { .. }),
+                    )
+                }),
+            );
+            let missing: Vec<&str> = result
+                .missing
+                .into_iter()
+                .filter(|a| !crate::arn::only_never_matching_grants(ctx.stack, &grants, a))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
             let function_name = &req.subject;
             let role_name = role.id();
             let group_arn = log_group_arn(&group);
