@@ -243,7 +243,8 @@ pub(crate) fn grants_stream_actions_on_table<'a>(
                     return false;
                 }
                 let (_, stream) = stream_of(ctx, table_arn);
-                let same = match_arn(&stream, read) == Tri::Yes || match_arn(read, &stream) == Tri::Yes;
+                let same =
+                    match_arn(&stream, read) == Tri::Yes || match_arn(read, &stream) == Tri::Yes;
                 same && !missing_on_stream(ctx, role, &actions, &stream).is_empty()
             })
         })

@@ -4,23 +4,39 @@ use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Requirement, RunsAs, arn_service, function_role, needs};
 use crate::rules::dynamodb_stream_arn_mismatch::grants_stream_actions_on_table;
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Pseudo, Resource, Severity, Stack, SymPart, SymStr, Symbol,
-    Value, ValueKind,
+    Attribute, Diagnostic, Part, Pseudo, Resource, Severity, Stack, SymPart, SymStr, Symbol, Value,
+    ValueKind,
 };
 
 declare_rule! {
     /// ## What it does
     /// Finds event source mappings (`AWS::Lambda::EventSourceMapping`, and SAM `Events` of
-    /// type SQS, Kinesis and DynamoDB) whose function's execution role cannot read the
-    /// source: `sqs:ReceiveMessage`, `sqs:DeleteMessage` and `sqs:GetQueueAttributes` on the
-    /// queue; `kinesis:GetRecords`, `GetShardIterator` and `DescribeStream` on the stream;
-    /// `dynamodb:GetRecords`, `GetShardIterator`, `DescribeStream` and `ListStreams` on the
-    /// table's stream.
+    /// type SQS, Kinesis, DynamoDB, MSK, MQ, SelfManagedKafka and DocumentDB) whose function's
+    /// execution role cannot read the source:
+    ///
+    /// - SQS: `sqs:ReceiveMessage`, `sqs:DeleteMessage` and `sqs:GetQueueAttributes` on the
+    ///   queue;
+    /// - Kinesis: `kinesis:GetRecords`, `GetShardIterator` and `DescribeStream` on the stream;
+    /// - DynamoDB: `dynamodb:GetRecords`, `GetShardIterator`, `DescribeStream` and
+    ///   `ListStreams` on the table's stream;
+    /// - Amazon MSK: `kafka:DescribeClusterV2` (or `DescribeCluster`) and
+    ///   `kafka:GetBootstrapBrokers` on the cluster;
+    /// - Amazon MQ: `mq:DescribeBroker` on the broker;
+    /// - DocumentDB: `rds:DescribeDBClusters` on the cluster, `rds:DescribeDBClusterParameters`
+    ///   and `rds:DescribeDBSubnetGroups`;
+    /// - MSK, MQ and DocumentDB, and self-managed Kafka given a `VPC_SUBNET` or
+    ///   `VPC_SECURITY_GROUP`: the EC2 network interface actions (`ec2:CreateNetworkInterface`,
+    ///   `DescribeNetworkInterfaces`, `DeleteNetworkInterface`, `DescribeVpcs`,
+    ///   `DescribeSubnets`, `DescribeSecurityGroups`) on `"*"`;
+    /// - `secretsmanager:GetSecretValue` on each secret of `SourceAccessConfigurations`
+    ///   (`BASIC_AUTH`, `SASL_SCRAM_*`, `CLIENT_CERTIFICATE_TLS_AUTH`,
+    ///   `SERVER_ROOT_CA_CERTIFICATE`).
     ///
     /// ## Why is this bad?
     /// Lambda polls the source with the function's execution role, and checks the role when
     /// the mapping is created: CloudFormation fails with "The provided execution role does not
-    /// have permissions to call ReceiveMessage on SQS" and rolls the stack back.
+    /// have permissions to call ReceiveMessage on SQS" and rolls the stack back. Kafka, MQ and
+    /// DocumentDB mappings without the permissions cannot connect to the source.
     ///
     /// ## Example
     /// ```yaml
@@ -33,18 +49,28 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Attach the AWS managed policy for the source (`AWSLambdaSQSQueueExecutionRole`,
-    /// `AWSLambdaKinesisExecutionRole`, `AWSLambdaDynamoDBExecutionRole`), or grant the actions
-    /// on the source's ARN. SAM attaches these policies itself only to roles it generates: a
-    /// function with its own `Role` gets nothing.
+    /// `AWSLambdaKinesisExecutionRole`, `AWSLambdaDynamoDBExecutionRole`,
+    /// `AWSLambdaMSKExecutionRole`), or grant the actions on the source's ARN. SAM attaches
+    /// these policies itself only to roles it generates: a function with its own `Role` gets
+    /// nothing. For an MQ event SAM grants `mq:DescribeBroker` and the secret but not the EC2
+    /// actions, and for a self-managed Kafka root CA certificate it does not grant the
+    /// certificate's secret: add those to the function's `Policies`.
     ///
     /// SQS gaps are errors; for Kinesis and DynamoDB streams a missing `GetRecords` is an
-    /// error and other gaps are warnings. A grant only in the queue's policy is a warning,
-    /// since Lambda's create-time check reads the execution role.
+    /// error and other gaps are warnings; gaps for MSK, MQ, self-managed Kafka and DocumentDB
+    /// are warnings. A grant only in the queue's policy is a warning, since Lambda's
+    /// create-time check reads the execution role. When the role grants the DynamoDB stream
+    /// actions on the table's ARN instead of the stream's, IAM018 reports it and this rule
+    /// stays silent.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-permissions
     /// - https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#services-kinesis-permissions
     /// - https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#services-dynamodb-permissions
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-mq.html
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-documentdb.html
     pub struct LambdaEsmSourcePermissions {
         code: "IAM004",
         name: "lambda-esm-source-permissions",
@@ -279,7 +305,8 @@ impl LambdaEsmSourcePermissions {
                     on_source: false,
                 });
             }
-            let resource_policy = source.service == "SQS" && queue_has_policy(ctx.stack, source_value);
+            let resource_policy =
+                source.service == "SQS" && queue_has_policy(ctx.stack, source_value);
             out.push(Wired {
                 mapping,
                 source,
@@ -385,9 +412,9 @@ impl Rule for LambdaEsmSourcePermissions {
             if gaps.is_empty() {
                 continue;
             }
-            let core_missing = gaps
-                .iter()
-                .any(|(need, missing, _)| need.on_source && missing.iter().any(|a| source.core.contains(a)));
+            let core_missing = gaps.iter().any(|(need, missing, _)| {
+                need.on_source && missing.iter().any(|a| source.core.contains(a))
+            });
             let severity = if core_missing && !w.resource_policy {
                 Severity::Error
             } else {
@@ -431,7 +458,8 @@ impl Rule for LambdaEsmSourcePermissions {
                     source.service
                 ));
             } else if source.core.is_empty() {
-                message.push_str("Lambda may fail to create the mapping or to connect to the source.");
+                message
+                    .push_str("Lambda may fail to create the mapping or to connect to the source.");
             } else {
                 message.push_str("Lambda may fail to poll the source.");
             }
@@ -492,7 +520,8 @@ fn help<'a>(
     };
     let covered = |need: &Need<'_>| {
         w.source.managed_policy.is_some()
-            && (need.on_source || (w.source.name == MSK.name && need.resource.as_literal() == Some("*")))
+            && (need.on_source
+                || (w.source.name == MSK.name && need.resource.as_literal() == Some("*")))
     };
     let mut parts = Vec::new();
     if let Some(managed) = w.source.managed_policy
