@@ -278,6 +278,23 @@ impl<'a> Resolver<'a> {
             ("AWS::Events::EventBus", Some("Arn")) => {
                 arn("events", true, prefixed("event-bus/", name("Name")))
             }
+            // Event sources of Lambda (IAM004): the cluster's UUID and the broker's id are
+            // generated.
+            ("AWS::MSK::Cluster" | "AWS::MSK::ServerlessCluster", None | Some("Arn")) => {
+                let mut rest = name("ClusterName");
+                rest.push_lit("/");
+                rest.push_sym(Symbol::Attr(Reference::get_att(
+                    resource.id.clone(),
+                    "ClusterUuid",
+                )));
+                arn("kafka", true, prefixed("cluster/", rest))
+            }
+            ("AWS::AmazonMQ::Broker", Some("Arn")) => {
+                let mut rest = name("BrokerName");
+                rest.push_lit(":");
+                rest.push_sym(Symbol::Attr(Reference::get_att(resource.id.clone(), "Id")));
+                arn("mq", true, prefixed("broker:", rest))
+            }
             // File system and access point ids (`fs-…`, `fsap-…`) are generated.
             ("AWS::EFS::FileSystem", None | Some("FileSystemId")) => SymStr::sym(Symbol::Attr(
                 Reference::get_att(resource.id.clone(), "FileSystemId"),

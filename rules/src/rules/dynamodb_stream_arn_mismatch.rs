@@ -96,44 +96,15 @@ fn check_grant<'a>(
     reported: &mut Vec<Span>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let actions: Vec<(&'static str, &Value)> = grant
-        .literal_actions()
-        .filter_map(|(name, value)| {
-            arn::DYNAMODB_STREAM_ACTIONS
-                .iter()
-                .find(|a| a.eq_ignore_ascii_case(name))
-                .map(|a| (*a, value))
-        })
-        .collect();
-    if actions.is_empty()
-        || grant
-            .resources
-            .iter()
-            .any(|(r, _)| arn::could_match(ctx.stack, r, STREAM_PATTERN))
-    {
+    let Some(actions) = stream_actions(ctx, grant) else {
         return;
-    }
+    };
     for (table_arn, item) in &grant.resources {
         if reported.contains(&item.span) || !arn::could_be_table(ctx.stack, table_arn) {
             continue;
         }
-        let table = table_in_stack(ctx, table_arn);
-        let stream = match table {
-            Some(id) => ctx
-                .resolver
-                .reference(&Reference::get_att(id, "StreamArn"), 0),
-            None => {
-                let mut s = table_arn.clone();
-                s.push_lit("/stream/");
-                s.push_sym(Symbol::Opaque);
-                s
-            }
-        };
-        let missing: Vec<&str> = actions
-            .iter()
-            .filter(|(a, _)| ctx.identity_allows(role, a, &stream) == Allowed::NotAllowed)
-            .map(|(a, _)| *a)
-            .collect();
+        let (table, stream) = stream_of(ctx, table_arn);
+        let missing = missing_on_stream(ctx, role, &actions, &stream);
         if missing.is_empty() {
             continue;
         }
@@ -187,6 +158,96 @@ fn check_grant<'a>(
         }
         out.push(d.with_help(help).with_resource(role.id().to_string()));
     }
+}
+
+/// The DynamoDB stream actions a grant lists, when none of its resources could be a stream
+/// (`None` otherwise, or when it lists none).
+fn stream_actions<'s>(
+    ctx: &Context<'_>,
+    grant: &'s Grant<'_>,
+) -> Option<Vec<(&'static str, &'s Value)>> {
+    let actions: Vec<(&'static str, &Value)> = grant
+        .literal_actions()
+        .filter_map(|(name, value)| {
+            arn::DYNAMODB_STREAM_ACTIONS
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(name))
+                .map(|a| (*a, value))
+        })
+        .collect();
+    let on_stream = grant
+        .resources
+        .iter()
+        .any(|(r, _)| arn::could_match(ctx.stack, r, STREAM_PATTERN));
+    (!actions.is_empty() && !on_stream).then_some(actions)
+}
+
+/// The table of the stack a table ARN names, if any, and the ARN of that table's stream.
+fn stream_of<'a>(ctx: &Context<'a>, table_arn: &SymStr) -> (Option<&'a str>, SymStr) {
+    let table = table_in_stack(ctx, table_arn);
+    let stream = match table {
+        Some(id) => ctx
+            .resolver
+            .reference(&Reference::get_att(id, "StreamArn"), 0),
+        None => {
+            let mut s = table_arn.clone();
+            s.push_lit("/stream/");
+            s.push_sym(Symbol::Opaque);
+            s
+        }
+    };
+    (table, stream)
+}
+
+/// The actions of `actions` the role is not allowed on `stream`.
+fn missing_on_stream<'a>(
+    ctx: &Context<'a>,
+    role: &Role<'a>,
+    actions: &[(&'static str, &Value)],
+    stream: &SymStr,
+) -> Vec<&'static str> {
+    actions
+        .iter()
+        .filter(|(a, _)| ctx.identity_allows(role, a, stream) == Allowed::NotAllowed)
+        .map(|(a, _)| *a)
+        .collect()
+}
+
+/// Whether this rule reports a grant of `role` that names a table instead of the stream
+/// `read` (the stream an event source mapping reads as the role): then that is the finding,
+/// and the event source mapping's rule (IAM004) stays silent about the same root cause.
+pub(crate) fn grants_stream_actions_on_table<'a>(
+    ctx: &Context<'a>,
+    role: &Role<'a>,
+    read: &SymStr,
+) -> bool {
+    if !role.is_closed() {
+        return false;
+    }
+    let docs = role.identity.iter().map(|d| {
+        (
+            &*d.document,
+            !matches!(d.origin, DocOrigin::AwsManaged { .. }),
+        )
+    });
+    let grants = arn::allow_statements(&ctx.resolver, docs);
+    grants
+        .iter()
+        .filter(|g| g.own && !g.any_resource)
+        .any(|grant| {
+            let Some(actions) = stream_actions(ctx, grant) else {
+                return false;
+            };
+            grant.resources.iter().any(|(table_arn, _)| {
+                if !arn::could_be_table(ctx.stack, table_arn) {
+                    return false;
+                }
+                let (_, stream) = stream_of(ctx, table_arn);
+                let same =
+                    match_arn(&stream, read) == Tri::Yes || match_arn(read, &stream) == Tri::Yes;
+                same && !missing_on_stream(ctx, role, &actions, &stream).is_empty()
+            })
+        })
 }
 
 /// The table of the stack whose ARN `arn` is (`!GetAtt Table.Arn` or the same ARN built

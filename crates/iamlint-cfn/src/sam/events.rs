@@ -776,6 +776,11 @@ fn kafka_statements(props: &Map, span: Span) -> Option<Value> {
             _ => {}
         }
     }
+    // The translator grants the authentication secret a second time for a root CA
+    // certificate, not the certificate's own secret (translator output
+    // self_managed_kafka_with_SERVER_ROOT_CA_CERTIFICATE_and_auth_mechanism): Lambda then
+    // cannot read the certificate, which IAM004 reports.
+    let root_ca = root_ca.and(auth);
     for uri in [auth, root_ca].into_iter().flatten() {
         statements.push(statement(
             &["secretsmanager:GetSecretValue"],
