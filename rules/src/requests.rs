@@ -4,7 +4,9 @@
 
 use crate::context::Context;
 use crate::principal::{Role, RoleRef, role_ref};
-use iamlint_core::{Diagnostic, Resource, Severity, Span, SymPart, SymStr, Value, ValueKind};
+use iamlint_core::{
+    Attribute, Diagnostic, Part, Resource, Severity, Span, Stack, SymPart, SymStr, Value, ValueKind,
+};
 use iamlint_policy::eval::{Outcome, Uncertainty};
 
 /// Something a role must be allowed to do because of how the stack wires it: a Lambda
@@ -261,5 +263,63 @@ impl RunsAs for Diagnostic {
         } else {
             self.with_secondary(role_value.span, format!("{who} runs as {}", role.id()))
         }
+    }
+}
+
+/// The function a `FunctionName` (of an event source mapping, an invoke config, a permission)
+/// names: a function of the stack by reference (`!Ref`, `!GetAtt .Arn`, an ARN built with
+/// `Fn::Sub`), through an alias or version, or by its literal name. The execution role is the
+/// function's whatever the qualifier.
+pub fn function_named<'a>(stack: &'a Stack, value: &Value) -> Option<&'a Resource> {
+    function_of_at(stack, value, 0)
+}
+
+fn function_of_at<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
+    if depth > 4 {
+        return None;
+    }
+    let reference = match &value.kind {
+        ValueKind::Ref(r) => r,
+        ValueKind::Template(parts) => {
+            let mut refs = parts.iter().filter_map(|p| match p {
+                Part::Ref(r) => Some(r),
+                _ => None,
+            });
+            let first = refs.next()?;
+            if refs.next().is_some() {
+                return None;
+            }
+            first
+        }
+        ValueKind::String(name) => {
+            // A literal name, or an ARN whose function segment is the name.
+            let name = name
+                .split_once(":function:")
+                .map_or(name.as_str(), |(_, rest)| rest);
+            let name = name.split(':').next().unwrap_or(name);
+            let mut functions = stack
+                .resources_of("AWS::Lambda::Function")
+                .filter(|f| f.property("FunctionName").and_then(Value::as_str) == Some(name));
+            let found = functions.next()?;
+            return if functions.next().is_none() {
+                Some(found)
+            } else {
+                None
+            };
+        }
+        _ => return None,
+    };
+    let resource = stack.resource(&reference.resource)?;
+    match resource.kind.as_str() {
+        "AWS::Lambda::Function"
+            if matches!(&reference.attribute, Attribute::Ref)
+                || matches!(&reference.attribute, Attribute::Get(a) if a == "Arn") =>
+        {
+            Some(resource)
+        }
+        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
+            function_of_at(stack, resource.property("FunctionName")?, depth + 1)
+        }
+        _ => None,
     }
 }

@@ -4,8 +4,7 @@ use crate::declare_rule;
 use crate::principal::{DocOrigin, Role, RoleRef};
 use crate::registry::{Rule, RuleMeta};
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Reference, Resource, Severity, Span, Stack, SymStr, Symbol, Value,
-    ValueKind,
+    Attribute, Diagnostic, Reference, Severity, Span, SymStr, Symbol, Value, ValueKind,
 };
 use iamlint_policy::eval::{Tri, match_arn};
 
@@ -285,7 +284,7 @@ fn wired_reader(ctx: &Context<'_>, role: &Role<'_>, stream: &SymStr) -> Option<(
         }
         let function = mapping
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0));
+            .and_then(|v| crate::requests::function_named(ctx.stack, v));
         if function.is_some_and(|f| is_role(f.property("Role"))) {
             return Some((format!("Event source mapping {}", mapping.id), source.span));
         }
@@ -299,35 +298,4 @@ fn wired_reader(ctx: &Context<'_>, role: &Role<'_>, stream: &SymStr) -> Option<(
         }
     }
     None
-}
-
-/// The function a `FunctionName` names: a function of the stack by `!Ref`, `!GetAtt .Arn` or
-/// an ARN built around one, directly or through an alias or version.
-fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
-    if depth > 4 {
-        return None;
-    }
-    let reference = match &value.kind {
-        ValueKind::Ref(r) => r,
-        ValueKind::Template(parts) => {
-            let mut refs = parts.iter().filter_map(|p| match p {
-                Part::Ref(r) => Some(r),
-                _ => None,
-            });
-            let first = refs.next()?;
-            if refs.next().is_some() {
-                return None;
-            }
-            first
-        }
-        _ => return None,
-    };
-    let resource = stack.resource(&reference.resource)?;
-    match resource.kind.as_str() {
-        "AWS::Lambda::Function" => Some(resource),
-        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
-            function_of(stack, resource.property("FunctionName")?, depth + 1)
-        }
-        _ => None,
-    }
 }

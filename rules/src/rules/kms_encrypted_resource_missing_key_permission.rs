@@ -4,9 +4,7 @@ use crate::kms::{self, Direction, Encrypted, EncryptedService, KeyRef};
 use crate::policies::{is_allow, items, statements};
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{RunsAs, closed_role};
-use iamlint_core::{
-    Attribute, Diagnostic, Part, Resource, Severity, Span, Stack, Value, ValueKind,
-};
+use iamlint_core::{Diagnostic, Part, Resource, Severity, Span, Value, ValueKind};
 use iamlint_policy::eval::{Outcome, Uncertainty, match_action};
 use std::collections::BTreeSet;
 
@@ -273,7 +271,7 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
         }
         let Some(function) = mapping
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0))
+            .and_then(|v| crate::requests::function_named(ctx.stack, v))
         else {
             continue;
         };
@@ -314,7 +312,7 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
     for config in ctx.stack.resources_of("AWS::Lambda::EventInvokeConfig") {
         let Some(function) = config
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0))
+            .and_then(|v| crate::requests::function_named(ctx.stack, v))
         else {
             continue;
         };
@@ -333,7 +331,7 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
     for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
         let Some(function) = mapping
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0))
+            .and_then(|v| crate::requests::function_named(ctx.stack, v))
         else {
             continue;
         };
@@ -691,31 +689,6 @@ fn referenced_resource(value: &Value) -> Option<&str> {
             });
             let first = refs.next()?;
             refs.next().is_none().then_some(first.resource.as_str())
-        }
-        _ => None,
-    }
-}
-
-/// The function a mapping's `FunctionName` names: a function of the stack by reference, or
-/// through an alias or version.
-fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
-    if depth > 4 {
-        return None;
-    }
-    let resource = stack.resource(referenced_resource(value)?)?;
-    match resource.kind.as_str() {
-        "AWS::Lambda::Function" => {
-            let ok = match &value.kind {
-                ValueKind::Ref(r) => match &r.attribute {
-                    Attribute::Ref => true,
-                    Attribute::Get(a) => a == "Arn",
-                },
-                _ => true,
-            };
-            ok.then_some(resource)
-        }
-        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
-            function_of(stack, resource.property("FunctionName")?, depth + 1)
         }
         _ => None,
     }

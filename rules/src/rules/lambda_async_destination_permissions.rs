@@ -4,8 +4,7 @@ use crate::registry::{Rule, RuleMeta};
 use crate::requests::{self, RunsAs, arn_service, function_role};
 use crate::resource_grant::{self, ResourcePolicy};
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Resource, Severity, Stack, SymPart, SymStr, Symbol, Value,
-    ValueKind,
+    Attribute, Diagnostic, Resource, Severity, SymPart, SymStr, Symbol, Value, ValueKind,
 };
 use iamlint_policy::eval::Outcome;
 
@@ -145,7 +144,7 @@ pub(crate) fn required<'a>(ctx: &Context<'a>) -> Vec<Requirement<'a>> {
     for config in ctx.stack.resources_of("AWS::Lambda::EventInvokeConfig") {
         let Some(function) = config
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0))
+            .and_then(|v| crate::requests::function_named(ctx.stack, v))
         else {
             continue;
         };
@@ -165,7 +164,7 @@ pub(crate) fn required<'a>(ctx: &Context<'a>) -> Vec<Requirement<'a>> {
     for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
         let Some(function) = mapping
             .property("FunctionName")
-            .and_then(|v| function_of(ctx.stack, v, 0))
+            .and_then(|v| crate::requests::function_named(ctx.stack, v))
         else {
             continue;
         };
@@ -415,58 +414,5 @@ fn ref_text(r: &iamlint_core::Reference) -> String {
     match &r.attribute {
         Attribute::Ref => r.resource.clone(),
         Attribute::Get(a) => format!("{}.{a}", r.resource),
-    }
-}
-
-/// The function a `FunctionName` names: a function of the stack by reference (`!Ref`,
-/// `!GetAtt .Arn`, an ARN built with `Fn::Sub`), through an alias or version, or by its
-/// literal name. The execution role is the function's whatever the qualifier.
-fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
-    if depth > 4 {
-        return None;
-    }
-    let reference = match &value.kind {
-        ValueKind::Ref(r) => r,
-        ValueKind::Template(parts) => {
-            let mut refs = parts.iter().filter_map(|p| match p {
-                Part::Ref(r) => Some(r),
-                _ => None,
-            });
-            let first = refs.next()?;
-            if refs.next().is_some() {
-                return None;
-            }
-            first
-        }
-        ValueKind::String(name) => {
-            // A literal name, or an ARN whose function segment is the name.
-            let name = name
-                .split_once(":function:")
-                .map_or(name.as_str(), |(_, rest)| rest);
-            let name = name.split(':').next().unwrap_or(name);
-            let mut functions = stack
-                .resources_of("AWS::Lambda::Function")
-                .filter(|f| f.property("FunctionName").and_then(Value::as_str) == Some(name));
-            let found = functions.next()?;
-            return if functions.next().is_none() {
-                Some(found)
-            } else {
-                None
-            };
-        }
-        _ => return None,
-    };
-    let resource = stack.resource(&reference.resource)?;
-    match resource.kind.as_str() {
-        "AWS::Lambda::Function"
-            if matches!(&reference.attribute, Attribute::Ref)
-                || matches!(&reference.attribute, Attribute::Get(a) if a == "Arn") =>
-        {
-            Some(resource)
-        }
-        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
-            function_of(stack, resource.property("FunctionName")?, depth + 1)
-        }
-        _ => None,
     }
 }

@@ -4,8 +4,7 @@ use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Requirement, RunsAs, arn_service, function_role, needs};
 use crate::rules::dynamodb_stream_arn_mismatch::grants_stream_actions_on_table;
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Pseudo, Resource, Severity, Stack, SymPart, SymStr, Symbol, Value,
-    ValueKind,
+    Diagnostic, Pseudo, Resource, Severity, Stack, SymPart, SymStr, Symbol, Value, ValueKind,
 };
 
 declare_rule! {
@@ -244,7 +243,7 @@ impl LambdaEsmSourcePermissions {
                 };
             let Some(function) = mapping
                 .property("FunctionName")
-                .and_then(|v| function_of(ctx.stack, v, 0))
+                .and_then(|v| crate::requests::function_named(ctx.stack, v))
             else {
                 continue;
             };
@@ -612,42 +611,6 @@ fn source_kind(arn: &SymStr) -> Option<Source> {
         "mq" if has(":broker:") => Some(MQ),
         // Lambda reads only DocumentDB clusters among RDS ARNs.
         "rds" if has(":cluster:") => Some(DOCUMENTDB),
-        _ => None,
-    }
-}
-
-/// The function a `FunctionName` names: a function of the stack by reference (`!Ref`,
-/// `!GetAtt .Arn`, a qualified ARN built with `Fn::Sub`), or through an alias or version.
-fn function_of<'a>(stack: &'a Stack, value: &Value, depth: usize) -> Option<&'a Resource> {
-    if depth > 4 {
-        return None;
-    }
-    let reference = match &value.kind {
-        ValueKind::Ref(r) => r,
-        ValueKind::Template(parts) => {
-            let mut refs = parts.iter().filter_map(|p| match p {
-                Part::Ref(r) => Some(r),
-                _ => None,
-            });
-            let first = refs.next()?;
-            if refs.next().is_some() {
-                return None;
-            }
-            first
-        }
-        _ => return None,
-    };
-    let resource = stack.resource(&reference.resource)?;
-    match resource.kind.as_str() {
-        "AWS::Lambda::Function"
-            if matches!(&reference.attribute, Attribute::Ref)
-                || matches!(&reference.attribute, Attribute::Get(a) if a == "Arn") =>
-        {
-            Some(resource)
-        }
-        "AWS::Lambda::Alias" | "AWS::Lambda::Version" => {
-            function_of(stack, resource.property("FunctionName")?, depth + 1)
-        }
         _ => None,
     }
 }
