@@ -153,19 +153,7 @@ impl Rule for KmsEncryptedResourceMissingKeyPermission {
             let Some(role) = ctx.role(&u.role_id) else {
                 continue;
             };
-            let operations: Vec<&kms::Operation> = u
-                .directions
-                .iter()
-                .filter_map(|d| kms::operation(target.service, *d))
-                .collect();
-            let mut actions: Vec<&'static str> = Vec::new();
-            for op in &operations {
-                for a in op.kms {
-                    if !actions.contains(a) {
-                        actions.push(a);
-                    }
-                }
-            }
+            let (operations, actions) = operations_of(target, &u);
             if actions.is_empty() {
                 continue;
             }
@@ -451,21 +439,31 @@ fn granted_operations<'s>(
     out
 }
 
-fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<Diagnostic> {
-    let role = ctx.role(&u.role_id)?;
-    let operations: Vec<&kms::Operation> = u
+/// The operations a use makes on an encrypted resource, and the KMS actions they need (each
+/// once, in table order).
+fn operations_of(
+    target: &Encrypted<'_>,
+    u: &Use<'_>,
+) -> (Vec<&'static kms::Operation>, Vec<&'static str>) {
+    let operations: Vec<&'static kms::Operation> = u
         .directions
         .iter()
         .filter_map(|d| kms::operation(target.service, *d))
         .collect();
-    let mut needed: Vec<&'static str> = Vec::new();
+    let mut actions: Vec<&'static str> = Vec::new();
     for op in &operations {
         for a in op.kms {
-            if !needed.contains(a) {
-                needed.push(a);
+            if !actions.contains(a) {
+                actions.push(a);
             }
         }
     }
+    (operations, actions)
+}
+
+fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<Diagnostic> {
+    let role = ctx.role(&u.role_id)?;
+    let (operations, needed) = operations_of(target, u);
     if needed.is_empty() {
         return None;
     }
