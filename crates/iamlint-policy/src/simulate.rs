@@ -349,7 +349,7 @@ impl Simulation {
                     "layer": t.layer.as_str(),
                     "policy": t.policy,
                     "statement": t.statement,
-                    "sid": t.sid,
+                    "sid": t.sid.as_deref(),
                     "effect": t.effect.as_str(),
                     "matched": t.matched.as_str(),
                     "note": t.note,

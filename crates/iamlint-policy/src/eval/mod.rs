@@ -304,7 +304,7 @@ pub struct TraceEntry {
     /// Index of the policy within its layer (SCP/RCP levels counted in order).
     pub policy: usize,
     pub statement: usize,
-    pub sid: Option<String>,
+    pub sid: Option<std::sync::Arc<str>>,
     pub effect: Effect,
     pub span: Span,
     pub matched: Tri,

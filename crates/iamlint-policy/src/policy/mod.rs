@@ -130,7 +130,7 @@ impl Policy {
 /// One statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
-    pub sid: Option<String>,
+    pub sid: Option<std::sync::Arc<str>>,
     pub effect: Effect,
     pub actions: ActionSet,
     /// `Resource`/`NotResource`; `None` where absent (trust policies).
@@ -484,7 +484,7 @@ impl Parser<'_> {
         let sid = map
             .get("Sid")
             .and_then(|s| s.as_scalar_str())
-            .map(|s| s.into_owned());
+            .map(|s| std::sync::Arc::<str>::from(s.as_ref()));
         let effect = match map.get("Effect") {
             None => {
                 self.problem(v.span, "the statement has no `Effect`");
