@@ -330,7 +330,7 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     let Some(patterns) = action_patterns(action) else {
         return Fit::Fits;
     };
-    let strict = WELL_KNOWN_SERVICES.contains(&action.service.as_str());
+    let strict = WELL_KNOWN_SERVICES.contains(&action.service);
     if patterns.iter().any(|(_, p)| {
         if strict {
             could_match(stack, resource, p)

@@ -38,7 +38,7 @@ pub struct Action {
     /// The prefix of the service the action belongs to (`s3`); filled in when the service is
     /// decoded, since repeating it in every action of the data would only cost bytes.
     #[serde(skip)]
-    pub service: String,
+    pub service: &'static str,
     /// The action's name in AWS's spelling (`GetObject`).
     pub name: String,
     /// The access level the reference gives the action.
@@ -57,7 +57,7 @@ pub struct Action {
 
 /// The access level of an action, as the service authorization reference classifies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
+#[serde(try_from = "&str")]
 pub enum AccessLevel {
     /// Lists resources (`s3:ListAllMyBuckets`).
     List,
@@ -89,12 +89,12 @@ impl std::fmt::Display for AccessLevel {
     }
 }
 
-impl TryFrom<String> for AccessLevel {
+impl TryFrom<&str> for AccessLevel {
     type Error = String;
 
     /// The data sometimes lists two levels (`Tagging, Write`, `Permissions management, Write`);
     /// the first is the specific one the reference's table shows, so it wins.
-    fn try_from(text: String) -> Result<Self, String> {
+    fn try_from(text: &str) -> Result<Self, String> {
         let first = text.split(',').next().unwrap_or_default().trim();
         match first.to_ascii_lowercase().as_str() {
             "list" => Ok(Self::List),
@@ -233,10 +233,10 @@ fn service_index(prefix: &str) -> Option<usize> {
 /// `None` only if the embedded data is corrupt, which the data tests rule out for every
 /// service.
 fn decode(index: usize) -> Option<Service> {
-    let (_, _, json) = SERVICES.get(index)?;
+    let (prefix, _, json) = SERVICES.get(index)?;
     let mut service: Service = serde_json::from_str(json).ok()?;
     for action in &mut service.actions {
-        action.service.clone_from(&service.prefix);
+        action.service = prefix;
     }
     Some(service)
 }

@@ -218,9 +218,9 @@ fn report(
         .into_iter()
         .collect();
     let names: Vec<String> = dead.iter().map(|(a, _, _)| a.full_name()).collect();
-    let certain = dead.iter().all(|(a, fit, _)| {
-        *fit == Fit::Never && arn::WELL_KNOWN_SERVICES.contains(&a.service.as_str())
-    });
+    let certain = dead
+        .iter()
+        .all(|(a, fit, _)| *fit == Fit::Never && arn::WELL_KNOWN_SERVICES.contains(&a.service));
     let severity = if certain {
         Severity::Error
     } else {
