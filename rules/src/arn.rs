@@ -303,7 +303,7 @@ pub enum Fit {
 /// The catalog patterns of every resource type `action` is authorized against, with the type's
 /// name; `None` when a type is not in the catalog (so nothing can be told).
 pub fn action_patterns(action: &Action) -> Option<Vec<(&'static str, &'static str)>> {
-    let service = catalog::service(&action.service)?;
+    let service = catalog::service(action.service)?;
     let mut out = Vec::new();
     for r in &action.resource_types {
         let ty = service.resource_type(&r.resource_type)?;
