@@ -808,3 +808,14 @@ fn crlf_line_endings_keep_offsets() {
     assert_eq!(f.snippet(c.span), "X");
     assert_eq!(f.line_col(c.span.start).line, 3);
 }
+
+/// Repairs are bounded: each costs a re-read, so a file with more under-indented constructs
+/// than the budget allows is reported, not re-read without end.
+#[test]
+fn yaml_indentation_repairs_are_bounded() {
+    let constructs = |n: usize| -> String { (0..n).map(|i| format!("k{i}: [\n1]\n")).collect() };
+    let few = yaml(&constructs(10));
+    assert_eq!(few.get("k9").map(shape).as_deref(), Some("[#1]"));
+    let (message, _) = yaml_err(&constructs(200));
+    assert!(message.contains("indentation"), "{message}");
+}

@@ -53,7 +53,7 @@ pub fn parse_yaml(file: &SourceFile) -> Result<Value, ParseError> {
                     return Err(error);
                 };
                 if repairs >= MAX_REPAIRS
-                    || body.len() > MAX_REPAIR_SIZE
+                    || (repairs + 1).saturating_mul(body.len()) > MAX_REPAIR_BYTES
                     || !padding.repair(&padded, repair)
                 {
                     return Err(error);
@@ -68,8 +68,10 @@ pub fn parse_yaml(file: &SourceFile) -> Result<Value, ParseError> {
 /// How many under-indented constructs one file may have repaired (each costs a re-read).
 const MAX_REPAIRS: usize = 64;
 
-/// Files larger than this are not re-read for indentation repairs.
-const MAX_REPAIR_SIZE: usize = 4 << 20;
+/// The most text re-read for indentation repairs of one file, all repairs together: a
+/// template of a few hundred KiB gets every repair it needs, a huge file one or two, so a
+/// hostile file cannot multiply the time spent reading it.
+const MAX_REPAIR_BYTES: usize = 16 << 20;
 
 /// Why reading stopped.
 enum Failure {
