@@ -498,28 +498,15 @@ fn normalise_account_principals(policy: &mut Policy) {
 
 /// An identity policy allowing everything: stands in for the role's own policies when asking
 /// whether the key policy lets the role use the key at all.
+static ALLOW_ALL: std::sync::LazyLock<Policy> = std::sync::LazyLock::new(allow_all);
+
 fn allow_all() -> Policy {
-    let span = Span::default();
-    let s = |t: &str| Value::string(t, span);
-    let key = |name: &str| iamlint_core::Key {
-        name: name.to_string(),
-        span,
-    };
-    let mut statement = iamlint_core::Map::default();
-    statement.insert(key("Effect"), s("Allow"));
-    statement.insert(key("Action"), s("*"));
-    statement.insert(key("Resource"), s("*"));
-    let mut doc = iamlint_core::Map::default();
-    doc.insert(key("Version"), s("2012-10-17"));
-    doc.insert(
-        key("Statement"),
-        Value::new(
-            ValueKind::List(vec![Value::new(ValueKind::Map(statement), span)]),
-            span,
-        ),
-    );
+    let doc = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    });
     parse_policy(
-        &Value::new(ValueKind::Map(doc), span),
+        &Value::from_json(&doc, Span::default()),
         PolicyKind::Identity,
         &LiteralResolver,
     )
@@ -614,11 +601,11 @@ pub fn key_use(
     let key_policy = &*key_policy;
     let decision = with_role(Some(key_policy));
     let identity_only = with_role(None);
-    let everything = allow_all();
+    let everything = &*ALLOW_ALL;
     let key_policy_only = eval::evaluate(
         &request,
         &Layers {
-            identity: vec![&everything],
+            identity: vec![everything],
             resource: Some(key_policy),
             resource_must_allow: true,
             ..Layers::default()

@@ -297,41 +297,25 @@ fn collect_uses<'a>(ctx: &Context<'a>, encrypted: &[Encrypted<'a>]) -> Vec<Use<'
             ));
         }
     }
-    for config in ctx.stack.resources_of("AWS::Lambda::EventInvokeConfig") {
-        let Some(function) = config
-            .property("FunctionName")
-            .and_then(|v| crate::requests::function_named(ctx.stack, v))
-        else {
-            continue;
+    // Asynchronous invocation and event-source failure destinations, as IAM006 finds them.
+    for destination in super::lambda_async_destination_permissions::required(ctx) {
+        let label = if destination.via.kind == "AWS::Lambda::EventSourceMapping" {
+            format!(
+                "{} sends records that failed to process here",
+                destination.via.id
+            )
+        } else if destination.which == "OnSuccess" {
+            format!(
+                "{} sends successful asynchronous invocations here",
+                destination.function.id
+            )
+        } else {
+            format!(
+                "{} sends failed asynchronous invocations here",
+                destination.function.id
+            )
         };
-        for (outcome, text) in [("OnSuccess", "successful"), ("OnFailure", "failed")] {
-            if let Some(target) =
-                config.property_path(&["DestinationConfig", outcome, "Destination"])
-            {
-                sends.push((
-                    function,
-                    target,
-                    format!("{} sends {text} asynchronous invocations here", function.id),
-                ));
-            }
-        }
-    }
-    for mapping in ctx.stack.resources_of("AWS::Lambda::EventSourceMapping") {
-        let Some(function) = mapping
-            .property("FunctionName")
-            .and_then(|v| crate::requests::function_named(ctx.stack, v))
-        else {
-            continue;
-        };
-        if let Some(target) =
-            mapping.property_path(&["DestinationConfig", "OnFailure", "Destination"])
-        {
-            sends.push((
-                function,
-                target,
-                format!("{} sends records that failed to process here", mapping.id),
-            ));
-        }
+        sends.push((destination.function, destination.target, label));
     }
     for (function, target_value, label) in sends {
         let Some(target) = target_of(target_value) else {
