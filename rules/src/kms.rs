@@ -412,11 +412,10 @@ pub fn key_policy(ctx: &Context<'_>, key: &Resource) -> Option<Policy> {
             (*one).clone()
         }
     };
-    let (mut policy, problems) = parse_policy(&document, PolicyKind::Resource, &ctx.resolver);
+    let (policy, problems) = parse_policy(&document, PolicyKind::Resource, &ctx.resolver);
     if !problems.is_empty() {
         return None;
     }
-    normalise_account_principals(&mut policy);
     Some(policy)
 }
 
@@ -478,22 +477,6 @@ pub fn root_arn() -> SymStr {
     s.push_sym(Symbol::Pseudo(Pseudo::AccountId));
     s.push_lit(":root");
     s
-}
-
-/// `"AWS": !Ref AWS::AccountId` names the account as `"AWS": "123456789012"` does; the
-/// evaluator recognises account principals by a 12-digit id or a root ARN, so the pseudo
-/// parameter is written as the root ARN it stands for.
-fn normalise_account_principals(policy: &mut Policy) {
-    let account = SymStr::sym(Symbol::Pseudo(Pseudo::AccountId));
-    for statement in &mut policy.statements {
-        if let Some(set) = &mut statement.principals {
-            for p in &mut set.principals {
-                if p.kind == PrincipalKind::Aws && p.value == account {
-                    p.value = root_arn();
-                }
-            }
-        }
-    }
 }
 
 /// An identity policy allowing everything: stands in for the role's own policies when asking

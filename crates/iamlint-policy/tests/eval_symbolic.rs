@@ -237,3 +237,45 @@ fn match_arn_symbols() {
         Tri::No
     );
 }
+
+#[test]
+fn account_id_pseudo_parameter_as_principal_names_the_account() {
+    // A key policy `"Principal": {"AWS": !Ref AWS::AccountId}` delegates to IAM exactly as the
+    // literal id or the root ARN does: the role's own allow then decides.
+    let key = account_arn("arn:aws:kms:us-east-1:", ":key/k");
+    let mut kp = {
+        let v = Value::from_json(
+            &json!({"Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*", "Principal": {"AWS": "x"}}}),
+            Span::file_start(FileId(0)),
+        );
+        parse_policy(&v, PolicyKind::Resource, &LiteralResolver).0
+    };
+    kp.statements[0]
+        .principals
+        .as_mut()
+        .expect("principals")
+        .principals[0]
+        .value = SymStr::sym(Symbol::Pseudo(Pseudo::AccountId));
+    let identity = policy(
+        json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}}),
+    );
+    let mut r = request(key);
+    r.action = "kms:Decrypt".into();
+    let with_identity = Layers {
+        identity: vec![&identity],
+        resource: Some(&kp),
+        resource_must_allow: true,
+        ..Layers::default()
+    };
+    assert_eq!(evaluate(&r, &with_identity).outcome, Outcome::Allowed);
+    // Delegation alone grants nothing: without the role's allow the key stays closed.
+    let key_policy_only = Layers {
+        resource: Some(&kp),
+        resource_must_allow: true,
+        ..Layers::default()
+    };
+    assert_eq!(
+        evaluate(&r, &key_policy_only).outcome,
+        Outcome::ImplicitlyDenied
+    );
+}

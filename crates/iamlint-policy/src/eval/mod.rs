@@ -887,8 +887,15 @@ impl Evaluator<'_> {
     }
 }
 
-/// An account principal: a 12-digit id or `arn:<partition>:iam::<id>:root`.
+/// An account principal: a 12-digit id, `arn:<partition>:iam::<id>:root`, or a template's
+/// account id itself (`"AWS": !Ref AWS::AccountId`, the same as writing the id).
 fn account_of_principal(value: &SymStr) -> Option<SymStr> {
+    if let [
+        iamlint_core::SymPart::Sym(iamlint_core::Symbol::Pseudo(iamlint_core::Pseudo::AccountId)),
+    ] = value.parts()
+    {
+        return Some(value.clone());
+    }
     if let Some(s) = value.as_literal()
         && s.len() == 12
         && s.bytes().all(|b| b.is_ascii_digit())
