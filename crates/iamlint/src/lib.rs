@@ -1,6 +1,7 @@
 //! The iamlint command line as a library, so its tests can run it in-process: discovery,
 //! the check run, the reporters. `main.rs` is the only place that prints or exits.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod discover;

@@ -1,0 +1,193 @@
+//! The `iamlint` command: parses the command line, runs it, prints, and returns the exit
+//! status. The binaries (`iamlint`, and `iamlint-pre-commit` built at the repository root for
+//! pre-commit) call [`main`]; this module is the only place that prints.
+
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, FailOn, SimulateArgs, SimulateFormat};
+use crate::{report, run};
+use clap::Parser;
+use iamlint_core::Severity;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Exit status: no findings at or above the threshold.
+const EXIT_CLEAN: u8 = 0;
+/// Exit status: findings at or above the threshold.
+const EXIT_FINDINGS: u8 = 1;
+/// Exit status: the command was wrong or an input could not be read.
+const EXIT_INPUT: u8 = 2;
+
+/// Runs the command line of this process and returns its exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_INPUT
+            } else {
+                EXIT_CLEAN
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        None => check(&cli.check),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Simulate(args)) => simulate(&args),
+        Some(Command::Rules(args)) => rules(args.format),
+        Some(Command::Explain { rule }) => explain(&rule),
+    };
+    ExitCode::from(code)
+}
+
+fn check(args: &CheckArgs) -> u8 {
+    let settings = match crate::config::resolve(args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INPUT;
+        }
+    };
+    let org = match crate::config::read_org_files(&settings) {
+        Ok(org) => org,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_INPUT;
+        }
+    };
+    let selection = match iamlint_rules::Selection::new(&settings.select, &settings.ignore) {
+        Ok(s) => s,
+        Err(unknown) => {
+            eprintln!(
+                "error: unknown rule `{unknown}` (see `iamlint rules` for the codes and names)"
+            );
+            return EXIT_INPUT;
+        }
+    };
+    let options = run::RunOptions {
+        paths: args.paths.clone(),
+        parameters: args.params.iter().cloned().collect(),
+        rules: selection,
+    };
+    let output = run::run_with(&options, &org);
+    for error in &output.path_errors {
+        eprintln!("error: {error}");
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let report = report::Report {
+        sources: &output.sources,
+        diagnostics: &output.diagnostics,
+        files: output.files,
+        templates: output.templates,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Err(e) = report::write(args.format, &report, &report::Options { color }, &mut out)
+        .and_then(|()| out.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {e}");
+        }
+        return EXIT_INPUT;
+    }
+    if !output.path_errors.is_empty() || output.diagnostics.iter().any(|d| d.is_input_error()) {
+        return EXIT_INPUT;
+    }
+    let threshold = match settings.fail_on.unwrap_or(FailOn::Warning) {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Note => Severity::Note,
+    };
+    if output.diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn simulate(args: &SimulateArgs) -> u8 {
+    let text = match std::fs::read_to_string(&args.request) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.request.display());
+            return EXIT_INPUT;
+        }
+    };
+    let simulation = match iamlint_policy::simulate::simulate(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.request.display());
+            return EXIT_INPUT;
+        }
+    };
+    let rendered = match args.format {
+        SimulateFormat::Json => {
+            serde_json::to_string_pretty(&simulation.to_json()).unwrap_or_default() + "\n"
+        }
+        SimulateFormat::Human => simulation.render_human(),
+    };
+    print_or_fail(&rendered)
+}
+
+fn rules(format: SimulateFormat) -> u8 {
+    let registry = iamlint_rules::registry();
+    let text = match format {
+        SimulateFormat::Json => {
+            let rows: Vec<_> = registry
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity.as_str(),
+                        "summary": r.summary,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"
+        }
+        SimulateFormat::Human => {
+            let mut text = String::new();
+            for r in registry {
+                text.push_str(&format!(
+                    "{:<7} {:<44} {:<8} {}\n",
+                    r.code,
+                    r.name,
+                    r.severity.as_str(),
+                    r.summary
+                ));
+            }
+            text
+        }
+    };
+    print_or_fail(&text)
+}
+
+fn explain(rule: &str) -> u8 {
+    match iamlint_rules::find_rule(rule) {
+        Some(meta) => print_or_fail(&iamlint_rules::docs::render_markdown(meta)),
+        None => {
+            eprintln!("error: unknown rule `{rule}` (see `iamlint rules` for the codes and names)");
+            EXIT_INPUT
+        }
+    }
+}
+
+fn print_or_fail(text: &str) -> u8 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => EXIT_CLEAN,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_CLEAN,
+        Err(e) => {
+            eprintln!("error: cannot write output: {e}");
+            EXIT_INPUT
+        }
+    }
+}
