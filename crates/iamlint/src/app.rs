@@ -67,6 +67,10 @@ fn check(args: &CheckArgs) -> u8 {
     let options = run::RunOptions {
         paths: args.paths.clone(),
         parameters: args.params.iter().cloned().collect(),
+        terraform: iamlint_terraform::Options {
+            vars: args.vars.iter().cloned().collect(),
+            var_files: args.var_files.clone(),
+        },
         rules: selection,
     };
     let output = run::run_with(&options, &org);

@@ -79,6 +79,16 @@ pub struct CheckArgs {
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub params: Vec<(String, String)>,
 
+    /// A Terraform input variable of the root modules, NAME=VALUE (repeatable), like
+    /// `terraform plan -var`. Lists and maps are written in HCL (`--var 'ids=["a","b"]'`).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    pub vars: Vec<(String, String)>,
+
+    /// A Terraform variable definitions file (repeatable, later files win), like
+    /// `terraform plan -var-file`; `terraform.tfvars` and `*.auto.tfvars` are read anyway.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

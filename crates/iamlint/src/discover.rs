@@ -13,8 +13,8 @@ const SKIPPED_DIRS: &[&str] = &[
     ".serverless",
 ];
 
-/// Extensions of files that may hold a CloudFormation or SAM template.
-const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "template"];
+/// Extensions of files that may hold a CloudFormation or SAM template, or Terraform.
+const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "template", "tf"];
 
 /// A file to check.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -14,6 +14,8 @@ pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub parameters: HashMap<String, String>,
+    /// Terraform variables (`--var`, `--var-file`).
+    pub terraform: iamlint_terraform::Options,
     pub rules: iamlint_rules::Selection,
 }
 
@@ -41,7 +43,13 @@ pub fn run(options: &RunOptions) -> RunOutput {
 /// [`run`] with the organisation's SCP and RCP files (read and checked by
 /// [`crate::config::read_org_files`]), which every rule sees.
 pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutput {
-    let (candidates, walk_errors) = discover::discover(&options.paths);
+    let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    // Terraform files belong to module folders, analysed as units below; a variable
+    // definitions file named on the command line stands for its folder.
+    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) =
+        all_candidates.into_iter().partition(|c| {
+            iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path)
+        });
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };
@@ -54,17 +62,10 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
         })
         .collect();
 
-    let mut sources = SourceMap::new();
-    // The organisation's policy files come after the candidates in the source map.
-    let mut next_id = candidates.len();
-    let mut org_sources = Vec::new();
-    let org_options = iamlint_rules::context::Options {
-        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
-        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
-    };
     let mut graph = Graph::new();
     let mut diagnostics = Vec::new();
     let mut templates = 0;
+    let mut sources = SourceMap::new();
     for result in results {
         sources.insert(result.file);
         if result.is_template {
@@ -75,6 +76,22 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             graph.push(stack);
         }
     }
+
+    let tf = terraform_units(&terraform, candidates.len(), &options.terraform);
+    templates += tf.units;
+    diagnostics.extend(tf.diagnostics);
+    graph.stacks.extend(tf.stacks);
+    for file in tf.files {
+        sources.insert(file);
+    }
+
+    // The organisation's policy files come after every other file in the source map.
+    let mut next_id = sources.len();
+    let mut org_sources = Vec::new();
+    let org_options = iamlint_rules::context::Options {
+        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+    };
     for file in org_sources {
         sources.insert(file);
     }
@@ -89,13 +106,78 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     RunOutput {
         sources,
         diagnostics,
-        files: candidates.len(),
+        files: candidates.len() + terraform.len(),
         templates,
         path_errors: walk_errors
             .into_iter()
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
     }
+}
+
+/// What the Terraform units of a run gave.
+struct TerraformUnits {
+    stacks: Vec<Stack>,
+    diagnostics: Vec<Diagnostic>,
+    /// Every Terraform file read, with ids from the `base` given on.
+    files: Vec<Arc<SourceFile>>,
+    units: usize,
+}
+
+fn is_tfvars(path: &std::path::Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
+}
+
+fn parent_dir(path: &std::path::Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Finds the root modules among the folders of `files` (a folder named through one of its
+/// files is a root whatever calls it), and analyses each with its child modules, in
+/// parallel. File ids start at `base`.
+fn terraform_units(
+    files: &[Candidate],
+    base: usize,
+    options: &iamlint_terraform::Options,
+) -> TerraformUnits {
+    let walked: Vec<PathBuf> = files
+        .iter()
+        .filter(|c| iamlint_terraform::is_terraform_file(&c.path))
+        .map(|c| c.path.clone())
+        .collect();
+    let ws = iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked);
+    let mut dirs: Vec<PathBuf> = files.iter().map(|c| parent_dir(&c.path)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let explicit: Vec<PathBuf> = files
+        .iter()
+        .filter(|c| c.explicit)
+        .map(|c| parent_dir(&c.path))
+        .collect();
+    dirs.par_iter().for_each(|d| {
+        ws.module(d);
+    });
+    let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
+    let analysed: Vec<_> = roots
+        .par_iter()
+        .filter_map(|r| iamlint_terraform::analyse_root(&ws, r, options))
+        .collect();
+    let mut out = TerraformUnits {
+        stacks: Vec::new(),
+        diagnostics: ws.parse_diagnostics(),
+        files: Vec::new(),
+        units: analysed.len(),
+    };
+    for a in analysed {
+        out.stacks.push(a.stack);
+        out.diagnostics.extend(a.diagnostics);
+    }
+    out.files = ws.into_files();
+    out
 }
 
 /// The organisation levels of `levels`, parsed with spans in files pushed to `sources` (so

@@ -1,7 +1,9 @@
 //! Every rule has good and bad fixtures in `testdata/rules/<rule-name>/`, in each format it
 //! covers: good fixtures must produce nothing for the rule, bad fixtures are snapshotted.
 //!
-//! Fixture names: `bad*.cfn.yaml`, `bad*.cfn.json`, `bad*.sam.yaml`, `good*.…` likewise.
+//! Fixture names: `bad*.cfn.yaml`, `bad*.cfn.json`, `bad*.sam.yaml`, `bad*.tfplan.json`,
+//! `good*.…` likewise. A Terraform fixture is a folder, `bad*.tf/` or `good*.tf/`: a root
+//! module (its `.tf` files), with any local child modules in subfolders.
 
 #![allow(
     clippy::unwrap_used,
@@ -24,6 +26,7 @@ fn check(file: &Path, code: &str) -> (Vec<iamlint_core::Diagnostic>, String) {
     let options = RunOptions {
         paths: vec![file.to_path_buf()],
         parameters: HashMap::new(),
+        terraform: Default::default(),
         rules: Selection::new(&[code.to_string(), "IAM000".to_string()], &[]).unwrap(),
     };
     let output = run(&options);
@@ -49,7 +52,10 @@ fn fixtures(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.is_file()
+                || (p.is_dir() && p.extension().is_some_and(|e| e == "tf"))
+        })
         .collect();
     files.sort();
     files

@@ -1,0 +1,74 @@
+//! The Terraform front end: HCL modules into the format-neutral resource graph.
+//!
+//! The unit of analysis is a root module with the child modules it calls ([`unit`]). Each
+//! module folder is parsed once with spans ([`module`]); a root is evaluated lazily and
+//! three-valued ([`eval`], [`functions`], [`template`]), and every resource instance whose
+//! type the rules read becomes a CloudFormation-typed [`Resource`](iamlint_core::Resource)
+//! through one table ([`mapping`]), so the rules never know which front end made it.
+
+pub mod eval;
+pub mod functions;
+pub mod mapping;
+pub mod module;
+pub mod policy_document;
+pub mod template;
+pub mod tfvars;
+pub mod unit;
+
+pub use eval::Options;
+pub use unit::{Workspace, is_terraform_file, root_modules};
+
+use iamlint_core::{Diagnostic, Format, Stack};
+use module::Mode;
+use std::path::Path;
+
+/// What analysing one root module gave.
+pub struct Analysed {
+    pub stack: Stack,
+    /// Input errors found while evaluating (a cycle between locals or modules).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Evaluates the root module in `dir` with every module it calls into one stack. `None` when
+/// the folder holds no Terraform files.
+pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Analysed> {
+    let root = ws.module(dir)?;
+    let first = root.files.first()?.id;
+    let loader = unit::Unit::new(ws, dir);
+    let ev = eval::Evaluator::new(root, &loader, options);
+    let mut resources = Vec::new();
+    let mut tf_resources = Vec::new();
+    let mut i = 0;
+    while i < ev.insts.borrow().len() {
+        let inst = ev.inst(i);
+        for (decl_index, decl) in inst.module.resources.iter().enumerate() {
+            if decl.mode != Mode::Managed {
+                continue;
+            }
+            for instance in ev.instances(i, decl_index) {
+                let address = ev.address(i, decl, &instance);
+                let Ok(value) = ev.resource_value(i, decl_index, &instance, decl.span) else {
+                    continue;
+                };
+                resources.extend(mapping::to_resources(
+                    &decl.tf_type,
+                    &address,
+                    &value,
+                    decl.span,
+                ));
+                tf_resources.push((decl.tf_type.clone(), address, value));
+            }
+        }
+        for call in 0..inst.module.modules.len() {
+            ev.module_instances(i, call);
+        }
+        i += 1;
+    }
+    let mut stack = Stack::new(Format::Terraform, first);
+    for r in resources {
+        stack.add_resource(r);
+    }
+    mapping::attach(&mut stack, &tf_resources);
+    let diagnostics = ev.diagnostics.into_inner();
+    Some(Analysed { stack, diagnostics })
+}

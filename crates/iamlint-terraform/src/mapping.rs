@@ -1,0 +1,961 @@
+//! Terraform resource types onto the CloudFormation resource model the rules read.
+//!
+//! One table entry per resource type: the CloudFormation type it becomes, its properties
+//! (CloudFormation name ← Terraform argument or nested block), and the computed attributes
+//! Terraform exposes as the CloudFormation `Ref`/`GetAtt` that returns the same thing
+//! (`aws_sqs_queue.q.url` is what `!Ref Queue` returns; `aws_sqs_queue.q.arn` is
+//! `!GetAtt Queue.Arn`). Resources that only attach something to another resource in
+//! Terraform (`aws_iam_role_policy_attachment`, `aws_kms_key_policy`, …) are folded into it by
+//! [`attach`], so a rule sees the same role whichever way the user wrote it.
+
+use crate::eval::reference;
+use crate::module::Mode;
+use iamlint_core::{
+    Attribute, Key, Map, Origin, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
+    ValueKind,
+};
+
+/// A CloudFormation attribute a Terraform attribute stands for.
+#[derive(Clone, Copy)]
+pub enum Attr {
+    /// What `Ref` returns.
+    Ref,
+    /// `Fn::GetAtt` of this attribute.
+    Get(&'static str),
+}
+
+/// How one CloudFormation property is made from the Terraform configuration.
+pub enum Field {
+    /// The argument's value as it is.
+    Arg(&'static str),
+    /// A policy document: a `jsonencode` value, or JSON text.
+    Policy(&'static str),
+    /// A single value made a one-element list.
+    ListOf(&'static str),
+    /// The first nested block of this name, mapped by the inner table.
+    Block(&'static str, &'static [(&'static str, Field)]),
+    /// Every nested block of this name, each mapped by the inner table.
+    Blocks(&'static str, &'static [(&'static str, Field)]),
+    /// A fixed value.
+    Const(&'static str),
+    /// Present (as `Const`) only when the argument is true.
+    IfTrue(&'static str, &'static str),
+}
+
+pub struct Mapping {
+    pub tf_type: &'static str,
+    pub kind: &'static str,
+    pub computed: &'static [(&'static str, Attr)],
+    pub props: &'static [(&'static str, Field)],
+}
+
+use Field::{Arg, Block, Blocks, Const, IfTrue, ListOf, Policy};
+
+/// The table. Types not listed here are not part of the graph (no rule reads them).
+pub const TABLE: &[Mapping] = &[
+    // ---- IAM ----------------------------------------------------------------------------
+    Mapping {
+        tf_type: "aws_iam_role",
+        kind: "AWS::IAM::Role",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+            ("unique_id", Attr::Get("RoleId")),
+        ],
+        props: &[
+            ("RoleName", Arg("name")),
+            ("Path", Arg("path")),
+            ("AssumeRolePolicyDocument", Policy("assume_role_policy")),
+            ("ManagedPolicyArns", Arg("managed_policy_arns")),
+            ("PermissionsBoundary", Arg("permissions_boundary")),
+            (
+                "Policies",
+                Blocks(
+                    "inline_policy",
+                    &[("PolicyName", Arg("name")), ("PolicyDocument", Policy("policy"))],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_policy",
+        kind: "AWS::IAM::ManagedPolicy",
+        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("policy_id", Attr::Get("PolicyId"))],
+        props: &[
+            ("ManagedPolicyName", Arg("name")),
+            ("Path", Arg("path")),
+            ("PolicyDocument", Policy("policy")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_role_policy",
+        kind: "AWS::IAM::RolePolicy",
+        computed: &[],
+        props: &[
+            ("RoleName", Arg("role")),
+            ("PolicyName", Arg("name")),
+            ("PolicyDocument", Policy("policy")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_user",
+        kind: "AWS::IAM::User",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        props: &[
+            ("UserName", Arg("name")),
+            ("Path", Arg("path")),
+            ("PermissionsBoundary", Arg("permissions_boundary")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_group",
+        kind: "AWS::IAM::Group",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        props: &[("GroupName", Arg("name")), ("Path", Arg("path"))],
+    },
+    Mapping {
+        tf_type: "aws_iam_user_policy",
+        kind: "AWS::IAM::Policy",
+        computed: &[],
+        props: &[
+            ("Users", ListOf("user")),
+            ("PolicyName", Arg("name")),
+            ("PolicyDocument", Policy("policy")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_group_policy",
+        kind: "AWS::IAM::Policy",
+        computed: &[],
+        props: &[
+            ("Groups", ListOf("group")),
+            ("PolicyName", Arg("name")),
+            ("PolicyDocument", Policy("policy")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iam_instance_profile",
+        kind: "AWS::IAM::InstanceProfile",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        props: &[("InstanceProfileName", Arg("name")), ("Roles", ListOf("role"))],
+    },
+    // ---- Lambda -------------------------------------------------------------------------
+    Mapping {
+        tf_type: "aws_lambda_function",
+        kind: "AWS::Lambda::Function",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("function_name", Attr::Ref),
+            ("id", Attr::Ref),
+            ("qualified_arn", Attr::Get("Arn")),
+        ],
+        props: &[
+            ("FunctionName", Arg("function_name")),
+            ("Role", Arg("role")),
+            ("Runtime", Arg("runtime")),
+            ("KmsKeyArn", Arg("kms_key_arn")),
+            (
+                "VpcConfig",
+                Block(
+                    "vpc_config",
+                    &[
+                        ("SubnetIds", Arg("subnet_ids")),
+                        ("SecurityGroupIds", Arg("security_group_ids")),
+                    ],
+                ),
+            ),
+            (
+                "DeadLetterConfig",
+                Block("dead_letter_config", &[("TargetArn", Arg("target_arn"))]),
+            ),
+            ("TracingConfig", Block("tracing_config", &[("Mode", Arg("mode"))])),
+            (
+                "FileSystemConfigs",
+                Blocks(
+                    "file_system_config",
+                    &[("Arn", Arg("arn")), ("LocalMountPath", Arg("local_mount_path"))],
+                ),
+            ),
+            ("Environment", Block("environment", &[("Variables", Arg("variables"))])),
+            (
+                "LoggingConfig",
+                Block("logging_config", &[("LogGroup", Arg("log_group"))]),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_lambda_event_source_mapping",
+        kind: "AWS::Lambda::EventSourceMapping",
+        computed: &[("uuid", Attr::Ref), ("id", Attr::Ref)],
+        props: &[
+            ("EventSourceArn", Arg("event_source_arn")),
+            ("FunctionName", Arg("function_name")),
+            ("Topics", Arg("topics")),
+            ("Queues", Arg("queues")),
+            ("StartingPosition", Arg("starting_position")),
+            (
+                "DestinationConfig",
+                Block(
+                    "destination_config",
+                    &[(
+                        "OnFailure",
+                        Block("on_failure", &[("Destination", Arg("destination_arn"))]),
+                    )],
+                ),
+            ),
+            (
+                "SourceAccessConfigurations",
+                Blocks(
+                    "source_access_configuration",
+                    &[("Type", Arg("type")), ("URI", Arg("uri"))],
+                ),
+            ),
+            (
+                "SelfManagedEventSource",
+                Block("self_managed_event_source", &[("Endpoints", Arg("endpoints"))]),
+            ),
+            (
+                "DocumentDBEventSourceConfig",
+                Block(
+                    "document_db_event_source_config",
+                    &[
+                        ("DatabaseName", Arg("database_name")),
+                        ("CollectionName", Arg("collection_name")),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_lambda_function_event_invoke_config",
+        kind: "AWS::Lambda::EventInvokeConfig",
+        computed: &[],
+        props: &[
+            ("FunctionName", Arg("function_name")),
+            ("Qualifier", Arg("qualifier")),
+            (
+                "DestinationConfig",
+                Block(
+                    "destination_config",
+                    &[
+                        (
+                            "OnFailure",
+                            Block("on_failure", &[("Destination", Arg("destination"))]),
+                        ),
+                        (
+                            "OnSuccess",
+                            Block("on_success", &[("Destination", Arg("destination"))]),
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_lambda_permission",
+        kind: "AWS::Lambda::Permission",
+        computed: &[],
+        props: &[
+            ("Action", Arg("action")),
+            ("FunctionName", Arg("function_name")),
+            ("Principal", Arg("principal")),
+            ("SourceArn", Arg("source_arn")),
+            ("SourceAccount", Arg("source_account")),
+            ("Qualifier", Arg("qualifier")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_lambda_alias",
+        kind: "AWS::Lambda::Alias",
+        computed: &[("arn", Attr::Ref)],
+        props: &[
+            ("Name", Arg("name")),
+            ("FunctionName", Arg("function_name")),
+            ("FunctionVersion", Arg("function_version")),
+        ],
+    },
+    // ---- Storage and messaging -----------------------------------------------------------
+    Mapping {
+        tf_type: "aws_s3_bucket",
+        kind: "AWS::S3::Bucket",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("bucket", Attr::Ref),
+            ("bucket_domain_name", Attr::Get("DomainName")),
+            ("bucket_regional_domain_name", Attr::Get("RegionalDomainName")),
+        ],
+        props: &[("BucketName", Arg("bucket"))],
+    },
+    Mapping {
+        tf_type: "aws_s3_bucket_policy",
+        kind: "AWS::S3::BucketPolicy",
+        computed: &[],
+        props: &[("Bucket", Arg("bucket")), ("PolicyDocument", Policy("policy"))],
+    },
+    Mapping {
+        tf_type: "aws_sqs_queue",
+        kind: "AWS::SQS::Queue",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("url", Attr::Ref),
+            ("id", Attr::Ref),
+            ("name", Attr::Get("QueueName")),
+        ],
+        props: &[
+            ("QueueName", Arg("name")),
+            ("KmsMasterKeyId", Arg("kms_master_key_id")),
+            ("SqsManagedSseEnabled", Arg("sqs_managed_sse_enabled")),
+            ("FifoQueue", Arg("fifo_queue")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_sqs_queue_policy",
+        kind: "AWS::SQS::QueuePolicy",
+        computed: &[],
+        props: &[("Queues", ListOf("queue_url")), ("PolicyDocument", Policy("policy"))],
+    },
+    Mapping {
+        tf_type: "aws_sns_topic",
+        kind: "AWS::SNS::Topic",
+        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("name", Attr::Get("TopicName"))],
+        props: &[
+            ("TopicName", Arg("name")),
+            ("KmsMasterKeyId", Arg("kms_master_key_id")),
+            ("FifoTopic", Arg("fifo_topic")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_sns_topic_policy",
+        kind: "AWS::SNS::TopicPolicy",
+        computed: &[],
+        props: &[("Topics", ListOf("arn")), ("PolicyDocument", Policy("policy"))],
+    },
+    Mapping {
+        tf_type: "aws_sns_topic_subscription",
+        kind: "AWS::SNS::Subscription",
+        computed: &[("arn", Attr::Ref)],
+        props: &[
+            ("TopicArn", Arg("topic_arn")),
+            ("Protocol", Arg("protocol")),
+            ("Endpoint", Arg("endpoint")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_dynamodb_table",
+        kind: "AWS::DynamoDB::Table",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("name", Attr::Ref),
+            ("stream_arn", Attr::Get("StreamArn")),
+        ],
+        props: &[
+            ("TableName", Arg("name")),
+            (
+                "GlobalSecondaryIndexes",
+                Blocks("global_secondary_index", &[("IndexName", Arg("name"))]),
+            ),
+            (
+                "LocalSecondaryIndexes",
+                Blocks("local_secondary_index", &[("IndexName", Arg("name"))]),
+            ),
+            ("StreamSpecification", IfTrue("stream_enabled", "stream_view_type")),
+            (
+                "SSESpecification",
+                Block(
+                    "server_side_encryption",
+                    &[
+                        ("SSEEnabled", Arg("enabled")),
+                        ("KMSMasterKeyId", Arg("kms_key_arn")),
+                        ("SSEType", Const("KMS")),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_kinesis_stream",
+        kind: "AWS::Kinesis::Stream",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Get("Arn"))],
+        props: &[
+            ("Name", Arg("name")),
+            ("StreamEncryption", IfTrue("encryption_type", "kms_key_id")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_secretsmanager_secret",
+        kind: "AWS::SecretsManager::Secret",
+        computed: &[("arn", Attr::Ref), ("id", Attr::Ref)],
+        props: &[("Name", Arg("name")), ("KmsKeyId", Arg("kms_key_id"))],
+    },
+    Mapping {
+        tf_type: "aws_secretsmanager_secret_policy",
+        kind: "AWS::SecretsManager::ResourcePolicy",
+        computed: &[],
+        props: &[("SecretId", Arg("secret_arn")), ("ResourcePolicy", Policy("policy"))],
+    },
+    Mapping {
+        tf_type: "aws_cloudwatch_log_group",
+        kind: "AWS::Logs::LogGroup",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        props: &[("LogGroupName", Arg("name")), ("KmsKeyId", Arg("kms_key_id"))],
+    },
+    Mapping {
+        tf_type: "aws_efs_file_system",
+        kind: "AWS::EFS::FileSystem",
+        computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
+        props: &[("Encrypted", Arg("encrypted")), ("KmsKeyId", Arg("kms_key_id"))],
+    },
+    Mapping {
+        tf_type: "aws_efs_access_point",
+        kind: "AWS::EFS::AccessPoint",
+        computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
+        props: &[("FileSystemId", Arg("file_system_id"))],
+    },
+    Mapping {
+        tf_type: "aws_efs_mount_target",
+        kind: "AWS::EFS::MountTarget",
+        computed: &[("id", Attr::Ref)],
+        props: &[("FileSystemId", Arg("file_system_id")), ("SubnetId", Arg("subnet_id"))],
+    },
+    // ---- KMS ----------------------------------------------------------------------------
+    Mapping {
+        tf_type: "aws_kms_key",
+        kind: "AWS::KMS::Key",
+        computed: &[("arn", Attr::Get("Arn")), ("key_id", Attr::Ref), ("id", Attr::Ref)],
+        props: &[("KeyPolicy", Policy("policy")), ("Description", Arg("description"))],
+    },
+    Mapping {
+        tf_type: "aws_kms_alias",
+        kind: "AWS::KMS::Alias",
+        computed: &[("id", Attr::Ref), ("name", Attr::Ref)],
+        props: &[("AliasName", Arg("name")), ("TargetKeyId", Arg("target_key_id"))],
+    },
+    // ---- Compute and orchestration --------------------------------------------------------
+    Mapping {
+        tf_type: "aws_sfn_state_machine",
+        kind: "AWS::StepFunctions::StateMachine",
+        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("name", Attr::Get("Name"))],
+        props: &[
+            ("StateMachineName", Arg("name")),
+            ("RoleArn", Arg("role_arn")),
+            ("Definition", Policy("definition")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_ecs_task_definition",
+        kind: "AWS::ECS::TaskDefinition",
+        computed: &[("arn", Attr::Ref)],
+        props: &[
+            ("Family", Arg("family")),
+            ("TaskRoleArn", Arg("task_role_arn")),
+            ("ExecutionRoleArn", Arg("execution_role_arn")),
+            ("ContainerDefinitions", Policy("container_definitions")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_launch_template",
+        kind: "AWS::EC2::LaunchTemplate",
+        computed: &[("id", Attr::Ref)],
+        props: &[(
+            "LaunchTemplateData",
+            Block(
+                "iam_instance_profile",
+                &[(
+                    "IamInstanceProfile",
+                    Block("\u{0}self", &[("Arn", Arg("arn")), ("Name", Arg("name"))]),
+                )],
+            ),
+        )],
+    },
+    Mapping {
+        tf_type: "aws_instance",
+        kind: "AWS::EC2::Instance",
+        computed: &[("id", Attr::Ref)],
+        props: &[("IamInstanceProfile", Arg("iam_instance_profile"))],
+    },
+    Mapping {
+        tf_type: "aws_codebuild_project",
+        kind: "AWS::CodeBuild::Project",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Get("Arn"))],
+        props: &[("Name", Arg("name")), ("ServiceRole", Arg("service_role"))],
+    },
+    Mapping {
+        tf_type: "aws_api_gateway_account",
+        kind: "AWS::ApiGateway::Account",
+        computed: &[],
+        props: &[("CloudWatchRoleArn", Arg("cloudwatch_role_arn"))],
+    },
+    Mapping {
+        tf_type: "aws_scheduler_schedule",
+        kind: "AWS::Scheduler::Schedule",
+        computed: &[("arn", Attr::Get("Arn"))],
+        props: &[(
+            "Target",
+            Block("target", &[("Arn", Arg("arn")), ("RoleArn", Arg("role_arn"))]),
+        )],
+    },
+    Mapping {
+        tf_type: "aws_cloudwatch_event_rule",
+        kind: "AWS::Events::Rule",
+        computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
+        props: &[("Name", Arg("name")), ("RoleArn", Arg("role_arn"))],
+    },
+];
+
+pub fn lookup(tf_type: &str) -> Option<&'static Mapping> {
+    TABLE.iter().find(|m| m.tf_type == tf_type)
+}
+
+/// Adds the computed attributes of a resource instance (or data source) to its value, where
+/// the configuration does not set them.
+pub fn add_computed(
+    mode: Mode,
+    tf_type: &str,
+    address: &str,
+    map: &mut Map,
+    span: Span,
+    region: &Value,
+) {
+    let set = |map: &mut Map, name: &str, value: Value| {
+        if map.get(name).is_none() {
+            map.insert(
+                Key {
+                    name: name.to_string(),
+                    span,
+                },
+                value,
+            );
+        }
+    };
+    let pseudo = |p: Pseudo| Value::new(ValueKind::Unknown(Unknown::Pseudo(p)), span);
+    match mode {
+        Mode::Managed => {
+            if let Some(m) = lookup(tf_type) {
+                for (name, attr) in m.computed {
+                    let attribute = match attr {
+                        Attr::Ref => Attribute::Ref,
+                        Attr::Get(a) => Attribute::Get((*a).to_string()),
+                    };
+                    // `name` of a role is what `Ref` returns, whether set or generated; when
+                    // the configuration sets it, the configured value is the better answer.
+                    set(map, name, reference(address, attribute, span));
+                }
+            }
+        }
+        Mode::Data => match tf_type {
+            "aws_caller_identity" => {
+                set(map, "account_id", pseudo(Pseudo::AccountId));
+                set(map, "id", pseudo(Pseudo::AccountId));
+            }
+            "aws_region" => {
+                set(map, "name", region.clone());
+                set(map, "region", region.clone());
+                set(map, "id", region.clone());
+            }
+            "aws_partition" => {
+                set(map, "partition", pseudo(Pseudo::Partition));
+                set(map, "id", pseudo(Pseudo::Partition));
+                set(map, "dns_suffix", pseudo(Pseudo::UrlSuffix));
+            }
+            "aws_iam_policy_document" => {
+                let doc = crate::policy_document::document(map, span);
+                set(map, "json", doc.clone());
+                set(map, "minified_json", doc);
+            }
+            _ => {}
+        },
+    }
+}
+
+/// The CloudFormation resources for one Terraform resource instance, when its type is
+/// mapped: the resource itself, and the resource policy a queue, topic or bucket declares
+/// with its `policy` argument (a separate resource in CloudFormation).
+pub fn to_resources(tf_type: &str, address: &str, value: &Value, span: Span) -> Vec<Resource> {
+    let Some(m) = lookup(tf_type) else {
+        return Vec::new();
+    };
+    let Some(config) = value.as_map() else {
+        return Vec::new();
+    };
+    let mut props = Map::default();
+    map_fields(config, m.props, &mut props, span);
+    let mut out = vec![resource(address, m.kind, props, span)];
+    let inline_policy = match tf_type {
+        "aws_sqs_queue" => Some(("AWS::SQS::QueuePolicy", "Queues", Attribute::Ref)),
+        "aws_sns_topic" => Some(("AWS::SNS::TopicPolicy", "Topics", Attribute::Ref)),
+        "aws_s3_bucket" => Some(("AWS::S3::BucketPolicy", "Bucket", Attribute::Ref)),
+        _ => None,
+    };
+    if let Some((kind, target, attribute)) = inline_policy
+        && let Some(policy) = map_field(config, &Field::Policy("policy"), span)
+    {
+        let this = reference(address, attribute, span);
+        let target_value = if target == "Bucket" {
+            this
+        } else {
+            Value::new(ValueKind::List(vec![this]), span)
+        };
+        let mut p = Map::default();
+        p.insert(Key { name: target.into(), span }, target_value);
+        p.insert(Key { name: "PolicyDocument".into(), span: policy.span }, policy);
+        out.push(resource(&format!("{address}#policy"), kind, p, span));
+    }
+    out
+}
+
+fn resource(id: &str, kind: &str, props: Map, span: Span) -> Resource {
+    Resource {
+        id: id.to_string(),
+        kind: kind.to_string(),
+        properties: Value::new(ValueKind::Map(props), span),
+        span,
+        condition: None,
+        depends_on: Vec::new(),
+        origin: Origin::Declared,
+    }
+}
+
+fn map_fields(config: &Map, fields: &[(&str, Field)], out: &mut Map, span: Span) {
+    for (name, field) in fields {
+        if let Some(v) = map_field(config, field, span) {
+            out.insert(
+                Key {
+                    name: (*name).to_string(),
+                    span: v.span,
+                },
+                v,
+            );
+        }
+    }
+}
+
+fn present(v: &Value) -> bool {
+    !matches!(v.kind, ValueKind::Null)
+}
+
+fn map_field(config: &Map, field: &Field, span: Span) -> Option<Value> {
+    match field {
+        Field::Arg(a) => config.get(a).filter(|v| present(v)).cloned(),
+        Field::Policy(a) => {
+            let v = config.get(a).filter(|v| present(v))?;
+            Some(match &v.kind {
+                ValueKind::String(_) => crate::template::parse_json_string(v)
+                    .unwrap_or_else(|| v.clone()),
+                _ => v.clone(),
+            })
+        }
+        Field::ListOf(a) => {
+            let v = config.get(a).filter(|v| present(v))?;
+            Some(Value::new(ValueKind::List(vec![v.clone()]), v.span))
+        }
+        Field::Block(b, inner) => {
+            // `\u{0}self`: the block's own attributes, one level down.
+            let block = if *b == "\u{0}self" {
+                return {
+                    let mut out = Map::default();
+                    map_fields(config, inner, &mut out, span);
+                    (!out.is_empty()).then(|| Value::new(ValueKind::Map(out), span))
+                };
+            } else {
+                first_block(config.get(b)?)?
+            };
+            let mut out = Map::default();
+            map_fields(block.as_map()?, inner, &mut out, block.span);
+            Some(Value::new(ValueKind::Map(out), block.span))
+        }
+        Field::Blocks(b, inner) => {
+            let blocks = config.get(b)?;
+            let items: Vec<&Value> = match &blocks.kind {
+                ValueKind::List(items) => items.iter().collect(),
+                ValueKind::Map(_) => vec![blocks],
+                _ => return None,
+            };
+            let mut out = Vec::new();
+            for item in items {
+                let Some(m) = item.as_map() else { continue };
+                let mut entry = Map::default();
+                map_fields(m, inner, &mut entry, item.span);
+                out.push(Value::new(ValueKind::Map(entry), item.span));
+            }
+            Some(Value::new(ValueKind::List(out), blocks.span))
+        }
+        Field::Const(c) => Some(Value::string(*c, span)),
+        Field::IfTrue(flag, then) => {
+            let v = config.get(flag)?;
+            let on = match &v.kind {
+                ValueKind::Bool(b) => *b,
+                ValueKind::String(s) => s != "NONE" && s != "false",
+                _ => return None,
+            };
+            if !on {
+                return None;
+            }
+            let mut m = Map::default();
+            match *flag {
+                "stream_enabled" => {
+                    let view = config
+                        .get(then)
+                        .cloned()
+                        .unwrap_or_else(|| Value::string("NEW_AND_OLD_IMAGES", v.span));
+                    m.insert(
+                        Key {
+                            name: "StreamViewType".into(),
+                            span: v.span,
+                        },
+                        view,
+                    );
+                }
+                _ => {
+                    m.insert(
+                        Key {
+                            name: "EncryptionType".into(),
+                            span: v.span,
+                        },
+                        v.clone(),
+                    );
+                    if let Some(k) = config.get(then) {
+                        m.insert(
+                            Key {
+                                name: "KeyId".into(),
+                                span: k.span,
+                            },
+                            k.clone(),
+                        );
+                    }
+                }
+            }
+            Some(Value::new(ValueKind::Map(m), v.span))
+        }
+    }
+}
+
+fn first_block(v: &Value) -> Option<&Value> {
+    match &v.kind {
+        ValueKind::List(items) => items.first(),
+        ValueKind::Map(_) => Some(v),
+        _ => None,
+    }
+}
+
+/// One Terraform resource that changes another: where to put what.
+struct Attachment {
+    /// The resource that is changed (by the value that names it).
+    target: Value,
+    target_kind: &'static str,
+    property: &'static str,
+    value: Value,
+    /// Append to a list (else set).
+    append: bool,
+}
+
+/// Folds the Terraform resources that attach something to another resource into it:
+/// policy attachments into the role's (user's, group's) `ManagedPolicyArns`, a separate key
+/// policy into the key, a separate file-system policy into the file system, bucket
+/// encryption into the bucket. An attachment to a resource that is not in the unit changes
+/// nothing here (that resource is out of sight).
+pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
+    let mut attachments = Vec::new();
+    for (tf_type, _address, value) in tf_resources {
+        let Some(config) = value.as_map() else { continue };
+        let get = |k: &str| config.get(k).filter(|v| present(v)).cloned();
+        match tf_type.as_str() {
+            "aws_iam_role_policy_attachment" => {
+                if let (Some(role), Some(arn)) = (get("role"), get("policy_arn")) {
+                    attachments.push(Attachment {
+                        target: role,
+                        target_kind: "AWS::IAM::Role",
+                        property: "ManagedPolicyArns",
+                        value: arn,
+                        append: true,
+                    });
+                }
+            }
+            "aws_iam_user_policy_attachment" | "aws_iam_group_policy_attachment" => {
+                let (k, kind) = if tf_type == "aws_iam_user_policy_attachment" {
+                    ("user", "AWS::IAM::User")
+                } else {
+                    ("group", "AWS::IAM::Group")
+                };
+                if let (Some(t), Some(arn)) = (get(k), get("policy_arn")) {
+                    attachments.push(Attachment {
+                        target: t,
+                        target_kind: kind,
+                        property: "ManagedPolicyArns",
+                        value: arn,
+                        append: true,
+                    });
+                }
+            }
+            "aws_iam_policy_attachment" => {
+                let Some(arn) = get("policy_arn") else { continue };
+                for (k, kind) in [
+                    ("roles", "AWS::IAM::Role"),
+                    ("users", "AWS::IAM::User"),
+                    ("groups", "AWS::IAM::Group"),
+                ] {
+                    if let Some(list) = get(k).as_ref().and_then(|l| l.as_list().map(<[Value]>::to_vec)) {
+                        for t in list {
+                            attachments.push(Attachment {
+                                target: t,
+                                target_kind: kind,
+                                property: "ManagedPolicyArns",
+                                value: arn.clone(),
+                                append: true,
+                            });
+                        }
+                    }
+                }
+            }
+            "aws_iam_role_policy_attachments_exclusive" => {
+                if let (Some(role), Some(arns)) = (get("role_name"), get("policy_arns"))
+                    && let Some(list) = arns.as_list()
+                {
+                    for arn in list {
+                        attachments.push(Attachment {
+                            target: role.clone(),
+                            target_kind: "AWS::IAM::Role",
+                            property: "ManagedPolicyArns",
+                            value: arn.clone(),
+                            append: true,
+                        });
+                    }
+                }
+            }
+            "aws_kms_key_policy" => {
+                if let (Some(key), Some(policy)) = (get("key_id"), get("policy")) {
+                    attachments.push(Attachment {
+                        target: key,
+                        target_kind: "AWS::KMS::Key",
+                        property: "KeyPolicy",
+                        value: as_document(policy),
+                        append: false,
+                    });
+                }
+            }
+            "aws_efs_file_system_policy" => {
+                if let (Some(fs), Some(policy)) = (get("file_system_id"), get("policy")) {
+                    attachments.push(Attachment {
+                        target: fs,
+                        target_kind: "AWS::EFS::FileSystem",
+                        property: "FileSystemPolicy",
+                        value: as_document(policy),
+                        append: false,
+                    });
+                }
+            }
+            "aws_s3_bucket_server_side_encryption_configuration" => {
+                let Some(bucket) = get("bucket") else { continue };
+                let rule = config
+                    .get("rule")
+                    .and_then(first_block)
+                    .and_then(|r| r.get("apply_server_side_encryption_by_default"))
+                    .and_then(first_block);
+                let Some(rule) = rule else { continue };
+                let mut by_default = Map::default();
+                for (cfn, tf) in [("SSEAlgorithm", "sse_algorithm"), ("KMSMasterKeyID", "kms_master_key_id")] {
+                    if let Some(v) = rule.get(tf).filter(|v| present(v)) {
+                        by_default.insert(
+                            Key {
+                                name: cfn.into(),
+                                span: v.span,
+                            },
+                            v.clone(),
+                        );
+                    }
+                }
+                let span = rule.span;
+                let mut entry = Map::default();
+                entry.insert(
+                    Key {
+                        name: "ServerSideEncryptionByDefault".into(),
+                        span,
+                    },
+                    Value::new(ValueKind::Map(by_default), span),
+                );
+                let mut enc = Map::default();
+                enc.insert(
+                    Key {
+                        name: "ServerSideEncryptionConfiguration".into(),
+                        span,
+                    },
+                    Value::new(
+                        ValueKind::List(vec![Value::new(ValueKind::Map(entry), span)]),
+                        span,
+                    ),
+                );
+                attachments.push(Attachment {
+                    target: bucket,
+                    target_kind: "AWS::S3::Bucket",
+                    property: "BucketEncryption",
+                    value: Value::new(ValueKind::Map(enc), span),
+                    append: false,
+                });
+            }
+            _ => {}
+        }
+    }
+    for a in attachments {
+        let Some(id) = target_id(stack, &a.target, a.target_kind) else {
+            continue;
+        };
+        let Some(res) = stack.resource_mut(&id) else { continue };
+        let Some(props) = res.properties.as_map_mut() else { continue };
+        if a.append {
+            match props.get_mut(a.property).map(|v| &mut v.kind) {
+                Some(ValueKind::List(items)) => items.push(a.value),
+                _ => props.insert(
+                    Key {
+                        name: a.property.into(),
+                        span: a.value.span,
+                    },
+                    Value::new(ValueKind::List(vec![a.value.clone()]), a.value.span),
+                ),
+            }
+        } else {
+            props.insert(
+                Key {
+                    name: a.property.into(),
+                    span: a.value.span,
+                },
+                a.value,
+            );
+        }
+    }
+}
+
+fn as_document(v: Value) -> Value {
+    match &v.kind {
+        ValueKind::String(_) => crate::template::parse_json_string(&v).unwrap_or(v),
+        _ => v,
+    }
+}
+
+/// The resource of the stack a value names: a reference to it (any attribute), or the
+/// literal name one resource of that kind is given.
+fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
+    match &value.kind {
+        ValueKind::Ref(Reference { resource, .. }) => stack
+            .resource(resource)
+            .filter(|r| r.kind == kind)
+            .map(|r| r.id.clone()),
+        ValueKind::String(name) => {
+            let name_prop = match kind {
+                "AWS::IAM::Role" => "RoleName",
+                "AWS::IAM::User" => "UserName",
+                "AWS::IAM::Group" => "GroupName",
+                "AWS::S3::Bucket" => "BucketName",
+                _ => return None,
+            };
+            let mut found = stack
+                .resources_of(kind)
+                .filter(|r| r.property(name_prop).and_then(Value::as_str) == Some(name.as_str()));
+            let first = found.next()?;
+            found.next().is_none().then(|| first.id.clone())
+        }
+        _ => None,
+    }
+}
+

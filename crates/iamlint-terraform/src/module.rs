@@ -1,0 +1,386 @@
+//! One Terraform module: the `.tf` files of a folder, parsed with spans into its declarations.
+
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Block, Body};
+use hcl_edit::{Ident, Span as _};
+use iamlint_core::{Diagnostic, FileId, SourceFile, Span};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An expression with the file it was written in.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub expr: Expression,
+    pub file: FileId,
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        span_of(self.file, self.expr.span())
+    }
+}
+
+pub fn span_of(file: FileId, range: Option<std::ops::Range<usize>>) -> Span {
+    match range {
+        Some(r) => Span::new(file, r.start, r.end),
+        None => Span::file_start(file),
+    }
+}
+
+/// A `variable` block.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub name: String,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// Whether a resource block is a managed resource or a data source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// A `resource` or `data` block.
+#[derive(Clone, Debug)]
+pub struct ResourceDecl {
+    pub mode: Mode,
+    pub tf_type: String,
+    pub name: String,
+    pub body: Body,
+    pub file: FileId,
+    /// The block's header (`resource "aws_iam_role" "fn"`): where findings about the resource
+    /// as a whole point.
+    pub span: Span,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+}
+
+/// A `module` block.
+#[derive(Clone, Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    /// The `source` argument, when it is a literal string.
+    pub source: Option<String>,
+    pub body: Body,
+    pub file: FileId,
+    pub span: Span,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+}
+
+/// A parsed module folder. Its files have ids local to the module (`0..files.len()`) until the
+/// unit that uses it assigns them ([`crate::unit`]).
+#[derive(Debug, Default)]
+pub struct Module {
+    pub dir: PathBuf,
+    pub files: Vec<Arc<SourceFile>>,
+    pub variables: Vec<Variable>,
+    pub locals: HashMap<String, Expr>,
+    pub resources: Vec<ResourceDecl>,
+    pub modules: Vec<ModuleCall>,
+    pub outputs: HashMap<String, Expr>,
+    /// `provider "aws" { region = ... }` without an alias.
+    pub provider_region: Option<Expr>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Meta-arguments of `resource`, `data` and `module` blocks: not part of the resource's
+/// configuration.
+pub const META_ARGUMENTS: &[&str] = &[
+    "count",
+    "for_each",
+    "provider",
+    "providers",
+    "depends_on",
+    "lifecycle",
+    "provisioner",
+    "connection",
+    "source",
+    "version",
+];
+
+impl Module {
+    /// Parses the given files (all of one folder). File ids are `first_id..`.
+    pub fn parse(dir: &Path, files: Vec<Arc<SourceFile>>) -> Module {
+        let mut module = Module {
+            dir: dir.to_path_buf(),
+            ..Module::default()
+        };
+        for file in &files {
+            let is_json = file.path.to_string_lossy().ends_with(".json");
+            if is_json {
+                module.read_json(file);
+                continue;
+            }
+            match hcl_edit::parser::parse_body(&file.text) {
+                Ok(body) => module.read_body(&body, file.id),
+                Err(e) => {
+                    let loc = e.location();
+                    let offset = file.offset_of(
+                        u32::try_from(loc.line()).unwrap_or(u32::MAX),
+                        u32::try_from(loc.column()).unwrap_or(u32::MAX),
+                    );
+                    module.diagnostics.push(Diagnostic::input_error(
+                        Span::point(file.id, offset),
+                        format!("invalid HCL: {}", e.message()),
+                    ));
+                }
+            }
+        }
+        module.files = files;
+        module
+    }
+
+    /// `.tf.json` files: JSON syntax of the same configuration language. They are read as
+    /// HCL (a JSON object is a valid HCL expression), so the structure is the same.
+    fn read_json(&mut self, file: &SourceFile) {
+        let text = file.text.trim_start_matches('\u{feff}');
+        let expr = match hcl_edit::parser::parse_expr(text) {
+            Ok(e) => e,
+            Err(e) => {
+                self.diagnostics.push(Diagnostic::input_error(
+                    Span::file_start(file.id),
+                    format!("invalid JSON: {}", e.message()),
+                ));
+                return;
+            }
+        };
+        let Some(top) = expr.as_object() else { return };
+        for (key, value) in top.iter() {
+            let block_type = object_key_name(key);
+            let Some(obj) = value.expr().as_object() else {
+                continue;
+            };
+            match block_type.as_deref() {
+                Some("resource") | Some("data") => {
+                    let mode = if block_type.as_deref() == Some("data") {
+                        Mode::Data
+                    } else {
+                        Mode::Managed
+                    };
+                    for (tkey, tval) in obj.iter() {
+                        let Some(tf_type) = object_key_name(tkey) else {
+                            continue;
+                        };
+                        let Some(by_name) = tval.expr().as_object() else {
+                            continue;
+                        };
+                        for (nkey, nval) in by_name.iter() {
+                            let Some(name) = object_key_name(nkey) else {
+                                continue;
+                            };
+                            let Some(body_obj) = nval.expr().as_object() else {
+                                continue;
+                            };
+                            let body = json_object_to_body(body_obj);
+                            let span = span_of(file.id, nval.expr().span());
+                            let count = attr_expr(&body, "count", file.id);
+                            let for_each = attr_expr(&body, "for_each", file.id);
+                            self.resources.push(ResourceDecl {
+                                mode,
+                                tf_type: tf_type.clone(),
+                                name,
+                                body,
+                                file: file.id,
+                                span,
+                                count,
+                                for_each,
+                            });
+                        }
+                    }
+                }
+                Some("locals") => {
+                    for (k, v) in obj.iter() {
+                        if let Some(name) = object_key_name(k) {
+                            self.locals.insert(
+                                name,
+                                Expr {
+                                    expr: v.expr().clone(),
+                                    file: file.id,
+                                },
+                            );
+                        }
+                    }
+                }
+                Some("variable") => {
+                    for (k, v) in obj.iter() {
+                        if let Some(name) = object_key_name(k) {
+                            let default = v.expr().as_object().and_then(|o| {
+                                o.iter()
+                                    .find(|(k, _)| object_key_name(k).as_deref() == Some("default"))
+                                    .map(|(_, v)| Expr {
+                                        expr: v.expr().clone(),
+                                        file: file.id,
+                                    })
+                            });
+                            self.variables.push(Variable {
+                                name,
+                                default,
+                                span: span_of(file.id, v.expr().span()),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn read_body(&mut self, body: &Body, file: FileId) {
+        for block in body.blocks() {
+            self.read_block(block, file);
+        }
+    }
+
+    fn read_block(&mut self, block: &Block, file: FileId) {
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        let header = header_span(block, file);
+        match (block.ident.as_str(), labels.as_slice()) {
+            ("resource", [tf_type, name]) | ("data", [tf_type, name]) => {
+                let mode = if block.ident.as_str() == "data" {
+                    Mode::Data
+                } else {
+                    Mode::Managed
+                };
+                self.resources.push(ResourceDecl {
+                    mode,
+                    tf_type: (*tf_type).to_string(),
+                    name: (*name).to_string(),
+                    count: attr_expr(&block.body, "count", file),
+                    for_each: attr_expr(&block.body, "for_each", file),
+                    body: block.body.clone(),
+                    file,
+                    span: header,
+                });
+            }
+            ("module", [name]) => {
+                self.modules.push(ModuleCall {
+                    name: (*name).to_string(),
+                    source: block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| a.value.as_str())
+                        .map(str::to_string),
+                    count: attr_expr(&block.body, "count", file),
+                    for_each: attr_expr(&block.body, "for_each", file),
+                    body: block.body.clone(),
+                    file,
+                    span: header,
+                });
+            }
+            ("variable", [name]) => self.variables.push(Variable {
+                name: (*name).to_string(),
+                default: attr_expr(&block.body, "default", file),
+                span: header,
+            }),
+            ("output", [name]) => {
+                if let Some(value) = attr_expr(&block.body, "value", file) {
+                    self.outputs.insert((*name).to_string(), value);
+                }
+            }
+            ("locals", []) => {
+                for attr in block.body.attributes() {
+                    self.locals.insert(
+                        attr.key.as_str().to_string(),
+                        Expr {
+                            expr: attr.value.clone(),
+                            file,
+                        },
+                    );
+                }
+            }
+            ("provider", ["aws"]) => {
+                if block.body.get_attribute("alias").is_none() {
+                    self.provider_region = attr_expr(&block.body, "region", file);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The local child-module sources this module calls (`./x`, `../x`), as folders.
+    pub fn local_sources(&self) -> Vec<PathBuf> {
+        self.modules
+            .iter()
+            .filter_map(|m| m.source.as_deref())
+            .filter(|s| is_local_source(s))
+            .map(|s| normalize(&self.dir.join(s)))
+            .collect()
+    }
+}
+
+pub fn is_local_source(source: &str) -> bool {
+    source.starts_with("./") || source.starts_with("../") || source == "." || source == ".."
+}
+
+/// `a/b/../c` → `a/c` without touching the file system (symlinks are not followed, as
+/// Terraform resolves local sources lexically).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+fn header_span(block: &Block, file: FileId) -> Span {
+    let start = block.ident.span().map(|r| r.start);
+    let end = block
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .map(|r| r.end)
+        .or_else(|| block.ident.span().map(|r| r.end));
+    match (start, end) {
+        (Some(s), Some(e)) => Span::new(file, s, e),
+        _ => span_of(file, block.span()),
+    }
+}
+
+pub fn attr_expr(body: &Body, name: &str, file: FileId) -> Option<Expr> {
+    body.get_attribute(name).map(|a| Expr {
+        expr: a.value.clone(),
+        file,
+    })
+}
+
+pub fn object_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
+    match key {
+        hcl_edit::expr::ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+        hcl_edit::expr::ObjectKey::Expression(e) => e.as_str().map(str::to_string),
+    }
+}
+
+/// A `.tf.json` resource body (a JSON object) as an HCL body: keys whose values are objects
+/// or lists of objects are nested blocks only where the provider schema says so, which a
+/// JSON body cannot tell; they are kept as attributes, and the evaluator reads an attribute
+/// holding an object where it expects a block.
+fn json_object_to_body(obj: &hcl_edit::expr::Object) -> Body {
+    let mut body = Body::new();
+    for (key, value) in obj.iter() {
+        if let Some(name) = object_key_name(key)
+            && let Ok(ident) = Ident::try_new(name)
+        {
+            body.push(hcl_edit::structure::Attribute::new(
+                ident,
+                value.expr().clone(),
+            ));
+        }
+    }
+    body
+}

@@ -1,0 +1,264 @@
+//! Units of analysis: root modules, the child modules they call, and the files they read.
+//!
+//! A [`Workspace`] holds every file and parsed module of one run, shared by the units that are
+//! analysed in parallel (a module called by several roots is parsed once). File ids continue
+//! after the ids the caller has already given out, in a deterministic order for the files
+//! found by the walk; files read later (a `file()` target, a module outside the walked tree)
+//! get the next free id.
+
+use crate::module::{Module, is_local_source, normalize};
+use iamlint_core::{FileId, SourceFile};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Files larger than this are not read (a Terraform file of 10 MiB is not hand-written).
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// What evaluation needs from the outside world.
+pub trait UnitLoader {
+    /// The module a `module` block of `caller` calls (`source`), when it can be found.
+    fn module(
+        &self,
+        caller: &Module,
+        call_name: &str,
+        source: &str,
+        caller_prefix: &str,
+    ) -> Option<Arc<Module>>;
+    /// A file read by `file()`/`templatefile()` or a variable definitions file.
+    fn read_file(&self, path: &Path) -> Option<Arc<SourceFile>>;
+    /// A file already read.
+    fn source(&self, id: FileId) -> Option<Arc<SourceFile>>;
+}
+
+#[derive(Default)]
+struct FileTable {
+    files: Vec<Option<Arc<SourceFile>>>,
+    by_path: HashMap<PathBuf, usize>,
+}
+
+/// Every Terraform file and module of one run.
+pub struct Workspace {
+    base: u32,
+    files: Mutex<FileTable>,
+    modules: Mutex<HashMap<PathBuf, Arc<Module>>>,
+}
+
+impl Workspace {
+    /// `base` is the first file id this workspace gives out; `walked` are the Terraform files
+    /// the walk found, which get ids in this order.
+    pub fn new(base: u32, walked: &[PathBuf]) -> Self {
+        let mut table = FileTable::default();
+        for p in walked {
+            let i = table.files.len();
+            table.files.push(None);
+            table.by_path.insert(p.clone(), i);
+        }
+        Workspace {
+            base,
+            files: Mutex::new(table),
+            modules: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Every file, in id order (a file that was never read is empty).
+    pub fn into_files(self) -> Vec<Arc<SourceFile>> {
+        let table = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut paths: Vec<(usize, PathBuf)> =
+            table.by_path.into_iter().map(|(p, i)| (i, p)).collect();
+        paths.sort();
+        table
+            .files
+            .into_iter()
+            .zip(paths)
+            .map(|(f, (i, p))| {
+                f.unwrap_or_else(|| Arc::new(SourceFile::new(FileId(self.base + i as u32), p, "")))
+            })
+            .collect()
+    }
+
+    fn id_for(&self, path: &Path) -> (FileId, Option<Arc<SourceFile>>) {
+        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match table.by_path.get(path) {
+            Some(&i) => i,
+            None => {
+                let i = table.files.len();
+                table.files.push(None);
+                table.by_path.insert(path.to_path_buf(), i);
+                i
+            }
+        };
+        (
+            FileId(self.base + u32::try_from(i).unwrap_or(u32::MAX - self.base)),
+            table.files[i].clone(),
+        )
+    }
+
+    /// Reads a file (once) and gives it its id. `None` when it cannot be read as text.
+    pub fn read(&self, path: &Path) -> Option<Arc<SourceFile>> {
+        let path = normalize(path);
+        let (id, existing) = self.id_for(&path);
+        if let Some(f) = existing {
+            return Some(f);
+        }
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let file = Arc::new(SourceFile::new(id, path.clone(), text));
+        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let i = (id.0 - self.base) as usize;
+        if table.files[i].is_none() {
+            table.files[i] = Some(Arc::clone(&file));
+        }
+        table.files[i].clone()
+    }
+
+    pub fn get(&self, id: FileId) -> Option<Arc<SourceFile>> {
+        let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let i = id.0.checked_sub(self.base)? as usize;
+        table.files.get(i).cloned().flatten()
+    }
+
+    /// The input errors of every module parsed (each module once, however many units use it).
+    pub fn parse_diagnostics(&self) -> Vec<iamlint_core::Diagnostic> {
+        let modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<_> = modules
+            .values()
+            .flat_map(|m| m.diagnostics.iter().cloned())
+            .collect();
+        out.sort_by_key(|d| d.span);
+        out
+    }
+
+    /// The module in `dir` (parsed once). `None` when the folder has no Terraform files.
+    pub fn module(&self, dir: &Path) -> Option<Arc<Module>> {
+        let dir = normalize(dir);
+        if let Some(m) = self
+            .modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&dir)
+        {
+            return Some(Arc::clone(m));
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| is_terraform_file(p) && p.is_file())
+            .collect();
+        if paths.is_empty() {
+            return None;
+        }
+        paths.sort();
+        let files: Vec<Arc<SourceFile>> = paths.iter().filter_map(|p| self.read(p)).collect();
+        let module = Arc::new(Module::parse(&dir, files));
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        Some(Arc::clone(modules.entry(dir).or_insert(module)))
+    }
+}
+
+/// `.tf` and `.tf.json` files.
+pub fn is_terraform_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".tf") || name.ends_with(".tf.json")
+}
+
+/// The loader of one unit: local sources relative to the calling module, registry and git
+/// sources through `.terraform/modules/modules.json` of the root module when `terraform init`
+/// has written it.
+pub struct Unit<'w> {
+    pub ws: &'w Workspace,
+    pub root: PathBuf,
+    downloaded: Option<HashMap<String, PathBuf>>,
+}
+
+impl<'w> Unit<'w> {
+    pub fn new(ws: &'w Workspace, root: &Path) -> Self {
+        Unit {
+            ws,
+            root: root.to_path_buf(),
+            downloaded: read_modules_json(root),
+        }
+    }
+}
+
+/// `.terraform/modules/modules.json`: `{"Modules": [{"Key": "api.lambda", "Dir": "..."}]}`,
+/// keys being the call path of module names, dirs relative to the root module.
+fn read_modules_json(root: &Path) -> Option<HashMap<String, PathBuf>> {
+    let text = std::fs::read_to_string(root.join(".terraform/modules/modules.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let mut out = HashMap::new();
+    for m in json.get("Modules")?.as_array()? {
+        let (Some(k), Some(d)) = (
+            m.get("Key").and_then(|k| k.as_str()),
+            m.get("Dir").and_then(|d| d.as_str()),
+        ) else {
+            continue;
+        };
+        out.insert(k.to_string(), root.join(d));
+    }
+    Some(out)
+}
+
+impl UnitLoader for Unit<'_> {
+    fn module(
+        &self,
+        caller: &Module,
+        call_name: &str,
+        source: &str,
+        caller_prefix: &str,
+    ) -> Option<Arc<Module>> {
+        if is_local_source(source) {
+            return self.ws.module(&caller.dir.join(source));
+        }
+        // The call path without instance keys: `module.a["x"].module.b.` → `a.b`.
+        let mut key: Vec<String> = caller_prefix
+            .split("module.")
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.trim_end_matches('.')
+                    .split('[')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        key.push(call_name.to_string());
+        let dir = self.downloaded.as_ref()?.get(&key.join("."))?;
+        self.ws.module(dir)
+    }
+
+    fn read_file(&self, path: &Path) -> Option<Arc<SourceFile>> {
+        self.ws.read(path)
+    }
+
+    fn source(&self, id: FileId) -> Option<Arc<SourceFile>> {
+        self.ws.get(id)
+    }
+}
+
+/// The root modules among `dirs` (folders with Terraform files): those no other folder of
+/// the set calls as a local module. Folders in `always` are roots whatever calls them.
+pub fn root_modules(ws: &Workspace, dirs: &[PathBuf], always: &[PathBuf]) -> Vec<PathBuf> {
+    let mut called = std::collections::HashSet::new();
+    for d in dirs {
+        if let Some(m) = ws.module(d) {
+            for s in m.local_sources() {
+                if normalize(&s) != normalize(d) {
+                    called.insert(normalize(&s));
+                }
+            }
+        }
+    }
+    let mut roots: Vec<PathBuf> = dirs
+        .iter()
+        .filter(|d| always.contains(d) || !called.contains(&normalize(d)))
+        .cloned()
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
+}
