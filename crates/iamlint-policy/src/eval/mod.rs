@@ -13,7 +13,7 @@ pub use special::{
     PROTECTED, Protected, needs_no_permission, protected, resource_policy_is_mandatory,
 };
 
-use crate::policy::{Effect, Policy, PrincipalKind, PrincipalSet, Statement};
+use crate::policy::{Candidates, Effect, Policy, PrincipalKind, PrincipalSet, Statement};
 use iamlint_core::{Span, SymStr};
 use matching::{Mode, arn_field, match_sym};
 use serde::Serialize;
@@ -725,11 +725,11 @@ impl Evaluator<'_> {
         let mut r = LayerResult::EMPTY;
         for (pi, policy) in policies.iter().enumerate() {
             let variables = policy.variables_enabled();
-            for (si, st) in policy.statements.iter().enumerate() {
-                let Some((m, hit, note)) = self.statement(st, variables, principals) else {
-                    continue;
+            let mut visit = |ev: &mut Self, si: usize, st: &Statement| {
+                let Some((m, hit, note)) = ev.statement(st, variables, principals) else {
+                    return;
                 };
-                self.trace.push(TraceEntry {
+                ev.trace.push(TraceEntry {
                     layer,
                     policy: offset + pi,
                     statement: si,
@@ -740,7 +740,7 @@ impl Evaluator<'_> {
                     note,
                 });
                 if m.tri == Tri::No {
-                    continue;
+                    return;
                 }
                 match st.effect {
                     Effect::Deny => r.deny = r.deny.or(m),
@@ -752,6 +752,24 @@ impl Evaluator<'_> {
                             r.allow_role = r.allow_role.or(part(hit.role));
                             r.allow_account = r.allow_account.or(part(hit.account));
                         }
+                    }
+                }
+            };
+            // The index leaves out only statements whose action cannot match, which
+            // `statement` would pass over untraced: the outcome and the trace are the same.
+            let candidates: Option<Candidates<'_>> =
+                policy.statements.candidates(&self.action_lower);
+            match candidates {
+                Some(candidates) => {
+                    for si in candidates {
+                        if let Some(st) = policy.statements.get(si) {
+                            visit(self, si, st);
+                        }
+                    }
+                }
+                None => {
+                    for (si, st) in policy.statements.iter().enumerate() {
+                        visit(self, si, st);
                     }
                 }
             }
