@@ -7,7 +7,7 @@
 
 use crate::eval::{
     Decision, Layer, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal,
-    Uncertainty, evaluate,
+    Uncertainty, evaluate, needs_no_permission, protected, resource_policy_is_mandatory,
 };
 use crate::policy::{LiteralResolver, Policy, PolicyKind, parse_policy};
 use iamlint_core::{FileId, Span, SymStr, Value};
@@ -217,7 +217,7 @@ pub fn simulate(request_json: &str) -> Result<Simulation, SimulateError> {
         }
         rcps.push(out);
     }
-    let must_allow = resource_policy_is_mandatory(&action);
+    let must_allow = resource_policy_is_mandatory(&action, &resource);
     let resource_kind = if action.to_ascii_lowercase().starts_with("sts:") {
         PolicyKind::Trust
     } else {
@@ -259,16 +259,6 @@ pub fn simulate(request_json: &str) -> Result<Simulation, SimulateError> {
         decision,
         problems,
     })
-}
-
-/// KMS key policies and role trust policies must allow the request themselves
-/// (SEMANTICS.md §A.2 step 5).
-fn resource_policy_is_mandatory(action: &str) -> bool {
-    let a = action.to_ascii_lowercase();
-    a.starts_with("kms:")
-        || a.starts_with("sts:assumerole")
-        || a == "sts:tagsession"
-        || a == "sts:setsourceidentity"
 }
 
 fn strip_position(message: &str) -> String {
@@ -435,6 +425,21 @@ impl Simulation {
                 );
             }
         }
+        let iam_principal = self.principal.starts_with("arn:");
+        if iam_principal && needs_no_permission(&self.action) {
+            out.push_str(
+                "\nNo permission is needed for this action: AWS allows it even when a policy denies it.\n",
+            );
+        }
+        let reserved = protected(&self.action, &self.resource).filter(|_| iam_principal);
+        if let (Some(p), Outcome::ImplicitlyDenied) = (reserved, d.outcome) {
+            let _ = writeln!(
+                out,
+                "\nWhat to change:\n  - Nothing in your policies can allow this: {} ({}).",
+                p.why, p.source
+            );
+            return self.with_problems(out);
+        }
         let fixes: Vec<String> = match d.outcome {
             Outcome::ExplicitlyDenied => d
                 .denied_by
@@ -459,6 +464,10 @@ impl Simulation {
                 let _ = writeln!(out, "  - {f}");
             }
         }
+        self.with_problems(out)
+    }
+
+    fn with_problems(&self, mut out: String) -> String {
         if !self.problems.is_empty() {
             out.push_str("\nProblems in the policies:\n");
             for p in &self.problems {

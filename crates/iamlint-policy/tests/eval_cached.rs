@@ -1,10 +1,11 @@
 //! What the parser precomputes for the evaluator (lower-cased actions, a service filter, plain
-//! resource patterns, parsed address ranges) gives the same answers as matching from scratch,
-//! also when a policy is edited after parsing.
+//! resource patterns, parsed address ranges, the index of statements by action) gives the same
+//! answers as matching from scratch, also when a policy is edited after parsing.
 
 use iamlint_core::{FileId, Span, SymStr, Symbol, Value};
 use iamlint_policy::eval::{
-    Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal, Uncertainty, evaluate,
+    Decision, Layer, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal,
+    Uncertainty, evaluate,
 };
 use iamlint_policy::policy::{
     Condition, LiteralResolver, Operator, Pattern, Policy, PolicyKind, parse_policy,
@@ -129,4 +130,214 @@ fn symbolic_address_ranges_stay_unknown() {
     )];
     let r = request("s3:GetObject", "arn:aws:s3:::b", "10.1.2.3");
     assert_eq!(outcome(&p, &r), Outcome::Unknown(Uncertainty::Condition));
+}
+
+/// Statements of every shape the action index files differently: exact actions, a literal first
+/// letter, a wildcard first letter, `?`, `*`, a wildcard service, `NotAction`, upper case,
+/// non-ASCII, and several patterns in one statement.
+fn varied_statements() -> Vec<serde_json::Value> {
+    let actions = [
+        json!("s3:GetObject"),
+        json!("s3:Get*"),
+        json!("s3:*"),
+        json!("S3:PUT?bject"),
+        json!("*"),
+        json!("s*:Get*"),
+        json!("sqs:*Message"),
+        json!(["sqs:SendMessage", "sqs:ReceiveMessage", "s3:ListBucket"]),
+        json!("kms:Decrypt"),
+        json!("kms:é*"),
+        json!("sts:AssumeRole"),
+        json!("iam:?etRole"),
+        json!(["logs:CreateLogStream", "logs:PutLogEvents"]),
+    ];
+    let resources = [
+        "*",
+        "arn:aws:s3:::b/*",
+        "arn:aws:s3:::b",
+        "arn:aws:sqs:us-east-1:111122223333:q",
+        "arn:aws:kms:*:*:key/*",
+    ];
+    let mut out = Vec::new();
+    for (i, action) in actions.iter().enumerate() {
+        for (j, resource) in resources.iter().enumerate() {
+            let effect = if (i + j) % 5 == 0 { "Deny" } else { "Allow" };
+            let element = if (i * 7 + j) % 11 == 0 {
+                "NotAction"
+            } else {
+                "Action"
+            };
+            out.push(json!({
+                "Sid": format!("S{i}x{j}"),
+                "Effect": effect,
+                element: action,
+                "Resource": resource,
+            }));
+        }
+    }
+    out
+}
+
+fn requests() -> Vec<Request> {
+    let actions = [
+        "s3:GetObject",
+        "s3:getobjectacl",
+        "S3:PutObject",
+        "s3:ListBucket",
+        "sqs:SendMessage",
+        "sqs:DeleteMessage",
+        "sns:Publish",
+        "kms:Decrypt",
+        "kms:éclair",
+        "sts:AssumeRole",
+        "sts:GetCallerIdentity",
+        "iam:GetRole",
+        "iam:PassRole",
+        "logs:PutLogEvents",
+        "ec2:DescribeNetworkInterfaces",
+        "s3:*",
+        "*",
+    ];
+    let resources = [
+        "*",
+        "arn:aws:s3:::b/k",
+        "arn:aws:s3:::b",
+        "arn:aws:sqs:us-east-1:111122223333:q",
+        "arn:aws:kms:us-east-1:111122223333:key/k",
+    ];
+    let mut out = Vec::new();
+    for action in actions {
+        for resource in resources {
+            out.push(request(action, resource, "10.0.0.1"));
+        }
+    }
+    out
+}
+
+/// A decision with each traced statement numbered across the whole statement list, so that one
+/// policy and the same statements split over several policies compare equal.
+fn numbered(d: &Decision, chunk: usize) -> (Outcome, Vec<Layer>, Vec<String>) {
+    let trace = d
+        .trace
+        .iter()
+        .map(|t| {
+            format!(
+                "{:?} #{} {:?} {:?} {:?} {}",
+                t.layer,
+                t.policy * chunk + t.statement,
+                t.sid,
+                t.effect,
+                t.matched,
+                t.note
+            )
+        })
+        .collect();
+    (d.outcome, d.denied_by.clone(), trace)
+}
+
+#[test]
+fn indexed_policy_decides_and_traces_like_a_scan() {
+    let statements = varied_statements();
+    assert!(statements.len() > 32, "large enough to be indexed");
+    let whole = policy(json!({"Version": "2012-10-17", "Statement": statements}));
+    // Policies of 8 statements are below the size that gets an index: they are scanned.
+    let chunk = 8;
+    let parts: Vec<Policy> = statements
+        .chunks(chunk)
+        .map(|c| policy(json!({"Version": "2012-10-17", "Statement": c})))
+        .collect();
+    let mut compared = 0;
+    for r in requests() {
+        for as_boundary in [false, true] {
+            let (indexed, scanned) = if as_boundary {
+                let allow = policy(json!({"Statement":
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+                (
+                    evaluate(
+                        &r,
+                        &Layers {
+                            identity: vec![&allow],
+                            boundaries: vec![&whole],
+                            ..Layers::default()
+                        },
+                    ),
+                    None,
+                )
+            } else {
+                (
+                    evaluate(
+                        &r,
+                        &Layers {
+                            identity: vec![&whole],
+                            ..Layers::default()
+                        },
+                    ),
+                    Some(evaluate(
+                        &r,
+                        &Layers {
+                            identity: parts.iter().collect(),
+                            ..Layers::default()
+                        },
+                    )),
+                )
+            };
+            if let Some(scanned) = scanned {
+                assert_eq!(
+                    numbered(&indexed, usize::MAX / 2),
+                    numbered(&scanned, chunk),
+                    "{} on {}",
+                    r.action,
+                    r.resource
+                );
+                compared += 1;
+            } else {
+                // The same policy evaluated again (index already built) answers the same.
+                let again = evaluate(
+                    &r,
+                    &Layers {
+                        identity: vec![&policy(json!({"Statement":
+                            {"Effect": "Allow", "Action": "*", "Resource": "*"}}))],
+                        boundaries: vec![&whole],
+                        ..Layers::default()
+                    },
+                );
+                assert_eq!(indexed, again);
+            }
+        }
+    }
+    assert!(compared > 50);
+}
+
+#[test]
+fn edited_large_policy_is_reindexed() {
+    let statements: Vec<serde_json::Value> = (0..40)
+        .map(|i| json!({"Effect": "Allow", "Action": format!("sqs:Op{i}"), "Resource": "*"}))
+        .collect();
+    let mut p = policy(json!({"Version": "2012-10-17", "Statement": statements}));
+    let r = request("s3:GetObject", "arn:aws:s3:::b/k", "10.0.0.1");
+    // The first decision builds the index; the edit must not be hidden by it.
+    assert_eq!(outcome(&p, &r), Outcome::ImplicitlyDenied);
+    let span = p.statements[7].span;
+    p.statements[7].actions.patterns.push(Pattern {
+        value: SymStr::lit("s3:Get*"),
+        span,
+    });
+    assert_eq!(outcome(&p, &r), Outcome::Allowed);
+    // Through the iterator as well.
+    for st in &mut p.statements {
+        st.actions.patterns.clear();
+    }
+    assert_eq!(outcome(&p, &r), Outcome::ImplicitlyDenied);
+    // Statements added after the index was built are found.
+    let mut extra = p.statements[0].clone();
+    extra.actions = iamlint_policy::policy::ActionSet::new(
+        false,
+        vec![Pattern {
+            value: SymStr::lit("s3:GetObject"),
+            span,
+        }],
+        span,
+    );
+    p.statements.push(extra);
+    assert_eq!(outcome(&p, &r), Outcome::Allowed);
 }

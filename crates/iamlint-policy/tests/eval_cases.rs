@@ -1,5 +1,7 @@
 //! Table-driven evaluator cases: every `testdata/evaluator/*.json` is a `simulate` request file
 //! plus `"expect": {"decision", "denied_by"}` and `"source"`, the AWS page the case comes from.
+//! A case about a policy IAM would reject lists the problems it expects in `"expect":
+//! {"problems": [...]}`; any other case must have none.
 
 use iamlint_policy::simulate::simulate;
 use std::path::PathBuf;
@@ -31,7 +33,12 @@ fn evaluator_cases() {
         let text = std::fs::read_to_string(path).expect("readable case");
         let mut case: serde_json::Value = serde_json::from_str(&text).expect("case is JSON");
         let obj = case.as_object_mut().expect("case is an object");
-        let expect = obj.remove("expect").expect("case has expect");
+        let mut expect = obj.remove("expect").expect("case has expect");
+        let expected_problems: Vec<String> = expect
+            .as_object_mut()
+            .and_then(|e| e.remove("problems"))
+            .map(|p| serde_json::from_value(p).expect("problems is a list of strings"))
+            .unwrap_or_default();
         let source = obj.remove("source").expect("case has source");
         obj.remove("description");
         assert!(
@@ -48,8 +55,11 @@ fn evaluator_cases() {
                 continue;
             }
         };
-        if !sim.problems().is_empty() {
-            failures.push(format!("{name}: policy problems {:?}", sim.problems()));
+        if sim.problems() != expected_problems.as_slice() {
+            failures.push(format!(
+                "{name}: policy problems {:?}, expected {expected_problems:?}",
+                sim.problems()
+            ));
         }
         let out = sim.to_json();
         let got = serde_json::json!({"decision": out["decision"], "denied_by": out["denied_by"]});

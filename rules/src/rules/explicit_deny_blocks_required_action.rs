@@ -218,7 +218,7 @@ fn matches_without_conditions(
     let mut bare = st.clone();
     bare.conditions.clear();
     let policy = Policy {
-        statements: vec![bare],
+        statements: vec![bare].into(),
         span: st.span,
         version: Some("2012-10-17".to_string()),
     };

@@ -3,13 +3,17 @@
 
 mod condition;
 mod matching;
+mod special;
 mod vars;
 
 pub(crate) use condition::parse_cidr;
 pub(crate) use matching::{Glob, resource_glob_is_plain};
 pub use matching::{match_action, match_arn, match_glob, sym_eq};
+pub use special::{
+    PROTECTED, Protected, needs_no_permission, protected, resource_policy_is_mandatory,
+};
 
-use crate::policy::{Effect, Policy, PrincipalKind, PrincipalSet, Statement};
+use crate::policy::{Candidates, Effect, Policy, PrincipalKind, PrincipalSet, Statement};
 use iamlint_core::{Span, SymStr};
 use matching::{Mode, arn_field, match_sym};
 use serde::Serialize;
@@ -214,7 +218,9 @@ pub struct Layers<'a> {
     pub boundaries: Vec<&'a Policy>,
     /// Per organisation level, root first; every level must allow. Empty: no SCPs apply.
     pub scps: Vec<Vec<&'a Policy>>,
-    /// Per organisation level of the resource's account, root first.
+    /// Per organisation level of the resource's account, root first. Every level keeps
+    /// `RCPFullAWSAccess`, which cannot be detached, so a level only ever takes permissions away
+    /// with its denies (a level given with no documents allows everything).
     pub rcps: Vec<Vec<&'a Policy>>,
     pub resource: Option<&'a Policy>,
     /// The resource policy is mandatory (KMS key policies, role trust policies): an identity
@@ -384,6 +390,18 @@ impl PrincipalHit {
     }
 }
 
+/// Whether a layer's statements name the principals they apply to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Principals {
+    /// Identity-side layers: the statements apply to the principal they are attached to.
+    Implied,
+    /// RCPs and endpoint policies: a statement without `Principal` applies to everyone.
+    Optional,
+    /// Resource policies (and trust policies): a statement without `Principal` or
+    /// `NotPrincipal` matches no request; IAM rejects it when it is attached.
+    Required,
+}
+
 /// The `Allow`/`Deny` summary of one layer (or one SCP/RCP level).
 #[derive(Clone, Copy, Debug)]
 struct LayerResult {
@@ -421,6 +439,40 @@ struct Evaluator<'r> {
 
 /// Decides `request` against `layers` the way AWS does.
 pub fn evaluate(request: &Request, layers: &Layers<'_>) -> Decision {
+    let mut decision = evaluate_policies(request, layers);
+    // What AWS decides outside the policies; the trace still shows what the policies said.
+    if matches!(request.principal, RequestPrincipal::Arn(_)) {
+        if needs_no_permission(&request.action) {
+            decision.outcome = Outcome::Allowed;
+            decision.denied_by.clear();
+        } else if decision.outcome != Outcome::ExplicitlyDenied {
+            let reserved = PROTECTED
+                .iter()
+                .filter(|p| {
+                    p.actions
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(&request.action))
+                })
+                .fold(Tri::No, |t, p| {
+                    t.or(match_glob(&SymStr::lit(p.resource), &request.resource))
+                });
+            match reserved {
+                Tri::Yes => {
+                    decision.outcome = Outcome::ImplicitlyDenied;
+                    decision.denied_by = vec![Layer::Resource];
+                }
+                Tri::Maybe if decision.outcome == Outcome::Allowed => {
+                    decision.outcome = Outcome::Unknown(Uncertainty::Value);
+                }
+                _ => {}
+            }
+        }
+    }
+    decision
+}
+
+/// [`evaluate`] by the policies alone.
+fn evaluate_policies(request: &Request, layers: &Layers<'_>) -> Decision {
     let action_lower = request.action.to_ascii_lowercase();
     let mut ev = Evaluator {
         request,
@@ -438,7 +490,7 @@ pub fn evaluate(request: &Request, layers: &Layers<'_>) -> Decision {
     // Identity-side layers only exist for IAM principals; SCPs only restrict IAM principals of
     // member accounts; service principals are outside both SCPs and RCPs [U, SEMANTICS §A.2].
     let identity = if iam {
-        ev.layer(Layer::Identity, &layers.identity, 0, false)
+        ev.layer(Layer::Identity, &layers.identity, 0, Principals::Implied)
     } else {
         LayerResult::EMPTY
     };
@@ -447,20 +499,27 @@ pub fn evaluate(request: &Request, layers: &Layers<'_>) -> Decision {
             .boundaries
             .iter()
             .enumerate()
-            .map(|(i, p)| ev.layer(Layer::Boundary, std::slice::from_ref(p), i, false))
+            .map(|(i, p)| {
+                ev.layer(
+                    Layer::Boundary,
+                    std::slice::from_ref(p),
+                    i,
+                    Principals::Implied,
+                )
+            })
             .collect()
     } else {
         Vec::new()
     };
     let session = match (iam, layers.session) {
-        (true, Some(p)) => Some(ev.layer(Layer::Session, &[p], 0, false)),
+        (true, Some(p)) => Some(ev.layer(Layer::Session, &[p], 0, Principals::Implied)),
         _ => None,
     };
     let mut scps = Vec::new();
     if iam {
         let mut offset = 0;
         for level in &layers.scps {
-            scps.push(ev.layer(Layer::Scp, level, offset, false));
+            scps.push(ev.layer(Layer::Scp, level, offset, Principals::Implied));
             offset += level.len();
         }
     }
@@ -468,15 +527,19 @@ pub fn evaluate(request: &Request, layers: &Layers<'_>) -> Decision {
     if !service {
         let mut offset = 0;
         for level in &layers.rcps {
-            rcps.push(ev.layer(Layer::Rcp, level, offset, true));
+            let mut r = ev.layer(Layer::Rcp, level, offset, Principals::Optional);
+            // `RCPFullAWSAccess` is attached to every level and cannot be detached
+            // [ORG-RCP]: whatever the level's own statements say, it allows.
+            r.allow = Agg::YES;
+            rcps.push(r);
             offset += level.len();
         }
     }
     let resource = layers
         .resource
-        .map(|p| ev.layer(Layer::Resource, &[p], 0, true));
+        .map(|p| ev.layer(Layer::Resource, &[p], 0, Principals::Required));
     let endpoint = match (service, layers.endpoint) {
-        (false, Some(p)) => Some(ev.layer(Layer::Endpoint, &[p], 0, true)),
+        (false, Some(p)) => Some(ev.layer(Layer::Endpoint, &[p], 0, Principals::Optional)),
         _ => None,
     };
 
@@ -628,6 +691,9 @@ fn same_account(request: &Request) -> Tri {
     };
     let resource_account = match &request.resource_account {
         Some(a) => Some(a.clone()),
+        // An action without a resource type (`kms:ListKeys`, `kms:CreateKey`) acts in the
+        // caller's own account.
+        None if request.resource.as_literal() == Some("*") => return Tri::Yes,
         None => arn_field(&request.resource, 4),
     };
     let Some(resource_account) = resource_account else {
@@ -653,16 +719,17 @@ impl Evaluator<'_> {
         layer: Layer,
         policies: &[&Policy],
         offset: usize,
-        with_principals: bool,
+        principals: Principals,
     ) -> LayerResult {
+        let with_principals = principals != Principals::Implied;
         let mut r = LayerResult::EMPTY;
         for (pi, policy) in policies.iter().enumerate() {
             let variables = policy.variables_enabled();
-            for (si, st) in policy.statements.iter().enumerate() {
-                let Some((m, hit, note)) = self.statement(st, variables, with_principals) else {
-                    continue;
+            let mut visit = |ev: &mut Self, si: usize, st: &Statement| {
+                let Some((m, hit, note)) = ev.statement(st, variables, principals) else {
+                    return;
                 };
-                self.trace.push(TraceEntry {
+                ev.trace.push(TraceEntry {
                     layer,
                     policy: offset + pi,
                     statement: si,
@@ -673,7 +740,7 @@ impl Evaluator<'_> {
                     note,
                 });
                 if m.tri == Tri::No {
-                    continue;
+                    return;
                 }
                 match st.effect {
                     Effect::Deny => r.deny = r.deny.or(m),
@@ -687,6 +754,24 @@ impl Evaluator<'_> {
                         }
                     }
                 }
+            };
+            // The index leaves out only statements whose action cannot match, which
+            // `statement` would pass over untraced: the outcome and the trace are the same.
+            let candidates: Option<Candidates<'_>> =
+                policy.statements.candidates(&self.action_lower);
+            match candidates {
+                Some(candidates) => {
+                    for si in candidates {
+                        if let Some(st) = policy.statements.get(si) {
+                            visit(self, si, st);
+                        }
+                    }
+                }
+                None => {
+                    for (si, st) in policy.statements.iter().enumerate() {
+                        visit(self, si, st);
+                    }
+                }
             }
         }
         r
@@ -698,7 +783,7 @@ impl Evaluator<'_> {
         &self,
         st: &Statement,
         variables: bool,
-        with_principals: bool,
+        principals: Principals,
     ) -> Option<(Agg, PrincipalHit, Cow<'static, str>)> {
         let req = self.request;
         let action = self.action(st);
@@ -714,10 +799,10 @@ impl Evaluator<'_> {
             role: Tri::Yes,
             account: Tri::No,
         };
-        if with_principals {
+        if principals != Principals::Implied {
             hit = match &st.principals {
                 Some(ps) => self.principals(ps, st.effect),
-                // An RCP or endpoint statement without a principal applies to everyone.
+                None if principals == Principals::Required => return None,
                 None => hit,
             };
             if hit.any() == Tri::No {
@@ -992,12 +1077,10 @@ fn principal_hit(kind: PrincipalKind, value: &SymStr, req: &RequestPrincipal) ->
     hit
 }
 
-/// Whether a `NotPrincipal` entry excludes the requester. Listing the role ARN is not enough to
-/// exclude its sessions in practice, so that case is `Maybe` (SEMANTICS.md §A.3).
+/// Whether a `NotPrincipal` entry excludes the requester: the requester itself, its account,
+/// or (for a role session) its role is named, which decides the question (SEMANTICS.md §A.10
+/// item 16); `*` excludes everyone.
 fn excludes(kind: PrincipalKind, value: &SymStr, req: &RequestPrincipal) -> Tri {
     let hit = principal_hit(kind, value, req);
-    hit.direct.or(hit.account).or(match kind {
-        PrincipalKind::Everyone => Tri::Yes,
-        _ => hit.role.and(Tri::Maybe),
-    })
+    hit.direct.or(hit.account).or(hit.role)
 }

@@ -10,8 +10,11 @@ use iamlint_core::{Span, SymStr, Symbol, Value};
 use serde::Serialize;
 
 mod condition;
+mod statements;
 
 pub use condition::{ConditionOp, Operator, SetQualifier};
+pub(crate) use statements::Candidates;
+pub use statements::Statements;
 
 /// Where a policy is attached; decides which elements it must and must not have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -113,7 +116,8 @@ impl Effect {
 /// A parsed policy document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
-    pub statements: Vec<Statement>,
+    /// Read like a `Vec<Statement>`; kept with an index by action (see [`Statements`]).
+    pub statements: Statements,
     pub span: Span,
     /// The `Version` element; policy variables are only recognised with `2012-10-17`.
     pub version: Option<String>,
@@ -358,7 +362,7 @@ pub fn parse_policy(
         problems: Vec::new(),
     };
     let mut policy = Policy {
-        statements: Vec::new(),
+        statements: Statements::default(),
         span: doc.span,
         version: None,
     };
