@@ -255,3 +255,35 @@ fn bundled_examples_broken_report_and_fixed_are_clean() {
         }
     }
 }
+
+/// The bundled Terraform example: each mistake the Terraform issue names is reported at the
+/// `.tf` line to change (a VPC function without ENI permissions, `s3:ListBucket` on
+/// `"arn:aws:s3:::${var.bucket}/*"`, a secret ARN without its suffix inside `jsonencode`, a
+/// heredoc trust policy for the wrong service, and a KMS-encrypted queue's consumer whose
+/// permissions boundary, set inside a local module, leaves out `kms:Decrypt`); the fixed
+/// version reports nothing.
+#[test]
+fn bundled_terraform_example_reports_each_mistake_at_its_line() {
+    let o = iamlint(
+        &["--format", "compact", "examples/terraform/broken"],
+        &workspace(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    for expected in [
+        "examples/terraform/broken/main.tf:20:1: error[IAM002]",
+        "examples/terraform/broken/main.tf:35:16: error[IAM001]",
+        "examples/terraform/broken/main.tf:47:20: error[IAM010]",
+        "examples/terraform/broken/main.tf:52:20: ",
+        "examples/terraform/broken/worker/main.tf:",
+    ] {
+        assert!(out.contains(expected), "missing {expected}:\n{out}");
+    }
+    assert!(out.contains("[IAM012]") && out.contains("[IAM030]"), "{out}");
+    let o = iamlint(
+        &["--format", "compact", "examples/terraform/fixed"],
+        &workspace(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+}
