@@ -1044,12 +1044,10 @@ impl<'a> Evaluator<'a> {
         let pairs = match iteration_pairs(&coll) {
             Some(p) => p,
             None => {
-                // Unknown collection: one block whose iterator is unknown, so what the block
-                // says independently of it (an action list, an effect) is still seen.
-                vec![(
-                    unknown(format!("{iterator}.key"), span),
-                    unknown(format!("{iterator}.value"), span),
-                )]
+                // Unknown collection: any number of blocks, each unknown. The consumer
+                // decides what an unknown block means (an unknown statement makes the policy
+                // document unknown; an unknown principal block an unknown principal).
+                return Ok(vec![unknown(format!("dynamic \"{label}\" blocks"), span)]);
             }
         };
         let mut out = Vec::new();

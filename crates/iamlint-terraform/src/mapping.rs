@@ -539,9 +539,17 @@ pub fn add_computed(
                         Attr::Ref => Attribute::Ref,
                         Attr::Get(a) => Attribute::Get((*a).to_string()),
                     };
-                    // `name` of a role is what `Ref` returns, whether set or generated; when
-                    // the configuration sets it, the configured value is the better answer.
-                    set(map, name, reference(address, attribute, span));
+                    // A typed reference even where the configuration sets the attribute
+                    // (`aws_iam_role.x.name`): it keeps which resource is meant, so an
+                    // attachment naming the role finds it, and the rules resolve it to the
+                    // configured value anyway.
+                    map.insert(
+                        Key {
+                            name: (*name).to_string(),
+                            span,
+                        },
+                        reference(address, attribute, span),
+                    );
                 }
             }
         }

@@ -46,7 +46,10 @@ pub fn document(config: &Map, span: Span) -> Value {
     }
     if let Some(ValueKind::List(blocks)) = config.get("statement").map(|v| &v.kind) {
         for block in blocks {
-            let Some(b) = block.as_map() else { continue };
+            let Some(b) = block.as_map() else {
+                unknown_part = true;
+                continue;
+            };
             let st = statement(b, block.span);
             merge_by_sid(&mut statements, st);
         }
@@ -116,6 +119,11 @@ fn statement(b: &Map, span: Span) -> Value {
         }
     }
     if let Some(ValueKind::List(conditions)) = b.get("condition").map(|v| &v.kind) {
+        if let Some(u) = conditions.iter().find(|c| c.as_map().is_none()) {
+            // Conditions iamlint cannot see: the statement applies or not, unknown.
+            st.insert(key("Condition", u.span), u.clone());
+            return Value::new(ValueKind::Map(st), span);
+        }
         let mut cond = Map::default();
         for c in conditions {
             let (Some(test), Some(variable), Some(values)) = (
@@ -154,6 +162,9 @@ fn principals(blocks: Option<&Value>) -> Option<Value> {
         return None;
     };
     let first = blocks.first()?;
+    if let Some(u) = blocks.iter().find(|b| b.as_map().is_none()) {
+        return Some(u.clone());
+    }
     let mut out = Map::default();
     for b in blocks {
         let (Some(t), Some(ids)) = (
