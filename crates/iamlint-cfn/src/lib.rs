@@ -2,10 +2,12 @@
 //! intrinsic functions into the format-neutral value tree, and expands the SAM transform.
 //!
 //! The pipeline for one file: [`detect`] (is this a template at all?), [`syntax`] (YAML or
-//! JSON into a spanned [`Value`]), [`sam::expand`] (the SAM transform, on the raw document as
-//! AWS runs it), then the template layer (parameters, conditions, intrinsic functions) into a
+//! JSON into a spanned [`Value`]), the `AWS::LanguageExtensions` loops, [`sam::expand`] (the SAM
+//! transform, on the raw document as AWS runs it), then the template layer (parameters, conditions, intrinsic functions) into a
 //! [`Stack`].
 
+mod dependencies;
+mod language_extensions;
 pub mod sam;
 pub mod syntax;
 mod template;
@@ -27,7 +29,7 @@ pub struct Parsed {
     /// `None` when the file could not be read as a template.
     pub stack: Option<Stack>,
     /// Input errors (`IAM000`): the file could not be parsed, or uses something CloudFormation
-    /// would reject.
+    /// would reject; and the note (`IAM042`) that part of it is not expanded.
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -122,6 +124,9 @@ pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) ->
         }
     }
     template::check_intrinsics(root, &mut diagnostics);
+    diagnostics.extend(template::unexpanded_input_note(root));
+    // The language extensions run first: CloudFormation requires them before the SAM transform.
+    let extensions = language_extensions::expand(root, &options.parameters, &mut diagnostics);
     let is_sam = sam::is_sam(root);
     let generated: HashMap<String, (String, Span)> = if is_sam {
         // Where a finding about a generated resource should point: the SAM resource's
@@ -163,8 +168,14 @@ pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) ->
     } else {
         Format::CloudFormation
     };
-    let (stack, more) =
-        template::build_stack(root, file.id, format, &options.parameters, &generated);
+    let (stack, more) = template::build_stack(
+        root,
+        file.id,
+        format,
+        &options.parameters,
+        &generated,
+        extensions,
+    );
     diagnostics.extend(more);
     Parsed {
         stack: Some(stack),

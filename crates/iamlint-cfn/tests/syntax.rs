@@ -285,6 +285,23 @@ fn yaml_unknown_tags_are_errors_at_the_tag() {
     );
 }
 
+/// Rain's directives (`rain pkg`) are read as their long form, a single-key map, which the
+/// template layer treats as unknown: <https://aws-cloudformation.github.io/rain/rain_pkg.html>.
+#[test]
+fn yaml_rain_directives_become_single_key_maps() {
+    let text = "Code:\n  ZipFile: !Rain::Embed handler.py\nM: !Rain::Module\n  Source: ./m.yaml\nC: !Rain::Constant Prefix\nS: !Rain::S3 {Path: x}\n";
+    let v = yaml(text);
+    assert_eq!(
+        shape(&v),
+        r#"{Code: {ZipFile: {Rain::Embed: "handler.py"}}, M: {Rain::Module: {Source: "./m.yaml"}}, C: {Rain::Constant: "Prefix"}, S: {Rain::S3: {Path: "x"}}}"#
+    );
+    let f = file(text);
+    let embed = v.get_path(&["Code", "ZipFile"]).unwrap();
+    let (key, _) = embed.as_map().unwrap().iter().next().unwrap();
+    assert_eq!(f.snippet(key.span), "!Rain::Embed");
+    assert_eq!(yaml_err("a: !Rain::Nope x\n").0, "unknown tag !Rain::Nope");
+}
+
 #[test]
 fn yaml_short_form_as_key_is_an_error() {
     assert_eq!(yaml_err("a:\n  !Ref X: 1\n").1, 2);

@@ -192,7 +192,11 @@ fn conditions_decide_or_keep_both_branches() {
         }
     });
     let (s, messages) = stack_with(doc.clone(), &[]);
-    assert!(messages.is_empty(), "{messages:?}");
+    // CloudFormation rejects the loop; the rest of the template is still read.
+    assert_eq!(
+        messages,
+        ["circular reference between conditions: `Loop` → `Loop`"]
+    );
     assert!(s.resource("Gone").is_none());
     assert_eq!(
         s.resource("Maybe").and_then(|r| r.condition.as_deref()),
@@ -304,5 +308,425 @@ fn detection_is_by_content() {
     assert_eq!(
         detect(p, "{\"name\": \"pkg\", \"version\": \"1.0.0\"}"),
         Detection::NotTemplate
+    );
+}
+
+fn messages(doc: serde_json::Value, params: &[(&str, &str)]) -> Vec<String> {
+    stack_with(doc, params).1
+}
+
+/// Rule functions are valid in the `Rules` section, and only there: "Rule functions are
+/// special functions that work only in the Rules section of a CloudFormation template."
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-rules.html>
+/// (and the section's syntax:
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html>).
+#[test]
+fn rule_functions_are_accepted_in_rules_only() {
+    let rules = json!({
+        "Parameters": {"Env": {"Type": "String"}, "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}},
+        "Rules": {
+            "ProdInstanceType": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
+                "Assertions": [
+                    {"Assert": {"Fn::Contains": [["m5.large"], {"Ref": "Env"}]}},
+                    {"Assert": {"Fn::EachMemberEquals": [
+                        {"Fn::ValueOfAll": ["AWS::EC2::Subnet::Id", "VpcId"]}, {"Ref": "Env"}]}},
+                    {"Assert": {"Fn::EachMemberIn": [
+                        {"Fn::ValueOf": ["Subnets", "VpcId"]},
+                        {"Fn::RefAll": "AWS::EC2::VPC::Id"}]},
+                     "AssertDescription": "subnets in the VPC"}
+                ]
+            }
+        },
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}
+    });
+    assert_eq!(messages(rules, &[]), Vec::<String>::new());
+
+    let outside = json!({
+        "Parameters": {"Env": {"Type": "String"}},
+        "Conditions": {"C": {"Fn::Contains": [["a"], {"Ref": "Env"}]}},
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": {"Fn::ValueOf": ["Env", "Name"]}}}}
+    });
+    let m = messages(outside, &[]);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter()
+            .all(|m| m.contains("rule function") && m.contains("`Rules` section")),
+        "{m:?}"
+    );
+}
+
+fn language_extensions(resources: serde_json::Value) -> serde_json::Value {
+    json!({
+        "Transform": "AWS::LanguageExtensions",
+        "Parameters": {
+            "Names": {"Type": "CommaDelimitedList", "Default": "Success, Failure"},
+            "Open": {"Type": "CommaDelimitedList"}
+        },
+        "Resources": resources
+    })
+}
+
+/// `Fn::ForEach` replicates its fragment for each item, replacing `${Identifier}` and
+/// `&{Identifier}` (the item without non-alphanumeric characters) in the output key and value,
+/// and `Ref: Identifier` by the item; the collection is a list or a `Ref` to a
+/// `CommaDelimitedList`.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-foreach.html>,
+/// example "Replicate an Amazon SNS resource" (`SnsTopic${TopicName}`, `TopicName: !Ref TopicName`).
+#[test]
+fn for_each_replicates_resources_with_their_own_logical_ids() {
+    let s = stack(language_extensions(json!({
+        "Fn::ForEach::Topics": ["TopicName", ["Success", "Failure"], {
+            "SnsTopic${TopicName}": {"Type": "AWS::SNS::Topic", "Properties": {
+                "TopicName": {"Ref": "TopicName"},
+                "DisplayName": {"Fn::Sub": "${TopicName}-${AWS::Region}"}
+            }}
+        }],
+        "Fn::ForEach::Cidrs": ["Cidr", ["10.0.2.0/24", "10.0.3.0/24"], {
+            "Subnet&{Cidr}": {"Type": "AWS::EC2::Subnet", "Properties": {"CidrBlock": {"Ref": "Cidr"}}}
+        }],
+        "Reader": {"Type": "AWS::IAM::Policy", "Properties": {
+            "Resource": {"Fn::GetAtt": [{"Fn::Sub": "SnsTopic${Which}"}, "TopicArn"]}
+        }}
+    })));
+    let ids: Vec<&str> = s.resources().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "SnsTopicSuccess",
+            "SnsTopicFailure",
+            "Subnet1002024",
+            "Subnet1003024",
+            "Reader"
+        ]
+    );
+    assert_eq!(
+        prop(&s, "SnsTopicFailure", "TopicName"),
+        &ValueKind::String("Failure".into())
+    );
+    assert_eq!(
+        prop(&s, "SnsTopicSuccess", "DisplayName"),
+        &ValueKind::Template(vec![
+            Part::Lit("Success-".into()),
+            Part::Unknown(Unknown::Pseudo(Pseudo::Region))
+        ])
+    );
+    assert_eq!(
+        prop(&s, "Subnet1003024", "CidrBlock"),
+        &ValueKind::String("10.0.3.0/24".into())
+    );
+}
+
+/// Nested loops, and a collection from a `CommaDelimitedList` parameter: its default, or the
+/// value given with `--param`.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-foreach.html>
+/// (example "Replicate multiple resources using a nested Fn::ForEach loops").
+#[test]
+fn for_each_nests_and_reads_list_parameters() {
+    let doc = language_extensions(json!({
+        "Fn::ForEach::Outer": ["Name", {"Ref": "Names"}, {
+            "Fn::ForEach::Inner": ["Kind", ["Queue", "Dlq"], {
+                "${Name}${Kind}": {"Type": "AWS::SQS::Queue", "Properties": {
+                    "QueueName": {"Fn::Sub": "${Name}-${Kind}"}
+                }}
+            }]
+        }]
+    }));
+    let s = stack(doc.clone());
+    let ids: Vec<&str> = s.resources().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["SuccessQueue", "SuccessDlq", "FailureQueue", "FailureDlq"]
+    );
+    assert_eq!(
+        prop(&s, "FailureDlq", "QueueName"),
+        &ValueKind::String("Failure-Dlq".into())
+    );
+    let (s, m) = stack_with(doc, &[("Names", "Jobs")]);
+    assert!(m.is_empty(), "{m:?}");
+    let ids: Vec<&str> = s.resources().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["JobsQueue", "JobsDlq"]);
+}
+
+/// A collection iamlint cannot know (a parameter without value) generates nothing it can see:
+/// no resource, an unknown property map, conditions that may exist. Never an error.
+#[test]
+fn for_each_over_an_unknown_collection_is_unknown() {
+    let (s, m) = stack_with(
+        json!({
+            "Transform": "AWS::LanguageExtensions",
+            "Parameters": {"Open": {"Type": "CommaDelimitedList"}},
+            "Conditions": {
+                "Fn::ForEach::Conds": ["N", {"Ref": "Open"}, {
+                    "Is${N}": {"Fn::Equals": [{"Ref": "N"}, "x"]}
+                }]
+            },
+            "Resources": {
+                "Fn::ForEach::Topics": ["N", {"Ref": "Open"}, {
+                    "Topic${N}": {"Type": "AWS::SNS::Topic"}
+                }],
+                "Q": {"Type": "AWS::SQS::Queue", "Condition": "IsA", "Properties": {
+                    "Tags": {"Fn::ForEach::Tags": ["N", {"Ref": "Open"}, {"${N}": "x"}]},
+                    "Policy": {"Fn::ForEach::P": ["N", {"Ref": "Open"}, {"${N}": "x"}], "Kept": "y"}
+                }}
+            }
+        }),
+        &[],
+    );
+    assert!(m.is_empty(), "{m:?}");
+    let ids: Vec<&str> = s.resources().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["Q"]);
+    assert!(matches!(prop(&s, "Q", "Tags"), ValueKind::Unknown(_)));
+    assert!(matches!(prop(&s, "Q", "Policy"), ValueKind::Unknown(_)));
+}
+
+/// Loops in `Conditions` generate conditions by name; `Fn::Length`, `Fn::ToJsonString` and
+/// `Fn::FindInMap` with `DefaultValue` resolve; functions in `DeletionPolicy` and
+/// `UpdateReplacePolicy` are accepted.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/transform-aws-languageextensions.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-length.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-ToJsonString.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-findinmap.html>.
+#[test]
+fn language_extension_functions_resolve() {
+    let (s, m) = stack_with(
+        json!({
+            "Transform": "AWS::LanguageExtensions",
+            "Parameters": {
+                "Names": {"Type": "CommaDelimitedList", "Default": "a,b,c"},
+                "Env": {"Type": "String", "Default": "dev"}
+            },
+            "Mappings": {"Sizes": {"prod": {"Count": "3"}}},
+            "Conditions": {
+                "Fn::ForEach::Envs": ["E", ["dev", "prod"], {
+                    "Is${E}": {"Fn::Equals": [{"Ref": "Env"}, {"Ref": "E"}]}
+                }]
+            },
+            "Resources": {
+                "Q": {"Type": "AWS::SQS::Queue", "Condition": "Isprod",
+                      "DeletionPolicy": {"Fn::If": ["Isprod", "Retain", "Delete"]},
+                      "UpdateReplacePolicy": {"Fn::FindInMap": ["Sizes", "dev", "Policy", {"DefaultValue": "Delete"}]},
+                      "Properties": {
+                    "Count": {"Fn::Length": {"Ref": "Names"}},
+                    "Literal": {"Fn::Length": ["x", "y"]},
+                    "Json": {"Fn::ToJsonString": {"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}},
+                    "Unknown": {"Fn::ToJsonString": {"Queue": {"Fn::GetAtt": ["Other", "Arn"]}}},
+                    "Size": {"Fn::FindInMap": ["Sizes", "dev", "Count", {"DefaultValue": "1"}]},
+                    "NoMappings": {"Fn::FindInMap": ["Other", "a", "b", {"DefaultValue": "z"}]}
+                }}
+            }
+        }),
+        &[("Env", "prod")],
+    );
+    assert!(m.is_empty(), "{m:?}");
+    assert_eq!(prop(&s, "Q", "Count"), &ValueKind::Number("3".into()));
+    assert_eq!(prop(&s, "Q", "Literal"), &ValueKind::Number("2".into()));
+    assert_eq!(
+        prop(&s, "Q", "Json"),
+        &ValueKind::String(r#"{"Statement":[{"Effect":"Allow","Action":"s3:*"}]}"#.into())
+    );
+    assert!(matches!(prop(&s, "Q", "Unknown"), ValueKind::Unknown(_)));
+    assert_eq!(prop(&s, "Q", "Size"), &ValueKind::String("1".into()));
+    assert_eq!(prop(&s, "Q", "NoMappings"), &ValueKind::String("z".into()));
+    // The generated condition decided the resource: created, so no condition left on it.
+    assert_eq!(s.resource("Q").expect("Q").condition, None);
+}
+
+/// CloudFormation rejects a loop that generates a logical id already declared.
+#[test]
+fn for_each_duplicate_ids_and_bad_shapes_are_input_errors() {
+    let m = messages(
+        language_extensions(json!({
+            "TopicA": {"Type": "AWS::SNS::Topic"},
+            "Fn::ForEach::Topics": ["N", ["A", "B"], {"Topic${N}": {"Type": "AWS::SNS::Topic"}}],
+            "Fn::ForEach::Bad": ["N", ["A"]]
+        })),
+        &[],
+    );
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m.iter()
+            .any(|m| m.contains("`TopicA` is generated by Fn::ForEach")),
+        "{m:?}"
+    );
+    assert!(m.iter().any(|m| m.contains("Fn::ForEach takes")), "{m:?}");
+}
+
+/// A condition that refers to itself through other conditions is rejected by CloudFormation
+/// ("Circular condition dependency"); so are resources that depend on each other
+/// ("Circular dependency between resources"):
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/conditions-section-structure.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-dependency-error>.
+#[test]
+fn cycles_between_conditions_and_between_resources_are_input_errors() {
+    let m = messages(
+        json!({
+            "Parameters": {"Env": {"Type": "String"}},
+            "Conditions": {
+                "A": {"Fn::And": [{"Condition": "B"}, {"Fn::Equals": [{"Ref": "Env"}, "x"]}]},
+                "B": {"Fn::Or": [{"Condition": "A"}, {"Condition": "C"}]},
+                "C": {"Fn::Equals": [{"Ref": "Env"}, "y"]},
+                "Self": {"Fn::Not": [{"Condition": "Self"}]}
+            },
+            "Resources": {
+                "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                    "Policies": [{"PolicyDocument": {"Statement": [{"Resource": {"Fn::Sub": "arn:aws:s3:::${Bucket}"}}]}}]
+                }},
+                "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {
+                    "ReplicationConfiguration": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}
+                }},
+                "Waiter": {"Type": "AWS::CloudFormation::WaitConditionHandle", "DependsOn": "Waiter"},
+                "Fine": {"Type": "AWS::SQS::Queue", "Properties": {"Name": {"Ref": "Bucket"}}}
+            }
+        }),
+        &[],
+    );
+    assert_eq!(
+        m,
+        [
+            "circular reference between conditions: `A` → `B` → `A`",
+            "circular reference between conditions: `Self` → `Self`",
+            "circular dependency between resources: `Role` → `Bucket` → `Role`",
+            "circular dependency between resources: `Waiter` → `Waiter`",
+        ]
+    );
+}
+
+/// Only certain dependencies make a cycle: a reference in an undecided `Fn::If`, a resource
+/// under an undecided condition and SAM resources iamlint does not expand are left out; so is
+/// everything the SAM expansion generates from a valid template.
+#[test]
+fn uncertain_and_sam_references_make_no_cycle() {
+    let m = messages(
+        json!({
+            "Parameters": {"Env": {"Type": "String"}},
+            "Conditions": {"Prod": {"Fn::Equals": [{"Ref": "Env"}, "prod"]}},
+            "Resources": {
+                "A": {"Type": "AWS::SQS::Queue", "Properties": {
+                    "X": {"Fn::If": ["Prod", {"Ref": "B"}, "none"]}}},
+                "B": {"Type": "AWS::SQS::Queue", "Properties": {"X": {"Ref": "A"}}},
+                "C": {"Type": "AWS::SQS::Queue", "Condition": "Prod", "Properties": {"X": {"Ref": "D"}}},
+                "D": {"Type": "AWS::SQS::Queue", "Properties": {"X": {"Ref": "C"}}},
+                "Api": {"Type": "AWS::Serverless::Api", "Properties": {
+                    "DefinitionBody": {"uri": {"Fn::Sub": "${Fn.Arn}"}}}},
+                "Fn": {"Type": "AWS::Serverless::Function", "Properties": {
+                    "Events": {"Get": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}}}}}}
+            }
+        }),
+        &[],
+    );
+    assert!(m.is_empty(), "{m:?}");
+
+    let sam = json!({
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Resources": {
+            "Api": {"Type": "AWS::Serverless::Api", "Properties": {
+                "StageName": "Prod",
+                "DefinitionBody": {"paths": {"/": {"get": {"x-amazon-apigateway-integration": {
+                    "uri": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"}}}}}}
+            }},
+            "Fn": {"Type": "AWS::Serverless::Function", "Properties": {
+                "Runtime": "python3.12", "Handler": "index.handler", "InlineCode": "x",
+                "Policies": [{"SQSPollerPolicy": {"QueueName": {"Fn::GetAtt": ["Queue", "QueueName"]}}}],
+                "Events": {
+                    "Get": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/", "Method": "get"}},
+                    "Jobs": {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": ["Queue", "Arn"]}}}
+                }
+            }},
+            "Queue": {"Type": "AWS::SQS::Queue"}
+        }
+    });
+    let m = messages(sam, &[]);
+    assert!(m.is_empty(), "{m:?}");
+}
+
+/// Instances of a loop point into the loop body: the generated logical id at the output key,
+/// its values at their lines in the body.
+#[test]
+fn for_each_instances_keep_the_spans_of_the_loop_body() {
+    let text = "Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Queues:
+    - Name
+    - [Jobs, Mail]
+    - ${Name}Queue:
+        Type: AWS::SQS::Queue
+        Properties:
+          QueueName: !Ref Name
+";
+    let file = SourceFile::new(FileId(0), "t.yaml", text);
+    let parsed = iamlint_cfn::parse_template(&file, &Options::default());
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let s = parsed.stack.expect("a stack");
+    let mail = s.resource("MailQueue").expect("MailQueue");
+    assert_eq!(file.snippet(mail.span), "${Name}Queue");
+    let name = mail.property("QueueName").expect("QueueName");
+    assert_eq!(name.kind, ValueKind::String("Mail".into()));
+    assert_eq!(file.line_col(name.span.start).line, 9);
+}
+
+/// Rain directives and `AWS::Include` are not CloudFormation's to reject: one note (IAM042)
+/// per file, never an input error, and the values they stand for are unknown.
+/// <https://aws-cloudformation.github.io/rain/rain_pkg.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-include.html>.
+#[test]
+fn preprocessor_directives_and_includes_are_one_note() {
+    let text = "Transform:
+  Name: AWS::Include
+  Parameters: {Location: s3://bucket/common.yaml}
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code:
+        ZipFile: !Rain::Embed handler.py
+      Environment:
+        Variables:
+          PREFIX: !Sub '${Rain::Prefix}-x'
+  Module:
+    Type: !Rain::Module ./bucket.yaml
+  Snippet:
+    Fn::Transform:
+      Name: AWS::Include
+      Parameters: {Location: s3://bucket/snippet.yaml}
+";
+    let file = SourceFile::new(FileId(0), "t.yaml", text);
+    let parsed = iamlint_cfn::parse_template(&file, &Options::default());
+    assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
+    let note = &parsed.diagnostics[0];
+    assert_eq!(note.code, "IAM042");
+    assert_eq!(note.severity, iamlint_core::Severity::Note);
+    assert!(!note.is_input_error());
+    assert_eq!(file.line_col(note.span.start).line, 1);
+    assert!(
+        note.message.contains("and 3 more places"),
+        "{}",
+        note.message
+    );
+    let s = parsed.stack.expect("a stack");
+    let ids: Vec<&str> = s.resources().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["Fn"]);
+    let f = s.resource("Fn").expect("Fn");
+    assert!(
+        f.property_path(&["Code", "ZipFile"])
+            .expect("ZipFile")
+            .is_unknown()
+    );
+    assert!(matches!(
+        &f.property_path(&["Environment", "Variables", "PREFIX"]).expect("PREFIX").kind,
+        ValueKind::Template(parts) if matches!(parts[0], Part::Unknown(_))
+    ));
+
+    let rain_only = "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Rain::Constant Name\n";
+    let file = SourceFile::new(FileId(0), "t.yaml", rain_only);
+    let parsed = iamlint_cfn::parse_template(&file, &Options::default());
+    assert_eq!(parsed.diagnostics.len(), 1);
+    assert!(
+        parsed.diagnostics[0]
+            .message
+            .starts_with("`Rain::Constant` is a Rain directive"),
+        "{}",
+        parsed.diagnostics[0].message
     );
 }

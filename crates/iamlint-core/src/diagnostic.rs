@@ -68,6 +68,12 @@ pub struct Diagnostic {
 pub const INPUT_ERROR_CODE: &str = "IAM000";
 pub const INPUT_ERROR_NAME: &str = "input-error";
 
+/// The code and name of the note a front end reports when part of an input is written for a
+/// preprocessor or an include iamlint does not expand (Rain directives, `AWS::Include`): the
+/// file is read, but what those parts stand for is unknown.
+pub const INPUT_NOT_EXPANDED_CODE: &str = "IAM042";
+pub const INPUT_NOT_EXPANDED_NAME: &str = "input-not-expanded";
+
 impl Diagnostic {
     pub fn new(
         code: &'static str,
@@ -95,6 +101,17 @@ impl Diagnostic {
             INPUT_ERROR_CODE,
             INPUT_ERROR_NAME,
             Severity::Error,
+            span,
+            message,
+        )
+    }
+
+    /// Part of an input iamlint does not expand (IAM042, a note: never an input error).
+    pub fn input_not_expanded(span: Span, message: impl Into<String>) -> Self {
+        Diagnostic::new(
+            INPUT_NOT_EXPANDED_CODE,
+            INPUT_NOT_EXPANDED_NAME,
+            Severity::Note,
             span,
             message,
         )

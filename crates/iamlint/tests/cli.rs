@@ -287,3 +287,136 @@ fn bundled_terraform_example_reports_each_mistake_at_its_line() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
+/// Templates CloudFormation accepts are read, whatever they use: `Rules` functions,
+/// `Fn::ForEach` (expanded when its collection is known, unknown otherwise), Rain directives and
+/// `AWS::Include` (a note, IAM042, never exit 2).
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-rules.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-foreach.html>,
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-include.html>.
+#[test]
+fn valid_templates_are_never_input_errors() {
+    let dir = scratch("valid");
+    let role = std::fs::read_to_string(workspace().join(BROKEN)).unwrap();
+    let role_only: String = role
+        .lines()
+        .take_while(|l| !l.starts_with("  Worker:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let looped = format!(
+        "{role_only}
+  Fn::ForEach::Workers:
+    - Name
+    - !Ref Workers
+    - ${{Name}}Function:
+        Type: AWS::Lambda::Function
+        Properties:
+          Runtime: python3.12
+          Handler: index.handler
+          Role: !GetAtt WorkerRole.Arn
+          Code:
+            ZipFile: \"def handler(e, c): return e\"
+          VpcConfig:
+            SubnetIds: [subnet-0a1b2c3d4e5f60718]
+            SecurityGroupIds: [sg-0123456789abcdef0]
+Rules:
+  OneWorker:
+    Assertions:
+      - Assert: !Not [!Contains [!Ref Workers, \"\"]]
+Parameters:
+  Workers:
+    Type: CommaDelimitedList
+"
+    )
+    .replacen(
+        "Resources:",
+        "Transform: AWS::LanguageExtensions\nResources:",
+        1,
+    );
+    std::fs::write(dir.join("looped.yaml"), &looped).unwrap();
+
+    // The collection is unknown: nothing is said about the functions.
+    let o = iamlint(
+        &["--format", "compact", "--select", "IAM001", "looped.yaml"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // Known from --param: both instances are checked (one finding at the role, the fix).
+    let o = iamlint(
+        &[
+            "--format",
+            "compact",
+            "--select",
+            "IAM001",
+            "--param",
+            "Workers=Mail,Jobs",
+            "looped.yaml",
+        ],
+        &dir,
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("MailFunction") && out.contains("JobsFunction"),
+        "{out}"
+    );
+
+    std::fs::write(
+        dir.join("rain.yaml"),
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Rain::Constant Name\n  M:\n    Type: !Rain::Module ./m.yaml\n",
+    )
+    .unwrap();
+    let o = iamlint(&["--format", "compact", "rain.yaml"], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("rain.yaml:5:"), "{out}");
+    assert!(out.contains("note[IAM042]"), "{out}");
+    let o = iamlint(&["--fail-on", "note", "rain.yaml"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    let o = iamlint(
+        &["--format", "compact", "--ignore", "IAM042", "rain.yaml"],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "");
+}
+
+/// Invalid templates stay input errors, at the line: a cycle between conditions or between
+/// resources, which CloudFormation rejects before creating anything.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-dependency-error>.
+#[test]
+fn cycles_are_input_errors_at_their_line() {
+    let dir = scratch("cycles");
+    std::fs::write(
+        dir.join("cycle.yaml"),
+        "AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Env: {Type: String}
+Conditions:
+  A: !And [!Condition B, !Equals [!Ref Env, x]]
+  B: !Or [!Condition A, !Equals [!Ref Env, y]]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !GetAtt Queue.QueueName
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '${Topic}-q'
+",
+    )
+    .unwrap();
+    let o = iamlint(&["--format", "compact", "cycle.yaml"], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("cycle.yaml:5:3: error[IAM000] circular reference between conditions"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cycle.yaml:8:3: error[IAM000] circular dependency between resources: `Topic` → `Queue` → `Topic`"),
+        "{out}"
+    );
+}

@@ -269,6 +269,19 @@ const SHORT_FORMS: &[(&str, &str)] = &[
     ("ValueOfAll", "Fn::ValueOfAll"),
 ];
 
+/// The directives of the Rain preprocessor (`rain pkg`), which real repositories deploy
+/// through Rain: read as the single-key map `{"Rain::Embed": node}`, which the template layer
+/// treats as unknown (<https://aws-cloudformation.github.io/rain/rain_pkg.html>).
+const PREPROCESSOR_TAGS: &[&str] = &[
+    "Rain::Constant",
+    "Rain::Embed",
+    "Rain::Env",
+    "Rain::Include",
+    "Rain::Module",
+    "Rain::S3",
+    "Rain::S3Http",
+];
+
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
 /// What a node's tag asks for.
@@ -313,6 +326,11 @@ fn classify_tag(tag: Option<&Tag>) -> Result<TagKind, String> {
         && let Some((_, long)) = SHORT_FORMS.iter().find(|(short, _)| *short == tag.suffix)
     {
         return Ok(TagKind::Intrinsic(long));
+    }
+    if tag.handle == "!"
+        && let Some(name) = PREPROCESSOR_TAGS.iter().find(|name| **name == tag.suffix)
+    {
+        return Ok(TagKind::Intrinsic(name));
     }
     Err(format!("unknown tag {}{}", tag.handle, tag.suffix))
 }
