@@ -152,7 +152,7 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
                     if entry.is_no_value() {
                         continue;
                     }
-                    match entry.get("PolicyDocument") {
+                    match entry.get("PolicyDocument").filter(|d| readable(d)) {
                         Some(doc) => out.identity.push(PolicyDoc {
                             name: entry
                                 .get("PolicyName")
@@ -234,7 +234,7 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
             }
         }
         if attached {
-            match res.property("PolicyDocument") {
+            match res.property("PolicyDocument").filter(|d| readable(d)) {
                 Some(doc) => out.identity.push(PolicyDoc {
                     name: res
                         .property(if is_managed {
@@ -272,6 +272,15 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
         };
     }
     out
+}
+
+/// Whether a policy document can be read: a map in every alternative. A document that is
+/// unknown (a parameter, a file or a Terraform value iamlint cannot compute) may grant
+/// anything, so the role that holds it is open.
+fn readable(doc: &Value) -> bool {
+    doc.alternatives()
+        .iter()
+        .all(|d| d.is_no_value() || d.as_map().is_some())
 }
 
 fn open(span: Span, message: impl Into<String>) -> OpenReason {
@@ -333,7 +342,7 @@ fn managed_policy<'a>(
         if res.kind != "AWS::IAM::ManagedPolicy" {
             return None;
         }
-        let doc = res.property("PolicyDocument")?;
+        let doc = res.property("PolicyDocument").filter(|d| readable(d))?;
         return Some(PolicyDoc {
             name: res
                 .property("ManagedPolicyName")

@@ -1204,8 +1204,17 @@ impl<'a> Evaluator<'a> {
 
     /// Registers a file read by a function (`file`, `templatefile`), relative to instance
     /// `inst`'s module folder.
+    /// Terraform runs in the root module's folder, so a relative path that is not already
+    /// relative to where iamlint runs (as `path.module` is) is relative to the root module.
     pub fn read_file(&self, path: &str) -> Option<Arc<SourceFile>> {
-        self.loader.read_file(std::path::Path::new(path))
+        let path = std::path::Path::new(path);
+        if path.is_relative() {
+            let from_root = self.inst(0).module.dir.join(path);
+            if from_root.is_file() {
+                return self.loader.read_file(&from_root);
+            }
+        }
+        self.loader.read_file(path)
     }
 
     pub fn file_text(&self, file: FileId, range: Option<std::ops::Range<usize>>) -> String {
