@@ -23,7 +23,13 @@ const CLOSE: char = '\u{E001}';
 const MAX_CHOICES: usize = 4;
 
 /// The value of a template: a JSON document when the text is one, else a string.
-pub fn build(_ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span, _heredoc: bool) -> Value {
+pub fn build(
+    ev: &Evaluator<'_>,
+    segs: Vec<Seg>,
+    file: FileId,
+    span: Span,
+    _heredoc: bool,
+) -> Value {
     // An interpolation that is an undecidable conditional: both templates.
     if let Some(i) = segs
         .iter()
@@ -48,7 +54,7 @@ pub fn build(_ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span, _her
         let branch = |b: &Value| {
             let mut copy = segs.clone();
             copy[i] = Seg::Value(b.clone(), *s);
-            build(_ev, copy, file, span, _heredoc)
+            build(ev, copy, file, span, _heredoc)
         };
         return Value::new(
             ValueKind::Choice(Box::new(iamlint_core::Choice {
@@ -59,7 +65,7 @@ pub fn build(_ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span, _her
             span,
         );
     }
-    if let Some(doc) = json_document(&segs, file) {
+    if let Some(doc) = json_document(Some(ev), &segs, file) {
         return doc;
     }
     let mut parts = Vec::new();
@@ -80,12 +86,11 @@ pub fn build(_ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span, _her
 /// A map from offsets in the text handed to the JSON reader back to the source.
 struct Piece {
     synthetic: usize,
-    len: usize,
     source: Span,
 }
 
 /// Reads the template as a JSON document, when its text is one.
-fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
+fn json_document(ev: Option<&Evaluator<'_>>, segs: &[Seg], file: FileId) -> Option<Value> {
     let first = segs.iter().find_map(|s| match s {
         Seg::Lit { text, .. } => Some(text.trim_start()).filter(|t| !t.is_empty()),
         Seg::Value(..) => Some(""),
@@ -103,11 +108,7 @@ fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
             Seg::Lit { text: t, span } => {
                 text.push_str(t);
                 in_string = string_state(t, in_string);
-                pieces.push(Piece {
-                    synthetic: start,
-                    len: t.len(),
-                    source: *span,
-                });
+                line_pieces(ev, start, t, *span, &mut pieces);
             }
             Seg::Value(v, span) => {
                 let scalar = match &v.kind {
@@ -132,7 +133,6 @@ fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
                 }
                 pieces.push(Piece {
                     synthetic: start,
-                    len: text.len() - start,
                     source: *span,
                 });
             }
@@ -145,6 +145,48 @@ fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
     }
     remap(&mut doc, &pieces, &values, 0);
     Some(doc)
+}
+
+/// The pieces of one literal. Where the literal is shorter than its source (a `<<-` heredoc
+/// whose indentation was removed, escapes in a quoted string), it is mapped line by line, each
+/// line to the end of its source line, so spans keep their lines.
+fn line_pieces(
+    ev: Option<&Evaluator<'_>>,
+    start: usize,
+    t: &str,
+    span: Span,
+    pieces: &mut Vec<Piece>,
+) {
+    let source = ev
+        .filter(|_| t.len() != span.len())
+        .and_then(|ev| ev.loader.source(span.file));
+    let Some(source) = source else {
+        pieces.push(Piece {
+            synthetic: start,
+            source: span,
+        });
+        return;
+    };
+    let src = source.snippet(span);
+    if src.matches('\n').count() != t.matches('\n').count() {
+        pieces.push(Piece {
+            synthetic: start,
+            source: span,
+        });
+        return;
+    }
+    let mut syn = start;
+    let mut src_offset = span.start as usize;
+    for (line, src_line) in t.split_inclusive('\n').zip(src.split_inclusive('\n')) {
+        let indent = src_line.len().saturating_sub(line.len());
+        let begin = src_offset + indent;
+        pieces.push(Piece {
+            synthetic: syn,
+            source: Span::new(span.file, begin, src_offset + src_line.len()),
+        });
+        syn += line.len();
+        src_offset += src_line.len();
+    }
 }
 
 /// Whether the JSON text is inside a string after `t`, given the state before it.
@@ -300,5 +342,5 @@ pub fn parse_json_string(value: &Value) -> Option<Value> {
         text: s.clone(),
         span: value.span,
     }];
-    json_document(&segs, value.span.file)
+    json_document(None, &segs, value.span.file)
 }

@@ -279,7 +279,10 @@ fn bundled_terraform_example_reports_each_mistake_at_its_line() {
     ] {
         assert!(out.contains(expected), "missing {expected}:\n{out}");
     }
-    assert!(out.contains("[IAM012]") && out.contains("[IAM030]"), "{out}");
+    assert!(
+        out.contains("[IAM012]") && out.contains("[IAM030]"),
+        "{out}"
+    );
     let o = iamlint(
         &["--format", "compact", "examples/terraform/fixed"],
         &workspace(),
