@@ -91,12 +91,40 @@ pub struct Options {
     pub rcps: Vec<OrgLevel>,
 }
 
+/// A set of identity policies evaluated together: a role of the stack, or policies attached
+/// to no role of the stack standing in for whoever they are attached to (a [`Role`] whose
+/// resource is the policy, user or group that holds them, closed, without trust or boundary).
+#[derive(Clone, Copy, Debug)]
+pub struct Holder<'c, 'a> {
+    pub role: &'c Role<'a>,
+    /// Attached to no role of the stack.
+    pub standalone: bool,
+}
+
+impl Holder<'_, '_> {
+    /// What to call the holder in messages (`role AppRole`, `managed policy ReadTables`).
+    pub fn who(&self) -> String {
+        let id = self.role.id();
+        let noun = match self.role.resource.kind.as_str() {
+            "AWS::IAM::Role" => "role",
+            "AWS::IAM::ManagedPolicy" => "managed policy",
+            "AWS::IAM::User" => "user",
+            "AWS::IAM::Group" => "group",
+            "AWS::SSO::PermissionSet" => "permission set",
+            _ => "policy",
+        };
+        format!("{noun} {id}")
+    }
+}
+
 pub struct Context<'a> {
     pub stack: &'a Stack,
     pub resolver: Resolver<'a>,
     /// The organisation's policies.
     pub options: &'a Options,
     roles: OnceLock<HashMap<String, Role<'a>>>,
+    /// Identity policies attached to no role of the stack, as principals of their own.
+    standalone: OnceLock<Vec<Role<'a>>>,
     /// Each role's policies parsed for the evaluator, on first use.
     pub(crate) parsed: RefCell<HashMap<String, Rc<crate::evaluate::ParsedRole>>>,
     /// Every rule's requirements, on first use.
@@ -121,6 +149,7 @@ impl<'a> Context<'a> {
             resolver: Resolver::new(stack),
             options,
             roles: OnceLock::new(),
+            standalone: OnceLock::new(),
             parsed: RefCell::new(HashMap::new()),
             requirements: OnceCell::new(),
         }
@@ -147,6 +176,33 @@ impl<'a> Context<'a> {
                     .collect()
             })
             .get(id)
+    }
+
+    /// Every set of identity policies of the stack that AWS evaluates together, in resource
+    /// order: each role with all its policies, then each holder of policies attached to no
+    /// role of the stack (a managed policy attached from another stack, a policy of users or
+    /// groups only, a user's inline policies). Policy-level rules check them all, whether or
+    /// not iamlint sees who they are attached to.
+    pub fn policy_holders(&self) -> Vec<Holder<'_, 'a>> {
+        let roles: Vec<&Role<'a>> = self
+            .stack
+            .resources_of("AWS::IAM::Role")
+            .filter_map(|r| self.role(&r.id))
+            .collect();
+        let standalone = self
+            .standalone
+            .get_or_init(|| principal::standalone_policies(self.stack, &roles));
+        roles
+            .into_iter()
+            .map(|role| Holder {
+                role,
+                standalone: false,
+            })
+            .chain(standalone.iter().map(|role| Holder {
+                role,
+                standalone: true,
+            }))
+            .collect()
     }
 
     /// A resource standing for "whatever the action is called on": `*` for actions without a

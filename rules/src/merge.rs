@@ -2,47 +2,69 @@
 //! the same fix (two functions in a VPC sharing one role that lacks the ENI actions) are merged
 //! into the first, which gains the others' labels and names the other resources.
 
-use iamlint_core::Diagnostic;
+use iamlint_core::{Diagnostic, Span};
+use std::collections::{HashMap, HashSet};
 
 /// Merges diagnostics of `out` with the same code, primary span and help, keeping the order of
-/// first occurrence.
+/// first occurrence. Linear in the number of findings: a role shared by thousands of
+/// functions makes one finding with thousands of labels.
 pub fn merge_same_fix(out: &mut Vec<Diagnostic>) {
-    let mut merged: Vec<Diagnostic> = Vec::with_capacity(out.len());
-    let mut also: Vec<Vec<String>> = Vec::new();
+    struct Merged {
+        diagnostic: Diagnostic,
+        /// The other resources the finding holds for, in order.
+        also: Vec<String>,
+        /// Labels already held, to add each once.
+        labels: HashSet<(Span, String)>,
+    }
+    let mut merged: Vec<Merged> = Vec::with_capacity(out.len());
+    let mut index: HashMap<(&'static str, Span, String), usize> = HashMap::new();
     for diagnostic in out.drain(..) {
-        let same = diagnostic.help.is_some().then(|| {
-            merged.iter().position(|m| {
-                m.code == diagnostic.code && m.span == diagnostic.span && m.help == diagnostic.help
-            })
-        });
-        let Some(Some(i)) = same else {
-            merged.push(diagnostic);
-            also.push(Vec::new());
+        let key = diagnostic
+            .help
+            .as_ref()
+            .map(|help| (diagnostic.code, diagnostic.span, help.clone()));
+        let Some(&i) = key.as_ref().and_then(|k| index.get(k)) else {
+            if let Some(key) = key {
+                index.insert(key, merged.len());
+            }
+            let labels = diagnostic
+                .labels
+                .iter()
+                .map(|l| (l.span, l.message.clone()))
+                .collect();
+            merged.push(Merged {
+                diagnostic,
+                also: Vec::new(),
+                labels,
+            });
             continue;
         };
-        let (first, names) = (&mut merged[i], &mut also[i]);
-        first.severity = first.severity.max(diagnostic.severity);
+        let first = &mut merged[i];
+        first.diagnostic.severity = first.diagnostic.severity.max(diagnostic.severity);
         for label in diagnostic.labels {
-            if !first.labels.contains(&label) {
-                first.labels.push(label);
+            if first.labels.insert((label.span, label.message.clone())) {
+                first.diagnostic.labels.push(label);
             }
         }
         if let Some(resource) = diagnostic.resource
-            && first.resource.as_ref() != Some(&resource)
-            && !names.contains(&resource)
+            && first.diagnostic.resource.as_ref() != Some(&resource)
+            && !first.also.contains(&resource)
         {
-            names.push(resource);
+            first.also.push(resource);
         }
     }
-    for (diagnostic, names) in merged.iter_mut().zip(&also) {
-        if !names.is_empty() {
-            diagnostic.message.push_str(&format!(
-                " The same fix also resolves this for {}.",
-                names.join(", ")
-            ));
-        }
-    }
-    *out = merged;
+    *out = merged
+        .into_iter()
+        .map(|mut m| {
+            if !m.also.is_empty() {
+                m.diagnostic.message.push_str(&format!(
+                    " The same fix also resolves this for {}.",
+                    m.also.join(", ")
+                ));
+            }
+            m.diagnostic
+        })
+        .collect();
 }
 
 #[cfg(test)]

@@ -388,3 +388,72 @@ fn aws_managed_arn(arn: &SymStr) -> Option<String> {
         .or_else(|| out.strip_prefix("arn:aws-us-gov:iam::aws:policy/"))?;
     Some(format!("arn:aws:iam::aws:policy/{rest}"))
 }
+
+/// Identity policies attached to no role of the stack, grouped by the resource that holds them
+/// (an `AWS::IAM::ManagedPolicy` attached from another stack, an `AWS::IAM::Policy` of users
+/// or groups, a user's or group's inline policies), each group standing as a principal of its
+/// own: whoever they are attached to is granted what they grant. `roles` are the stack's
+/// roles; the policies they hold are theirs.
+pub fn standalone_policies<'a>(stack: &'a Stack, roles: &[&Role<'a>]) -> Vec<Role<'a>> {
+    let attached: std::collections::BTreeSet<&str> = roles
+        .iter()
+        .flat_map(|role| &role.identity)
+        .filter_map(|doc| match &doc.origin {
+            DocOrigin::Attached { resource } => Some(resource.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Role<'a>> = Vec::new();
+    for located in crate::policies::documents(stack) {
+        let resource = located.resource;
+        if located.kind != crate::policies::DocKind::Identity
+            || resource.kind == "AWS::IAM::Role"
+            || attached.contains(resource.id.as_str())
+        {
+            continue;
+        }
+        let origin = if located.path.starts_with("Policies[") {
+            DocOrigin::Inline
+        } else {
+            DocOrigin::Attached {
+                resource: resource.id.clone(),
+            }
+        };
+        let doc = PolicyDoc {
+            name: resource
+                .property("ManagedPolicyName")
+                .or_else(|| resource.property("PolicyName"))
+                .and_then(Value::as_str)
+                .unwrap_or(&resource.id)
+                .to_string(),
+            document: Cow::Borrowed(located.document),
+            span: resource.span,
+            origin,
+        };
+        match out.last_mut() {
+            Some(holder) if std::ptr::eq(holder.resource, resource) => holder.identity.push(doc),
+            _ => out.push(Role {
+                resource,
+                arn: holder_arn(),
+                identity: vec![doc],
+                boundary: None,
+                trust: None,
+                open: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+/// The ARN of whoever standalone policies are attached to: a principal of the stack's
+/// account (identity policies apply only in their own account), otherwise unknown.
+fn holder_arn() -> SymStr {
+    use iamlint_core::Pseudo;
+    let mut arn = SymStr::lit("arn:");
+    arn.push_sym(Symbol::Pseudo(Pseudo::Partition));
+    arn.push_lit(":iam::");
+    arn.push_sym(Symbol::Pseudo(Pseudo::AccountId));
+    arn.push_lit(":");
+    arn.push_sym(Symbol::Opaque);
+    arn
+}

@@ -86,39 +86,21 @@ impl Rule for ActionResourceTypeMismatch {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let mut principals = Vec::new();
-        let mut attached: BTreeSet<&str> = BTreeSet::new();
-        for resource in ctx.stack.resources_of("AWS::IAM::Role") {
-            let Some(role) = ctx.role(&resource.id) else {
-                continue;
-            };
-            for doc in &role.identity {
-                if let DocOrigin::Attached { resource } = &doc.origin {
-                    attached.insert(resource.as_str());
-                }
-            }
-            let docs = role.identity.iter().map(|d| {
+        for holder in ctx.policy_holders() {
+            let docs = holder.role.identity.iter().map(|d| {
                 (
                     &*d.document,
                     !matches!(d.origin, DocOrigin::AwsManaged { .. }),
                 )
             });
             principals.push(Principal {
-                who: format!("role {}", role.id()),
+                who: holder.who(),
                 grants: arn::allow_statements(&ctx.resolver, docs),
             });
         }
-        // Policies not attached to a role of the stack (users, groups, roles elsewhere) and
-        // resource policies stand alone.
+        // Resource policies stand alone.
         for located in policies::documents(ctx.stack) {
-            let alone = match located.kind {
-                DocKind::Identity => {
-                    located.resource.kind != "AWS::IAM::Role"
-                        && !attached.contains(located.resource.id.as_str())
-                }
-                DocKind::Resource => true,
-                DocKind::Trust | DocKind::ServiceControl => false,
-            };
-            if alone {
+            if located.kind == DocKind::Resource {
                 principals.push(Principal {
                     who: format!("{} {}", located.resource.id, located.path),
                     grants: arn::allow_statements(&ctx.resolver, [(located.document, true)]),

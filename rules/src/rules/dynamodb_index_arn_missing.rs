@@ -8,9 +8,11 @@ use iamlint_policy::eval::{Tri, match_arn};
 
 declare_rule! {
     /// ## What it does
-    /// Finds roles allowed to `dynamodb:Query` or `dynamodb:Scan` a table of the template that
-    /// has global or local secondary indexes, but not its indexes
-    /// (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/index/*`).
+    /// Finds roles and policies allowed to `dynamodb:Query` or `dynamodb:Scan` a table of the
+    /// template that has global or local secondary indexes, but not its indexes
+    /// (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/index/*`). Policies attached to no role
+    /// of the template (a managed policy attached from another stack, a policy of users or
+    /// groups) are checked on their own.
     ///
     /// ## Why is this bad?
     /// A query or scan with `IndexName` is authorized against the index's ARN, which the
@@ -66,10 +68,8 @@ impl Rule for DynamodbIndexArnMissing {
         if tables.is_empty() {
             return;
         }
-        for resource in ctx.stack.resources_of("AWS::IAM::Role") {
-            let Some(role) = ctx.role(&resource.id) else {
-                continue;
-            };
+        for holder in ctx.policy_holders() {
+            let role = holder.role;
             if !role.is_closed() {
                 continue;
             }
@@ -123,8 +123,8 @@ impl Rule for DynamodbIndexArnMissing {
                     });
                 let span = place.map_or(role.fix_span(), |(s, _)| s);
                 let message = format!(
-                    "role {} can {} table {} but not its indexes ({}): a query or scan with IndexName will be denied.",
-                    role.id(),
+                    "{} can {} table {} but not its indexes ({}): a query or scan with IndexName will be denied.",
+                    holder.who(),
                     actions
                         .iter()
                         .map(|a| a.trim_start_matches("dynamodb:"))

@@ -1,5 +1,5 @@
 use crate::arn::{self, Grant};
-use crate::context::{Context, Grant as Allowed};
+use crate::context::{Context, Grant as Allowed, Holder};
 use crate::declare_rule;
 use crate::principal::{DocOrigin, Role, RoleRef};
 use crate::registry::{Rule, RuleMeta};
@@ -12,7 +12,8 @@ declare_rule! {
     /// ## What it does
     /// Finds `dynamodb:GetRecords`, `dynamodb:GetShardIterator` and `dynamodb:DescribeStream`
     /// granted on a DynamoDB table's ARN when the role has no grant of them on the table's
-    /// stream.
+    /// stream. Policies attached to no role of the template (a managed policy attached from
+    /// another stack, a policy of users or groups) are checked on their own.
     ///
     /// ## Why is this bad?
     /// The stream actions are authorized against the stream's ARN
@@ -67,10 +68,8 @@ impl Rule for DynamodbStreamArnMismatch {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         let mut reported: Vec<Span> = Vec::new();
-        for resource in ctx.stack.resources_of("AWS::IAM::Role") {
-            let Some(role) = ctx.role(&resource.id) else {
-                continue;
-            };
+        for holder in ctx.policy_holders() {
+            let role = holder.role;
             if !role.is_closed() {
                 continue;
             }
@@ -82,7 +81,7 @@ impl Rule for DynamodbStreamArnMismatch {
             });
             let grants = arn::allow_statements(&ctx.resolver, docs);
             for grant in grants.iter().filter(|g| g.own && !g.any_resource) {
-                check_grant(ctx, role, grant, &mut reported, out);
+                check_grant(ctx, holder, grant, &mut reported, out);
             }
         }
     }
@@ -90,7 +89,7 @@ impl Rule for DynamodbStreamArnMismatch {
 
 fn check_grant<'a>(
     ctx: &Context<'a>,
-    role: &Role<'a>,
+    holder: Holder<'_, 'a>,
     grant: &Grant<'_>,
     reported: &mut Vec<Span>,
     out: &mut Vec<Diagnostic>,
@@ -98,6 +97,7 @@ fn check_grant<'a>(
     let Some(actions) = stream_actions(ctx, grant) else {
         return;
     };
+    let role = holder.role;
     for (table_arn, item) in &grant.resources {
         if reported.contains(&item.span) || !arn::could_be_table(ctx.stack, table_arn) {
             continue;
@@ -108,7 +108,11 @@ fn check_grant<'a>(
             continue;
         }
         reported.push(item.span);
-        let reader = wired_reader(ctx, role, &stream);
+        let reader = if holder.standalone {
+            None
+        } else {
+            wired_reader(ctx, role, &stream)
+        };
         let severity = if reader.is_some() {
             Severity::Error
         } else {
@@ -116,8 +120,8 @@ fn check_grant<'a>(
         };
         let shown = ctx.sub_text(table_arn);
         let mut message = format!(
-            "role {} grants {} on the DynamoDB table {shown}, but stream actions are authorized against the table's stream ({shown}/stream/LABEL), which the table's ARN does not match: they are denied.",
-            role.id(),
+            "{} grants {} on the DynamoDB table {shown}, but stream actions are authorized against the table's stream ({shown}/stream/LABEL), which the table's ARN does not match: they are denied.",
+            holder.who(),
             missing.join(", "),
         );
         if let Some((mapping, _)) = &reader {

@@ -3,6 +3,7 @@ use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Requirement, RunsAs, function_role, needs};
 use iamlint_core::{Diagnostic, Pseudo, Reference, SymStr, Symbol};
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it does
@@ -41,6 +42,8 @@ declare_rule! {
     /// `logs:PutLogEvents` on the log group's streams (`arn:…:log-group:NAME:*`; in
     /// CloudFormation `!GetAtt LogGroup.Arn` already ends in `:*`). `logs:CreateLogGroup` is
     /// needed only when no template creates the group.
+    ///
+    /// Functions that share a role make one finding, whose fix covers all their log groups.
     ///
     /// A role that denies the logs actions on purpose (to turn logging off) is not reported.
     /// Neither is a role whose only grants of an action are on ARNs it can never apply to (the
@@ -109,6 +112,8 @@ impl Rule for LambdaLogsPermissions {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // Functions whose role lacks the actions, with the log groups they write to.
+        let mut lacking = Vec::new();
         for (req, group) in Self::wired(ctx) {
             let Some(role) = ctx.role(&req.role) else {
                 continue;
@@ -134,9 +139,23 @@ impl Rule for LambdaLogsPermissions {
                 .into_iter()
                 .filter(|a| !crate::arn::only_never_matching_grants(ctx.stack, &grants, a))
                 .collect();
-            if missing.is_empty() {
-                continue;
+            if !missing.is_empty() {
+                lacking.push((req, role, missing, group));
             }
+        }
+        // One fix per role: the statement covers the log groups of every function that runs
+        // as it, so functions sharing a role make one finding (see `merge`).
+        let mut streams_of_role: HashMap<&str, Vec<String>> = HashMap::new();
+        for (_, role, _, group) in &lacking {
+            let mut streams = log_group_arn(group);
+            streams.push_lit(":*");
+            let streams = ctx.yaml_value(&streams);
+            let list = streams_of_role.entry(role.id()).or_default();
+            if !list.contains(&streams) {
+                list.push(streams);
+            }
+        }
+        for (req, role, missing, group) in lacking {
             let function_name = &req.subject;
             let role_name = role.id();
             let group_arn = log_group_arn(&group);
@@ -145,15 +164,16 @@ impl Rule for LambdaLogsPermissions {
                 missing.join(" and "),
                 ctx.sub_text(&group_arn),
             );
-            let help = ctx.fix_attach_managed_policy(
+            let streams = streams_of_role
+                .get(role_name)
+                .map(|list| fix_resources(list))
+                .unwrap_or_default();
+            let help = crate::fix::attach_managed_policy_on(
+                ctx.stack.format,
                 role,
                 "service-role/AWSLambdaBasicExecutionRole",
                 REQUIRED,
-                &ctx.yaml_value(&{
-                    let mut streams = group_arn.clone();
-                    streams.push_lit(":*");
-                    streams
-                }),
+                &streams,
             );
             out.push(
                 Diagnostic::new(
@@ -170,6 +190,21 @@ impl Rule for LambdaLogsPermissions {
             );
         }
     }
+}
+
+/// How many log groups a suggested statement lists before it names them by a wildcard.
+const MAX_LISTED_GROUPS: usize = 5;
+
+/// The resources of the suggested statement: the streams of each log group, or of every
+/// default Lambda log group (`/aws/lambda/*`) when there are many and all are default ones.
+fn fix_resources(streams: &[String]) -> Vec<&str> {
+    const DEFAULT_GROUPS: &str = ":log-group:/aws/lambda/";
+    if streams.len() > MAX_LISTED_GROUPS && streams.iter().all(|s| s.contains(DEFAULT_GROUPS)) {
+        return vec![
+            "!Sub arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*:*",
+        ];
+    }
+    streams.iter().map(String::as_str).collect()
 }
 
 /// The name of the function's log group: `LoggingConfig.LogGroup`, or `/aws/lambda/<name>`.

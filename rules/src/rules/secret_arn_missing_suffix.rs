@@ -32,13 +32,19 @@ declare_rule! {
     /// template, or end the ARN with `-??????` (six `?`, not `-*`, which would also match
     /// `prod/db-admin`).
     ///
-    /// An error when the template creates a secret with that name (its ARN certainly has a
-    /// suffix); a warning otherwise. A name that itself ends like a suffix (`-` and six
-    /// letters or digits) is not reported.
+    /// An error whether or not the template creates the secret: every secret's ARN has the
+    /// suffix, so an ARN without it and without a wildcard matches nothing. No Secrets Manager
+    /// action is authorized against the name alone: even `CreateSecret` is authorized against
+    /// the new secret's full ARN, which is why AWS grants it on `NAME-??????`.
+    ///
+    /// A name that itself ends like a suffix (`-` and six letters or digits) is taken for a
+    /// full ARN, except when the template creates a secret with exactly that name: then it is
+    /// a warning (AWS advises against such names because partial ARNs become ambiguous).
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html#auth-and-access_examples_wildcard
     /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#ARN_secretnamehyphen
+    /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/permissions_grant-limited-resources.html
     pub struct SecretArnMissingSuffix {
         code: "IAM012",
         name: "secret-arn-missing-suffix",
@@ -71,24 +77,18 @@ impl Rule for SecretArnMissingSuffix {
                         continue;
                     }
                     for arn in ctx.resolver.strings(item) {
-                        let Some(name) = secret_name(&arn) else {
+                        let Some((name, severity)) = unsuffixed_name(ctx, &arn) else {
                             continue;
                         };
                         seen.push(item.span);
-                        let in_stack = created_secret(ctx, &name);
-                        let severity = if in_stack {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
-                        };
                         let mut message = format!(
                             "{} grants access to {}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({}-AbCdEf): this ARN matches no secret.",
                             located.resource.id,
                             ctx.sub_text(&arn),
                             ctx.sub_text(&name),
                         );
-                        if in_stack {
-                            message.push_str(" The secret is created in this template, so its ARN certainly has the suffix.");
+                        if severity == Severity::Warning {
+                            message.push_str(" The template creates a secret with exactly this name, which itself ends like a suffix; the ARN lacks the suffix AWS appends to it.");
                         }
                         out.push(
                             Diagnostic::new(
@@ -113,9 +113,23 @@ impl Rule for SecretArnMissingSuffix {
     }
 }
 
-/// The secret name of a secret ARN that ends with a literal name without wildcard or suffix.
-/// `None` for other ARNs, partial ARNs with wildcards, names ending in symbols, and names
-/// that end like a suffix already.
+/// The secret name of a secret ARN lacking the random suffix, with the finding's severity: an
+/// error for a name without wildcard or suffix (it can never match a secret); a warning for a
+/// name that itself ends like a suffix when the stack creates a secret with exactly that name.
+fn unsuffixed_name(ctx: &Context<'_>, arn: &SymStr) -> Option<(SymStr, Severity)> {
+    let name = secret_name(arn)?;
+    let last = match name.parts().last() {
+        Some(SymPart::Lit(text)) => text,
+        _ => return None,
+    };
+    if !ends_like_suffix(last) {
+        return Some((name, Severity::Error));
+    }
+    created_secret(ctx, &name).then_some((name, Severity::Warning))
+}
+
+/// The secret name of a secret ARN that ends with a literal name without wildcard. `None` for
+/// other ARNs, partial ARNs with wildcards and names ending in symbols.
 fn secret_name(arn: &SymStr) -> Option<SymStr> {
     let parts = arn.parts();
     // The ARN's text up to the secret name must say it is a secret ARN.
@@ -152,7 +166,7 @@ fn secret_name(arn: &SymStr) -> Option<SymStr> {
     {
         return None;
     }
-    if ends_like_suffix(last) || last.is_empty() {
+    if last.is_empty() {
         return None;
     }
     Some(name)
@@ -204,7 +218,12 @@ mod tests {
         assert_eq!(secret_name(&arn("prod/db")), Some(SymStr::lit("prod/db")));
         assert_eq!(secret_name(&arn("prod/db-??????")), None);
         assert_eq!(secret_name(&arn("prod/db-*")), None);
-        assert_eq!(secret_name(&arn("prod/db-AbCdEf")), None);
+        assert_eq!(
+            secret_name(&arn("prod/db-AbCdEf")),
+            Some(SymStr::lit("prod/db-AbCdEf"))
+        );
+        assert!(ends_like_suffix("prod/db-AbCdEf"));
+        assert!(!ends_like_suffix("prod/db-admin"));
         assert_eq!(
             secret_name(&SymStr::lit(
                 "arn:aws:secretsmanager:us-east-1:111122223333:secret:app"

@@ -1,8 +1,12 @@
 //! `--format human`: annotated source snippets (miette), colour only on a terminal.
 
 use super::{Report, count, display_path, position};
-use iamlint_core::{Diagnostic, FileId, Severity, SourceMap, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use iamlint_core::{Diagnostic, FileId, Severity, SourceFile, SourceMap, Span};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -22,8 +26,12 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
         .with_wrap_lines(false)
         .with_links(false)
         .with_context_lines(1);
+    let mut files = Files {
+        sources: report.sources,
+        indexed: HashMap::new(),
+    };
     for d in report.diagnostics {
-        let rendered = Rendered::new(report.sources, d);
+        let rendered = Rendered::new(&mut files, d);
         let mut text = String::new();
         if handler.render_report(&mut text, &rendered).is_err() {
             // Rendering only fails on a formatter error; fall back to the compact line.
@@ -64,20 +72,126 @@ fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// The files of a report, each indexed once for every finding that shows it.
+struct Files<'a> {
+    sources: &'a SourceMap,
+    indexed: HashMap<FileId, Option<Arc<IndexedSource>>>,
+}
+
+impl Files<'_> {
+    fn get(&mut self, file: FileId) -> Option<Arc<IndexedSource>> {
+        let sources = self.sources;
+        self.indexed
+            .entry(file)
+            .or_insert_with(|| sources.get(file).map(|f| Arc::new(IndexedSource::new(f))))
+            .clone()
+    }
+}
+
+/// A source file as miette reads it, through the file's line index: miette's own
+/// `SourceCode` for text finds a span's line by scanning the text from its first byte, for
+/// every label of every finding, which made rendering cost grow with findings × file size.
+/// Here miette scans only the lines around the span, and the line numbers it reports are
+/// shifted by the lines before them.
+struct IndexedSource {
+    name: String,
+    file: Arc<SourceFile>,
+    /// The text has a carriage return that does not end a line (`\r` alone): miette counts
+    /// it as a line break and the line index does not, so such a file is read whole.
+    lone_cr: bool,
+}
+
+impl IndexedSource {
+    fn new(file: &Arc<SourceFile>) -> Self {
+        let bytes = file.text.as_bytes();
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        IndexedSource {
+            name: file.path.to_string_lossy().replace('\\', "/"),
+            file: Arc::clone(file),
+            lone_cr,
+        }
+    }
+}
+
+/// Lines read past the ones miette asks for, so that it stops where it would in the whole
+/// text rather than at the end of the window.
+const SPARE_LINES: usize = 2;
+
+impl SourceCode for IndexedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = self.file.text.as_bytes();
+        let whole = || {
+            let contents = text.read_span(span, context_lines_before, context_lines_after)?;
+            Ok::<_, MietteError>(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                contents.data(),
+                *contents.span(),
+                contents.line(),
+                contents.column(),
+                contents.line_count(),
+            )) as Box<dyn SpanContents<'a> + 'a>)
+        };
+        let (Ok(offset), Ok(end)) = (
+            u32::try_from(span.offset()),
+            u32::try_from(span.offset() + span.len()),
+        ) else {
+            return whole();
+        };
+        if self.lone_cr || span.offset() + span.len() > text.len() {
+            return whole();
+        }
+        // Zero-based lines of the span's first and last bytes.
+        let first_line = self.file.line_col(offset).line.saturating_sub(1) as usize;
+        let last_line = self.file.line_col(end).line.saturating_sub(1) as usize;
+        // One line more than asked: miette looks at the byte before an empty span.
+        let window_line = first_line.saturating_sub(context_lines_before + 1);
+        let line_start =
+            |line: usize| u32::try_from(line + 1).map_or(text.len(), |l| self.file.offset_of(l, 1));
+        let start = line_start(window_line);
+        let stop = line_start(last_line + context_lines_after + SPARE_LINES);
+        let Some(window) = text.get(start..stop) else {
+            return whole();
+        };
+        let inner = SourceSpan::new((span.offset() - start).into(), span.len());
+        let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            SourceSpan::new(
+                (contents.span().offset() + start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + window_line,
+            contents.column(),
+            // miette counts lines from the start of the text it reads.
+            contents.line_count() + window_line,
+        )))
+    }
+}
+
 /// A finding in miette's terms: the primary file with its labels, and one related report per
 /// other file that holds a label.
 struct Rendered {
     message: String,
     code: String,
     severity: miette::Severity,
-    source: Option<NamedSource<Arc<str>>>,
+    file: FileId,
+    source: Option<Arc<IndexedSource>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Rendered>,
 }
 
 impl Rendered {
-    fn new(sources: &SourceMap, d: &Diagnostic) -> Self {
+    fn new(files: &mut Files<'_>, d: &Diagnostic) -> Self {
         let file = d.span.file;
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             d.label.clone(),
@@ -90,10 +204,7 @@ impl Rendered {
                     Some(label.message.clone()),
                     source_span(label.span),
                 ));
-            } else if let Some(other) = related
-                .iter_mut()
-                .find(|r| r.file_is(sources, label.span.file))
-            {
+            } else if let Some(other) = related.iter_mut().find(|r| r.file == label.span.file) {
                 other.labels.push(LabeledSpan::new_with_span(
                     Some(label.message.clone()),
                     source_span(label.span),
@@ -103,7 +214,8 @@ impl Rendered {
                     message: "related".to_string(),
                     code: String::new(),
                     severity: miette::Severity::Advice,
-                    source: named_source(sources, label.span.file),
+                    file: label.span.file,
+                    source: files.get(label.span.file),
                     labels: vec![LabeledSpan::new_with_span(
                         Some(label.message.clone()),
                         source_span(label.span),
@@ -121,28 +233,13 @@ impl Rendered {
                 Severity::Warning => miette::Severity::Warning,
                 Severity::Note => miette::Severity::Advice,
             },
-            source: named_source(sources, file),
+            file,
+            source: files.get(file),
             labels,
             help: d.help.clone(),
             related,
         }
     }
-
-    fn file_is(&self, sources: &SourceMap, file: FileId) -> bool {
-        let name = sources
-            .get(file)
-            .map(|f| f.path.to_string_lossy().replace('\\', "/"));
-        self.source.as_ref().map(|s| s.name().to_string()) == name
-    }
-}
-
-fn named_source(sources: &SourceMap, file: FileId) -> Option<NamedSource<Arc<str>>> {
-    sources.get(file).map(|f| {
-        NamedSource::new(
-            f.path.to_string_lossy().replace('\\', "/"),
-            Arc::clone(&f.text),
-        )
-    })
 }
 
 fn source_span(span: Span) -> SourceSpan {
@@ -179,7 +276,7 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source.as_deref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -194,5 +291,60 @@ impl miette::Diagnostic for Rendered {
         Some(Box::new(
             self.related.iter().map(|r| r as &dyn miette::Diagnostic),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    /// The indexed reader returns what miette's whole-text reader returns, for every span of
+    /// texts with LF and CRLF line ends, blank lines, no final newline, multi-byte characters
+    /// and a lone carriage return.
+    #[test]
+    fn indexed_reads_match_whole_text_reads() {
+        for text in [
+            "a: 1\nbb: 22\n\nccc: 333\n  d: [x, y]\ne",
+            "a: 1\r\nbb: 22\r\n\r\nccc: 333\r\n  d: [x, y]\r\n",
+            "\n\nx\n",
+            "one line",
+            "é: ü\n  – x\r\ny",
+            "lone\rcarriage\nreturn",
+        ] {
+            let file = Arc::new(SourceFile::new(FileId(0), "t.yaml", text));
+            let indexed = IndexedSource::new(&file);
+            let bytes = text.as_bytes();
+            for offset in 0..=bytes.len() {
+                for len in 0..=(bytes.len() - offset) {
+                    for context in [0, 1, 2] {
+                        let span = SourceSpan::new(offset.into(), len);
+                        let whole = bytes.read_span(&span, context, context);
+                        let ours = indexed.read_span(&span, context, context);
+                        let (Ok(whole), Ok(ours)) = (whole, ours) else {
+                            panic!("{text:?} {offset}+{len}: one read failed");
+                        };
+                        assert_eq!(
+                            (
+                                whole.data(),
+                                *whole.span(),
+                                whole.line(),
+                                whole.column(),
+                                whole.line_count()
+                            ),
+                            (
+                                ours.data(),
+                                *ours.span(),
+                                ours.line(),
+                                ours.column(),
+                                ours.line_count()
+                            ),
+                            "{text:?} span {offset}+{len} context {context}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
