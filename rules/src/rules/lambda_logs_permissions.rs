@@ -149,7 +149,7 @@ impl Rule for LambdaLogsPermissions {
                 role,
                 "service-role/AWSLambdaBasicExecutionRole",
                 REQUIRED,
-                &ctx.yaml_value(&{
+                &ctx.written_str(&{
                     let mut streams = group_arn.clone();
                     streams.push_lit(":*");
                     streams
