@@ -269,6 +269,63 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A symbolic string written in the stack's own syntax: YAML ([`Context::yaml_value`]) or
+    /// an HCL expression.
+    pub fn written_str(&self, s: &SymStr) -> String {
+        if self.stack.format.is_cloudformation() {
+            self.yaml_value(s)
+        } else {
+            crate::fix::hcl_string(self.stack, s)
+        }
+    }
+
+    /// The value (whose string is `resolved`) written in the stack's own syntax, as the user
+    /// wrote it when it is a reference: `!GetAtt Queue.Arn` or `aws_sqs_queue.q.arn`.
+    pub fn written(&self, value: &iamlint_core::Value, resolved: &SymStr) -> String {
+        if self.stack.format.is_cloudformation() {
+            self.yaml_of(value, resolved)
+        } else {
+            crate::fix::hcl_of(self.stack, value, resolved)
+        }
+    }
+
+    /// A reference written in the stack's own syntax: `!GetAtt Queue.Arn`, `!Ref Secret`, or
+    /// `aws_sqs_queue.q.arn`.
+    pub fn written_ref(&self, reference: &iamlint_core::Reference) -> String {
+        use iamlint_core::Attribute;
+        if self.stack.format.is_cloudformation() {
+            match &reference.attribute {
+                Attribute::Ref => format!("!Ref {}", reference.resource),
+                Attribute::Get(a) => format!("!GetAtt {}.{a}", reference.resource),
+            }
+        } else {
+            crate::fix::hcl_reference(self.stack, reference)
+        }
+    }
+
+    /// A reference followed by literal text, in the stack's own syntax:
+    /// `!Sub "${Bucket.Arn}/*"` or `"${aws_s3_bucket.b.arn}/*"`.
+    pub fn written_ref_with(&self, reference: &iamlint_core::Reference, suffix: &str) -> String {
+        use iamlint_core::Attribute;
+        if self.stack.format.is_cloudformation() {
+            match &reference.attribute {
+                Attribute::Ref => format!("!Sub \"${{{}}}{suffix}\"", reference.resource),
+                Attribute::Get(a) => format!("!Sub \"${{{}.{a}}}{suffix}\"", reference.resource),
+            }
+        } else {
+            format!(
+                "\"${{{}}}{suffix}\"",
+                crate::fix::hcl_reference(self.stack, reference)
+            )
+        }
+    }
+
+    /// A policy statement in the stack's own syntax; `resource` is written in it
+    /// ([`Context::written`]).
+    pub fn fix_statement(&self, actions: &[&str], resource: &str) -> String {
+        crate::fix::statement(self.stack.format, actions, resource, 2)
+    }
+
     /// Help text that attaches an AWS managed policy, or adds the equivalent statement, in the
     /// stack's own syntax.
     pub fn fix_attach_managed_policy(

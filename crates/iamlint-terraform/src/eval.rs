@@ -637,7 +637,15 @@ impl<'a> Evaluator<'a> {
     ) -> Eval {
         for (i, op) in ops.iter().enumerate() {
             value = match op {
-                TraversalOperator::GetAttr(name) => get_attr(value, name.as_str(), span)?,
+                TraversalOperator::GetAttr(name) => {
+                    let mut v = get_attr(value, name.as_str(), span)?;
+                    // A computed attribute is a reference written here (`aws_sqs_queue.q.url`),
+                    // not at the resource it names: a finding about it points at this line.
+                    if matches!(v.kind, ValueKind::Ref(_)) {
+                        v.span = span;
+                    }
+                    v
+                }
                 TraversalOperator::Index(e) => {
                     let k = self.eval(scope, e, file)?;
                     index(value, &k, span)?
@@ -696,7 +704,9 @@ impl<'a> Evaluator<'a> {
         let value = value.unwrap_or_else(|| {
             Value::new(
                 ValueKind::Unknown(Unknown::Parameter {
-                    name: format!("{}var.{name}", module_inst.prefix),
+                    // A root module's variable by its name (`var.NAME`); a child module's
+                    // with the module's address, so two modules' variables stay distinct.
+                    name: format!("{}{name}", module_inst.prefix),
                     default: None,
                 }),
                 decl.map_or(span, |d| d.span),

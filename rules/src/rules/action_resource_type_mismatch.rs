@@ -216,7 +216,8 @@ fn report(
             Fit::NeedsStar => {
                 needs.push(format!("{name} takes no resource type (only \"*\")"));
                 help.push(format!(
-                    "grant {name} in a statement of its own with Resource: \"*\""
+                    "grant {name} in a statement of its own with {}",
+                    crate::fix::resource_line(ctx.stack.format, "\"*\"")
                 ));
             }
             _ => {
@@ -299,12 +300,13 @@ fn suggestion(
             object.push_lit("/*");
             let yaml = match &value.kind {
                 ValueKind::Ref(r) if r.attribute == Attribute::Get("Arn".into()) => {
-                    format!("!Sub \"${{{}.Arn}}/*\"", r.resource)
+                    ctx.written_ref_with(r, "/*")
                 }
-                _ => ctx.yaml_value(&object),
+                _ => ctx.written_str(&object),
             };
             return format!(
-                "{name} applies to objects: grant it on the objects of the bucket, Resource: {yaml}"
+                "{name} applies to objects: grant it on the objects of the bucket, {}",
+                crate::fix::resource_line(ctx.stack.format, &yaml)
             );
         }
         if types.contains("bucket")
@@ -313,14 +315,15 @@ fn suggestion(
             let yaml = match &value.kind {
                 ValueKind::Template(parts) => match parts.as_slice() {
                     [Part::Ref(r), Part::Lit(_)] if r.attribute == Attribute::Get("Arn".into()) => {
-                        format!("!GetAtt {}.Arn", r.resource)
+                        ctx.written_ref(r)
                     }
-                    _ => ctx.yaml_value(&bucket),
+                    _ => ctx.written_str(&bucket),
                 },
-                _ => ctx.yaml_value(&bucket),
+                _ => ctx.written_str(&bucket),
             };
             return format!(
-                "{name} applies to the bucket itself: grant it on the bucket's ARN, Resource: {yaml}"
+                "{name} applies to the bucket itself: grant it on the bucket's ARN, {}",
+                crate::fix::resource_line(ctx.stack.format, &yaml)
             );
         }
     }
@@ -336,14 +339,20 @@ fn suggestion(
             ..parts
         };
         return format!(
-            "a KMS key ARN always has a region: Resource: {}",
-            ctx.yaml_value(&fixed.join())
+            "a KMS key ARN always has a region: {}",
+            crate::fix::resource_line(ctx.stack.format, &ctx.written_str(&fixed.join()))
         );
     }
     if action.service == "kms" && types.contains("key") && !types.contains("alias") {
-        return format!(
-            "KMS authorizes {name} against the key's ARN (arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/KEY-ID, or !GetAtt Key.Arn), never an alias; to grant by alias use Resource: \"*\" with a kms:ResourceAliases or kms:RequestAlias condition"
-        );
+        return if ctx.stack.format.is_cloudformation() {
+            format!(
+                "KMS authorizes {name} against the key's ARN (arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/KEY-ID, or !GetAtt Key.Arn), never an alias; to grant by alias use Resource: \"*\" with a kms:ResourceAliases or kms:RequestAlias condition"
+            )
+        } else {
+            format!(
+                "KMS authorizes {name} against the key's ARN (aws_kms_key.KEY.arn, or \"arn:${{data.aws_partition.current.partition}}:kms:${{data.aws_region.current.name}}:${{data.aws_caller_identity.current.account_id}}:key/KEY-ID\"), never an alias; to grant by alias use resources = [\"*\"] with a kms:ResourceAliases or kms:RequestAlias condition"
+            )
+        };
     }
     if action.service == "logs" && types.contains("log-stream") {
         return format!(

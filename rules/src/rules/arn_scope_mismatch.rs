@@ -114,7 +114,7 @@ fn global_finding(
         ),
     )
     .with_label("region or account where the ARN has none")
-    .with_help(format!("write the ARN as {}", ctx.yaml_value(fixed)))
+    .with_help(format!("write the ARN as {}", ctx.written_str(fixed)))
 }
 
 /// The ARNs of the stack's resources whose names are literal, with the resource's id: their
@@ -203,7 +203,7 @@ fn hard_coded_finding(
         .with_label(format!("hard-coded {}", hard.join(" and ")))
         .with_help(format!(
             "use the stack's own region and account: {}",
-            ctx.yaml_value(&fixed.join())
+            ctx.written_str(&fixed.join())
         )),
     )
 }

@@ -188,9 +188,9 @@ impl Rule for BoundaryOrScpMissingAllow {
 /// The resource as a YAML value for a statement.
 fn resource_yaml(ctx: &Context<'_>, req: &Requirement<'_>) -> String {
     match req.cite {
-        Some(v) => ctx.yaml_of(v, &req.resource),
+        Some(v) => ctx.written(v, &req.resource),
         None if req.resource_text(ctx) == "*" => "\"*\"".to_string(),
-        None => ctx.yaml_value(&req.resource),
+        None => ctx.written_str(&req.resource),
     }
 }
 
@@ -243,7 +243,7 @@ fn report(
                     };
                     format!(
                         "add this statement to the boundary policy {name}:\n{}",
-                        crate::fix::yaml_statement(&limited.actions, &resource_yaml(ctx, req), 2)
+                        ctx.fix_statement(&limited.actions, &resource_yaml(ctx, req))
                     )
                 }
             };

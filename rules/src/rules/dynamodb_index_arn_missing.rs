@@ -133,10 +133,21 @@ impl Rule for DynamodbIndexArnMissing {
                     table.id,
                     missing_indexes.join(", "),
                 );
-                let help = format!(
-                    "add the table's indexes to the statement's Resource:\n  - !Sub \"${{{}.Arn}}/index/*\"",
-                    table.id
-                );
+                let arn = iamlint_core::Reference {
+                    resource: table.id.clone(),
+                    attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+                };
+                let help = if ctx.stack.format.is_cloudformation() {
+                    format!(
+                        "add the table's indexes to the statement's Resource:\n  - {}",
+                        ctx.written_ref_with(&arn, "/index/*")
+                    )
+                } else {
+                    format!(
+                        "add the table's indexes to the statement's resources:\n  {}",
+                        ctx.written_ref_with(&arn, "/index/*")
+                    )
+                };
                 out.push(
                     Diagnostic::new(
                         DynamodbIndexArnMissing::META.code,

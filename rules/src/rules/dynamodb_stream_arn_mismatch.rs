@@ -129,18 +129,28 @@ fn check_grant<'a>(
                 " {mapping} reads that stream with this role, so it cannot poll it."
             ));
         }
+        let attr = |resource: &str, a: &str| iamlint_core::Reference {
+            resource: resource.to_string(),
+            attribute: Attribute::Get(a.to_string()),
+        };
+        let format = ctx.stack.format;
         let help = match (table, &item.kind) {
             (Some(id), _) => format!(
-                "grant them on the stream: Resource: !GetAtt {id}.StreamArn (or !Sub \"${{{id}.Arn}}/stream/*\")"
+                "grant them on the stream: {} (or {})",
+                crate::fix::resource_line(format, &ctx.written_ref(&attr(id, "StreamArn"))),
+                ctx.written_ref_with(&attr(id, "Arn"), "/stream/*")
             ),
             (None, ValueKind::Ref(r)) if r.attribute == Attribute::Get("Arn".into()) => format!(
-                "grant them on the stream: Resource: !Sub \"${{{}.Arn}}/stream/*\"",
-                r.resource
+                "grant them on the stream: {}",
+                crate::fix::resource_line(format, &ctx.written_ref_with(r, "/stream/*"))
             ),
             _ => {
                 let mut s = table_arn.clone();
                 s.push_lit("/stream/*");
-                format!("grant them on the stream: Resource: {}", ctx.yaml_value(&s))
+                format!(
+                    "grant them on the stream: {}",
+                    crate::fix::resource_line(format, &ctx.written_str(&s))
+                )
             }
         };
         let mut d = Diagnostic::new(

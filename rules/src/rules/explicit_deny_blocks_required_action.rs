@@ -301,7 +301,10 @@ fn report(
         let arn = if org {
             format!("\"{}\"", org_arn_pattern(role))
         } else {
-            format!("!GetAtt {role_name}.Arn")
+            ctx.written_ref(&iamlint_core::Reference {
+                resource: role_name.to_string(),
+                attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+            })
         };
         format!(
             "add the role to the exemption list of the statement's {} aws:PrincipalArn condition ({arn}), or take {actions} out of its Action",
@@ -315,8 +318,18 @@ fn report(
             org_arn_pattern(role)
         )
     } else {
+        let role_arn = ctx.written_ref(&iamlint_core::Reference {
+            resource: role_name.to_string(),
+            attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+        });
         format!(
-            "exempt the role from the deny with a condition on the statement:\n  Condition:\n    ArnNotEquals:\n      aws:PrincipalArn: !GetAtt {role_name}.Arn\nor take {actions} out of its Action"
+            "exempt the role from the deny with a condition on the statement:\n{}\nor take {actions} out of its {}",
+            crate::fix::principal_arn_exemption(ctx.stack.format, &role_arn),
+            if ctx.stack.format.is_cloudformation() {
+                "Action"
+            } else {
+                "actions"
+            }
         )
     };
     Diagnostic::new(

@@ -90,7 +90,7 @@ impl Rule for InvalidPrincipalOrArn {
             let document_branch = lint::document_in_branch(&located);
             for (statement, statement_branch) in lint::statements_with_branch(located.document) {
                 let branch = document_branch || statement_branch;
-                let mut found = principal_element(&located, statement);
+                let mut found = principal_element(ctx, &located, statement);
                 found.extend(principals(ctx, &located, statement));
                 for element in ["Resource", "NotResource"] {
                     for item in statement
@@ -137,7 +137,11 @@ fn diagnostic(
 }
 
 /// `Principal` where it must not be, missing where it must be, and `NotPrincipal` with Allow.
-fn principal_element(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic> {
+fn principal_element(
+    ctx: &Context<'_>,
+    located: &Located<'_>,
+    statement: &Value,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(map) = statement.as_map() else {
         return out;
@@ -194,11 +198,25 @@ fn principal_element(located: &Located<'_>, statement: &Value) -> Vec<Diagnostic
                     located,
                 )
                 .with_label("statement without `Principal`")
-                .with_help(if located.kind == DocKind::Trust {
-                    "add the principal that assumes the role, e.g. `Principal: { Service: lambda.amazonaws.com }`"
-                } else {
-                    "add the principal the statement is about, e.g. `Principal: { AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\" }` or `Principal: { Service: sns.amazonaws.com }`"
-                }),
+                .with_help(
+                    match (
+                        located.kind == DocKind::Trust,
+                        ctx.stack.format.is_cloudformation(),
+                    ) {
+                        (true, true) => {
+                            "add the principal that assumes the role, e.g. `Principal: { Service: lambda.amazonaws.com }`"
+                        }
+                        (false, true) => {
+                            "add the principal the statement is about, e.g. `Principal: { AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\" }` or `Principal: { Service: sns.amazonaws.com }`"
+                        }
+                        (true, false) => {
+                            "add the principal that assumes the role, e.g. `principals { type = \"Service\", identifiers = [\"lambda.amazonaws.com\"] }` (in jsonencode: `Principal = { Service = \"lambda.amazonaws.com\" }`)"
+                        }
+                        (false, false) => {
+                            "add the principal the statement is about, e.g. `principals { type = \"AWS\", identifiers = [\"arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root\"] }` or `principals { type = \"Service\", identifiers = [\"sns.amazonaws.com\"] }`"
+                        }
+                    },
+                ),
             );
         }
         _ => {}
@@ -428,7 +446,7 @@ fn resource_problem(
         "AWS rejects the policy or the statement never matches, since requests are for ARNs"
             .to_string()
     };
-    let help = suggestion(&text);
+    let help = suggestion(&text, ctx.stack.format.is_cloudformation());
     Some(
         diagnostic(
             Severity::Error,
@@ -444,7 +462,7 @@ fn resource_problem(
     )
 }
 
-fn suggestion(text: &str) -> String {
+fn suggestion(text: &str, cloudformation: bool) -> String {
     if text.starts_with("${") {
         let name = text
             .trim_start_matches("${")
@@ -452,9 +470,17 @@ fn suggestion(text: &str) -> String {
             .next()
             .unwrap_or_default();
         let rest = text.split_once('}').map(|(_, r)| r).unwrap_or_default();
+        if !cloudformation {
+            return format!(
+                "`${{{name}}}` is a name, not an ARN: use the resource's ARN, e.g. `\"${{{name}.arn}}{rest}\"`, or build it: `\"arn:${{data.aws_partition.current.partition}}:SERVICE:${{data.aws_region.current.name}}:${{data.aws_caller_identity.current.account_id}}:...\"`"
+            );
+        }
         return format!(
             "`${{{name}}}` is a name, not an ARN: use the resource's ARN, e.g. `!Sub \"${{{name}.Arn}}{rest}\"`, or build it: `!Sub \"arn:${{AWS::Partition}}:SERVICE:${{AWS::Region}}:${{AWS::AccountId}}:...\"`"
         );
+    }
+    if !cloudformation {
+        return "write the full ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, e.g. `\"arn:${data.aws_partition.current.partition}:s3:::my-bucket/*\"`), use the resource's `arn` attribute (`aws_s3_bucket.b.arn`), or `\"*\"`".to_string();
     }
     "write the full ARN (`arn:${AWS::Partition}:SERVICE:REGION:ACCOUNT:RESOURCE`, e.g. `!Sub \"arn:${AWS::Partition}:s3:::my-bucket/*\"`), use `!GetAtt X.Arn`, or `\"*\"`".to_string()
 }

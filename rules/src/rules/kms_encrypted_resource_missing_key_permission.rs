@@ -499,7 +499,10 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
             }
             (
                 key.id.clone(),
-                format!("!GetAtt {}.Arn", key.id),
+                ctx.written_ref(&iamlint_core::Reference {
+                    resource: key.id.to_string(),
+                    attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+                }),
                 Some(key_policy_statement_span(key)),
             )
         }
@@ -514,7 +517,7 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
                     _ => {}
                 }
             }
-            (ctx.sub_text(arn), ctx.yaml_value(arn), None)
+            (ctx.sub_text(arn), ctx.written_str(arn), None)
         }
         KeyRef::AwsManaged(_) | KeyRef::Unknown => return None,
     };
@@ -568,13 +571,20 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
             format!("the key policy names neither {role_name} nor the account root"),
             format!(
                 "add this statement to the key policy of {key_name}:\n{}",
-                key_policy_statement(&format!("!GetAtt {role_name}.Arn"), &lacking)
+                crate::fix::key_policy_statement(
+                    ctx.stack.format,
+                    &ctx.written_ref(&iamlint_core::Reference {
+                        resource: role_name.to_string(),
+                        attribute: iamlint_core::Attribute::Get("Arn".to_string())
+                    }),
+                    &lacking
+                )
             ),
         ),
         _ => {
             let mut help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&lacking, &key_yaml, 2)
+                ctx.fix_statement(&lacking, &key_yaml)
             );
             if role.resource.is_generated()
                 && let KeyRef::InStack(key) = &target.key
@@ -630,17 +640,6 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
     let mut d = d.with_help(help).with_resource(target.resource.id.clone());
     d.labels.dedup_by(|a, b| a.span == b.span);
     Some(d)
-}
-
-/// A key-policy statement allowing `principal` the actions.
-fn key_policy_statement(principal: &str, actions: &[&str]) -> String {
-    let mut out =
-        format!("  - Effect: Allow\n    Principal:\n      AWS: {principal}\n    Action:\n");
-    for a in actions {
-        out.push_str(&format!("      - {a}\n"));
-    }
-    out.push_str("    Resource: \"*\"");
-    out
 }
 
 /// Where a statement goes in a key's policy: the `Statement` key, else `KeyPolicy`, else the

@@ -145,13 +145,15 @@ impl Rule for KmsKeyPolicyDoesNotDelegate {
                     "Key {}'s policy does not allow {role_name} {actions} and does not enable IAM policies (no statement for arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:root). The IAM grant of {actions} to {role_name} has no effect: its requests will fail with KMS access denied. Add the \"Enable IAM User Permissions\" statement or name {role_name} in the key policy.",
                     key.id
                 );
-                let help = format!(
-                    "add this statement to the key policy of {} (it enables IAM policies, as the default key policy does):\n  - Sid: Enable IAM User Permissions\n    Effect: Allow\n    Principal:\n      AWS: !Sub arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:root\n    Action: kms:*\n    Resource: \"*\"\nor one naming the role:\n  - Effect: Allow\n    Principal:\n      AWS: !GetAtt {role_name}.Arn\n    Action:\n{}    Resource: \"*\"",
-                    key.id,
-                    ineffective
-                        .iter()
-                        .map(|a| format!("      - {a}\n"))
-                        .collect::<String>()
+                let role_arn = ctx.written_ref(&iamlint_core::Reference {
+                    resource: role_name.to_string(),
+                    attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+                });
+                let help = crate::fix::enable_iam_policies(
+                    ctx.stack.format,
+                    &key.id,
+                    &role_arn,
+                    &ineffective.iter().map(String::as_str).collect::<Vec<_>>(),
                 );
                 let mut d = Diagnostic::new(
                     Self::META.code,

@@ -341,22 +341,25 @@ impl Rule for LambdaAsyncDestinationPermissions {
                     req.kind.sam_type(event_source)
                 ));
             }
-            let target_yaml = ctx.yaml_of(req.target, &req.requests[req.requests.len() - 1].1);
+            let target_yaml = ctx.written(req.target, &req.requests[req.requests.len() - 1].1);
             let mut statements = Vec::new();
             for (action, _) in &missing {
                 let yaml = if req.kind == Kind::Bucket && action.ends_with("PutObject") {
                     match &req.target.kind {
-                        ValueKind::Ref(r) => format!("!Sub ${{{}}}/*", ref_text(r)),
+                        ValueKind::Ref(r) if ctx.stack.format.is_cloudformation() => {
+                            format!("!Sub ${{{}}}/*", ref_text(r))
+                        }
+                        ValueKind::Ref(r) => ctx.written_ref_with(r, "/*"),
                         _ => {
                             let mut objects = req.requests[req.requests.len() - 1].1.clone();
                             objects.push_lit("/*");
-                            ctx.yaml_value(&objects)
+                            ctx.written_str(&objects)
                         }
                     }
                 } else {
                     target_yaml.clone()
                 };
-                statements.push(crate::fix::yaml_statement(&[action], &yaml, 2));
+                statements.push(ctx.fix_statement(&[action], &yaml));
             }
             let these = if statements.len() == 1 {
                 "this statement"

@@ -141,7 +141,7 @@ impl Rule for LambdaDlqPermissions {
             }
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&[action], &ctx.yaml_of(target_value, target), 2)
+                ctx.fix_statement(&[action], &ctx.written(target_value, target))
             );
             out.push(
                 Diagnostic::new(

@@ -315,9 +315,15 @@ fn help(
     missing: &[&str],
 ) -> String {
     let role_name = role.id();
-    let access_point = format!("!GetAtt {}.Arn", req.access_point.id);
+    let arn = |id: &str| {
+        ctx.written_ref(&iamlint_core::Reference {
+            resource: id.to_string(),
+            attribute: iamlint_core::Attribute::Get("Arn".to_string()),
+        })
+    };
+    let access_point = arn(&req.access_point.id);
     if role.resource.is_generated() && missing.contains(&MOUNT) {
-        let file_system = ctx.yaml_of(
+        let file_system = ctx.written(
             req.file_system_value,
             &ctx.resolver
                 .string(req.file_system_value)
@@ -333,10 +339,15 @@ fn help(
     } else {
         vec![WRITE]
     };
-    let mut statement =
-        crate::fix::yaml_statement(&actions, &format!("!GetAtt {}.Arn", req.file_system.id), 2);
-    statement.push_str(&format!(
-        "\n    Condition:\n      StringEquals:\n        elasticfilesystem:AccessPointArn: {access_point}"
-    ));
+    let statement = crate::fix::statement_with_condition(
+        ctx.stack.format,
+        &actions,
+        &arn(&req.file_system.id),
+        (
+            "StringEquals",
+            "elasticfilesystem:AccessPointArn",
+            &access_point,
+        ),
+    );
     format!("add this statement to one of {role_name}'s policies:\n{statement}")
 }

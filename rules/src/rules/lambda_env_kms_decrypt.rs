@@ -117,7 +117,7 @@ impl Rule for LambdaEnvKmsDecrypt {
             });
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                crate::fix::yaml_statement(&["kms:Decrypt"], &ctx.yaml_of(key_value, key), 2)
+                ctx.fix_statement(&["kms:Decrypt"], &ctx.written(key_value, key))
             );
             out.push(
                 Diagnostic::new(

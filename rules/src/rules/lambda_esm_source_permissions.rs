@@ -505,17 +505,10 @@ fn help<'a>(
     w: &Wired<'_>,
     gaps: &[(&Need<'_>, Vec<&'static str>, Vec<&'static str>)],
 ) -> String {
-    let cf = ctx.stack.format.is_cloudformation();
-    let statement = |actions: &[&str], resource: &str| {
-        if cf {
-            crate::fix::yaml_statement(actions, resource, 2)
-        } else {
-            crate::fix::hcl_statement(actions, resource, 2)
-        }
-    };
+    let statement = |actions: &[&str], resource: &str| ctx.fix_statement(actions, resource);
     let yaml = |need: &Need<'_>| match need.cite {
-        Some(v) => ctx.yaml_of(v, &need.resource),
-        None => ctx.yaml_value(&need.resource),
+        Some(v) => ctx.written(v, &need.resource),
+        None => ctx.written_str(&need.resource),
     };
     let covered = |need: &Need<'_>| {
         w.source.managed_policy.is_some()

@@ -149,7 +149,7 @@ impl Rule for LambdaLogsPermissions {
         for (_, role, _, group) in &lacking {
             let mut streams = log_group_arn(group);
             streams.push_lit(":*");
-            let streams = ctx.yaml_value(&streams);
+            let streams = ctx.written_str(&streams);
             let list = streams_of_role.entry(role.id()).or_default();
             if !list.contains(&streams) {
                 list.push(streams);

@@ -149,10 +149,12 @@ impl Rule for PolicyVariableNotInterpolated {
                         ),
                     )
                     .with_label(format!("`${{{variable}}}` taken literally"))
-                    .with_help(if version.is_some() {
-                        "change the policy's `Version` to \"2012-10-17\""
-                    } else {
-                        "add `Version: \"2012-10-17\"` to the policy document"
+                    .with_help(match (version.is_some(), ctx.stack.format.is_cloudformation()) {
+                        (true, _) => "change the policy's `Version` to \"2012-10-17\"",
+                        (false, true) => "add `Version: \"2012-10-17\"` to the policy document",
+                        (false, false) => {
+                            "add `\"Version\": \"2012-10-17\"` to the policy document (`Version = \"2012-10-17\"` in jsonencode)"
+                        }
                     })
                     .with_resource(located.resource.id.clone());
                     if let Some(v) = version {

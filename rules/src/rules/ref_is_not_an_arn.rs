@@ -71,10 +71,21 @@ impl Rule for RefIsNotAnArn {
             };
             seen.push(value.span);
             let id = &target.id;
+            let cf = ctx.stack.format.is_cloudformation();
             let fix = match arn_attribute(&target.kind) {
-                Some(attr) => format!("use `!GetAtt {id}.{attr}`"),
-                None => format!(
+                Some(attr) => format!(
+                    "use `{}`",
+                    ctx.written_ref(&iamlint_core::Reference {
+                        resource: id.clone(),
+                        attribute: Attribute::Get(attr.to_string()),
+                    })
+                ),
+                None if cf => format!(
                     "build the ARN with Fn::Sub, e.g. `!Sub arn:${{AWS::Partition}}:…:${{{id}}}`"
+                ),
+                None => format!(
+                    "build the ARN in a string template, e.g. `\"arn:${{data.aws_partition.current.partition}}:…:${{{}}}\"`",
+                    ctx.written_ref(reference)
                 ),
             };
             out.push(
@@ -84,8 +95,9 @@ impl Rule for RefIsNotAnArn {
                     Self::META.severity,
                     value.span,
                     format!(
-                        "{element} of {} uses !Ref {id} ({}), which returns the {} {}, not an ARN: it can never match.",
+                        "{element} of {} uses {} ({}), which returns the {} {}, not an ARN: it can never match.",
                         owner.id,
+                        ctx.written_ref(reference),
                         target.kind,
                         kind_noun(&target.kind),
                         returns.describe(),

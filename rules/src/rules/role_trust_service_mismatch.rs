@@ -123,7 +123,13 @@ impl Rule for RoleTrustServiceMismatch {
                 failure(service),
             );
             let help = format!(
-                "add this statement to the AssumeRolePolicyDocument of {role_id}:\n  - Effect: Allow\n    Principal:\n      Service: {service}\n    Action: sts:AssumeRole"
+                "add this statement to the {} of {role_id}:\n{}",
+                if ctx.stack.format.is_cloudformation() {
+                    "AssumeRolePolicyDocument"
+                } else {
+                    "assume_role_policy"
+                },
+                crate::fix::trust_statement(ctx.stack.format, service)
             );
             let mut d = Diagnostic::new(
                 Self::META.code,

@@ -99,10 +99,19 @@ impl Rule for SecretArnMissingSuffix {
                                 message,
                             )
                             .with_label("secret ARN without its random suffix")
-                            .with_help(format!(
-                                "use the secret's full ARN (`!Ref` of the secret resource), or end the ARN with `-??????`: {}-??????",
-                                ctx.sub_text(&arn)
-                            ))
+                            .with_help(if ctx.stack.format.is_cloudformation() {
+                                format!(
+                                    "use the secret's full ARN (`!Ref` of the secret resource), or end the ARN with `-??????`: {}-??????",
+                                    ctx.sub_text(&arn)
+                                )
+                            } else {
+                                let mut wildcard = arn.clone();
+                                wildcard.push_lit("-??????");
+                                format!(
+                                    "use the secret's full ARN (the `arn` of the aws_secretsmanager_secret resource), or end the ARN with `-??????`: {}",
+                                    ctx.written_str(&wildcard)
+                                )
+                            })
                             .with_resource(located.resource.id.clone()),
                         );
                         break;

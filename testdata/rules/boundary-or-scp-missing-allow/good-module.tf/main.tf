@@ -1,0 +1,4 @@
+module "fn" {
+  source = "./fn"
+  name   = "worker"
+}
