@@ -259,7 +259,7 @@ impl<'a> Plan<'a> {
                 Ctx::Expr(e) => e.span,
                 _ => value.map_or(r.span, |v| v.span),
             };
-            return Some(self.unknown_value(r, ctx, key, depth, span));
+            return self.unknown_value(r, ctx, key, depth, span);
         }
         let value = value?;
         match &value.kind {
@@ -270,7 +270,7 @@ impl<'a> Plan<'a> {
                         r,
                         Some(v),
                         unknown.and_then(|u| u.get(&k.name)),
-                        &ctx.child(&k.name),
+                        &ctx.child_of_known(&k.name),
                         Some(&k.name),
                         depth + 1,
                     );
@@ -289,7 +289,11 @@ impl<'a> Plan<'a> {
                             Ctx::Expr(e) => e.span,
                             _ => value.span,
                         };
-                        let v = self.unknown_value(r, &child_ctx, Some(&k.name), depth + 1, span);
+                        let Some(v) =
+                            self.unknown_value(r, &child_ctx, Some(&k.name), depth + 1, span)
+                        else {
+                            continue;
+                        };
                         out.insert(
                             Key {
                                 name: k.name.clone(),
@@ -336,7 +340,9 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// A value the plan knows only after apply.
+    /// A value the plan knows only after apply. `None` for an argument the configuration
+    /// does not set: what the provider computes for it (`managed_policy_arns` of a role
+    /// without that argument) is not part of the configuration the HCL front end reads either.
     fn unknown_value(
         &self,
         r: &Planned<'a>,
@@ -344,8 +350,25 @@ impl<'a> Plan<'a> {
         key: Option<&str>,
         depth: usize,
         span: Span,
-    ) -> Value {
-        let name = key.unwrap_or("a value");
+    ) -> Option<Value> {
+        Some(match self.unknown_or_ref(r, ctx, key, depth, span) {
+            Some(v) => v,
+            None if matches!(ctx, Ctx::Unset) => return None,
+            None => external(
+                format!("{}.{} (known after apply)", r.address, key.unwrap_or("a value")),
+                span,
+            ),
+        })
+    }
+
+    fn unknown_or_ref(
+        &self,
+        r: &Planned<'a>,
+        ctx: &Ctx<'a>,
+        key: Option<&str>,
+        depth: usize,
+        span: Span,
+    ) -> Option<Value> {
         // A policy built from other resources' attributes is not any one of them.
         let policy = key.is_some_and(mapping::is_policy_arg);
         if !policy && let Ctx::Expr(e) = ctx {
@@ -353,9 +376,9 @@ impl<'a> Plan<'a> {
                 if let Some(t) = self.by_address.get(target).map(|&i| &self.resources[i])
                     && let Some(attribute) = mapping::computed_attribute(t.tf_type, attr)
                 {
-                    return reference(t.address, attribute, span);
+                    return Some(reference(t.address, attribute, span));
                 }
-                return external(format!("{target}.{attr} (known after apply)"), span);
+                return Some(external(format!("{target}.{attr} (known after apply)"), span));
             }
         }
         // The resource's own computed attribute (`arn` of a role), as `add_computed` makes it.
@@ -363,9 +386,9 @@ impl<'a> Plan<'a> {
             && let Some(key) = key
             && let Some(attribute) = mapping::computed_attribute(r.tf_type, key)
         {
-            return reference(r.address, attribute, span);
+            return Some(reference(r.address, attribute, span));
         }
-        external(format!("{}.{name} (known after apply)", r.address), span)
+        None
     }
 
     /// The one resource attribute an expression of the configuration refers to, as the
@@ -440,18 +463,31 @@ enum Ctx<'a> {
     Expr(&'a Value),
     /// The nested blocks of one name.
     Blocks(&'a [Value]),
+    /// An argument the configuration does not set (the configuration being known).
+    Unset,
     None,
 }
 
 impl<'a> Ctx<'a> {
+    /// The place of an argument the plan leaves out (unknown): [`Ctx::Unset`] when the
+    /// configuration is known and does not set it.
     fn child(&self, name: &str) -> Ctx<'a> {
         match self {
             Ctx::Body(Some(m)) => match m.get(name).map(|v| (&v.kind, v)) {
                 Some((ValueKind::List(blocks), _)) => Ctx::Blocks(blocks),
                 Some((ValueKind::Map(_), v)) => Ctx::Expr(v),
-                _ => Ctx::None,
+                Some(_) => Ctx::None,
+                None => Ctx::Unset,
             },
             _ => Ctx::None,
+        }
+    }
+
+    /// The place of an argument the plan has a value for.
+    fn child_of_known(&self, name: &str) -> Ctx<'a> {
+        match self.child(name) {
+            Ctx::Unset => Ctx::None,
+            c => c,
         }
     }
 
