@@ -197,7 +197,10 @@ impl<'a> Plan<'a> {
             if after.is_none_or(|a| matches!(a.kind, ValueKind::Null)) {
                 continue;
             }
-            let module = c.get("module_address").and_then(Value::as_str).unwrap_or("");
+            let module = c
+                .get("module_address")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if let Some(p) = planned(c, module, after) {
                 self.resources.push(p);
             }
@@ -311,7 +314,11 @@ impl<'a> Plan<'a> {
                     let u = unknown.and_then(Value::as_list).and_then(|l| l.get(i));
                     let item_ctx = ctx.item(i);
                     // An element of a list attribute is not one of its own keys.
-                    let item_key = if matches!(ctx, Ctx::Blocks(_)) { None } else { key };
+                    let item_key = if matches!(ctx, Ctx::Blocks(_)) {
+                        None
+                    } else {
+                        key
+                    };
                     if let Some(v) = self.build(r, Some(item), u, &item_ctx, item_key, depth + 1) {
                         out.push(v);
                     }
@@ -355,7 +362,11 @@ impl<'a> Plan<'a> {
             Some(v) => v,
             None if matches!(ctx, Ctx::Unset) => return None,
             None => external(
-                format!("{}.{} (known after apply)", r.address, key.unwrap_or("a value")),
+                format!(
+                    "{}.{} (known after apply)",
+                    r.address,
+                    key.unwrap_or("a value")
+                ),
                 span,
             ),
         })
@@ -378,7 +389,10 @@ impl<'a> Plan<'a> {
                 {
                     return Some(reference(t.address, attribute, span));
                 }
-                return Some(external(format!("{target}.{attr} (known after apply)"), span));
+                return Some(external(
+                    format!("{target}.{attr} (known after apply)"),
+                    span,
+                ));
             }
         }
         // The resource's own computed attribute (`arn` of a role), as `add_computed` makes it.
@@ -584,8 +598,18 @@ fn parse_reference(text: &str) -> Option<ParsedRef<'_>> {
     let ty = &text[..ty_end];
     if ty.is_empty()
         || !ty.contains('_')
-        || ["data", "var", "local", "module", "self", "count", "each", "path", "terraform"]
-            .contains(&ty)
+        || [
+            "data",
+            "var",
+            "local",
+            "module",
+            "self",
+            "count",
+            "each",
+            "path",
+            "terraform",
+        ]
+        .contains(&ty)
     {
         return None;
     }
@@ -618,7 +642,10 @@ pub fn json_string_document(file: &SourceFile, value: &Value) -> Option<Value> {
     }
     let span = value.span;
     let raw = file.text.get(span.start as usize..span.end as usize);
-    let segs = match raw.and_then(|r| r.strip_prefix('"')).and_then(|r| r.strip_suffix('"')) {
+    let segs = match raw
+        .and_then(|r| r.strip_prefix('"'))
+        .and_then(|r| r.strip_suffix('"'))
+    {
         Some(inner) => escape_pieces(inner, span.start as usize + 1, file.id),
         None => None,
     };
@@ -667,7 +694,9 @@ fn escape_pieces(inner: &str, base: usize, file: iamlint_core::FileId) -> Option
                 let hi = hex(i + 2)?;
                 if (0xD800..0xDC00).contains(&hi) && inner.get(i + 6..i + 8) == Some("\\u") {
                     let lo = hex(i + 8)?;
-                    let c = char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00)))?;
+                    let c = char::from_u32(
+                        0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00)),
+                    )?;
                     (c.to_string(), 12)
                 } else {
                     (char::from_u32(hi).unwrap_or('\u{FFFD}').to_string(), 6)
