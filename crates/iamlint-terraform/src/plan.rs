@@ -30,26 +30,23 @@ pub fn detect_plan(text: &str) -> bool {
 
 /// Reads a plan file into one stack. A file that is not valid JSON, or not a plan in a format
 /// version iamlint reads, is an input error.
-pub fn analyse_plan(file: &SourceFile) -> Result<Stack, Diagnostic> {
+pub fn analyse_plan(file: &SourceFile) -> Result<Stack, Box<Diagnostic>> {
     let root = iamlint_cfn::syntax::parse_json(file).map_err(|e| {
-        Diagnostic::input_error(
+        invalid(
             e.span,
             format!("not a valid Terraform plan (JSON): {}", e.message),
         )
     })?;
     let start = Span::file_start(file.id);
     let Some(top) = root.as_map() else {
-        return Err(Diagnostic::input_error(
-            root.span,
-            "a Terraform plan is a JSON object",
-        ));
+        return Err(invalid(root.span, "a Terraform plan is a JSON object"));
     };
     match top.get("format_version") {
         Some(v) => {
             let version = v.as_str().unwrap_or("");
             let major = version.split('.').next().unwrap_or("");
             if !matches!(major, "0" | "1") {
-                return Err(Diagnostic::input_error(
+                return Err(invalid(
                     v.span,
                     format!(
                         "Terraform plan format version {version:?} is not one iamlint reads (1.x)"
@@ -58,17 +55,14 @@ pub fn analyse_plan(file: &SourceFile) -> Result<Stack, Diagnostic> {
             }
         }
         None => {
-            return Err(Diagnostic::input_error(
-                start,
-                "a Terraform plan has a `format_version`",
-            ));
+            return Err(invalid(start, "a Terraform plan has a `format_version`"));
         }
     }
     for section in ["planned_values", "configuration"] {
         if let Some(v) = top.get(section)
             && !matches!(v.kind, ValueKind::Map(_))
         {
-            return Err(Diagnostic::input_error(
+            return Err(invalid(
                 v.span,
                 format!("`{section}` of a Terraform plan is an object"),
             ));
@@ -77,7 +71,7 @@ pub fn analyse_plan(file: &SourceFile) -> Result<Stack, Diagnostic> {
     if let Some(v) = top.get("resource_changes")
         && !matches!(v.kind, ValueKind::List(_))
     {
-        return Err(Diagnostic::input_error(
+        return Err(invalid(
             v.span,
             "`resource_changes` of a Terraform plan is a list",
         ));
@@ -118,6 +112,10 @@ pub fn analyse_plan(file: &SourceFile) -> Result<Stack, Diagnostic> {
     }
     mapping::attach(&mut stack, &tf_resources);
     Ok(stack)
+}
+
+fn invalid(span: Span, message: impl Into<String>) -> Box<Diagnostic> {
+    Box::new(Diagnostic::input_error(span, message))
 }
 
 /// Entries of a map along a path of keys.
@@ -334,7 +332,7 @@ impl<'a> Plan<'a> {
                 // A known value that is exactly another resource's attribute: the reference,
                 // as the HCL front end makes it.
                 if let Ctx::Expr(e) = ctx
-                    && let Some((target, attr)) = self.referenced(r, *e)
+                    && let Some((target, attr)) = self.referenced(r, e)
                     && let Some(t) = self.by_address.get(target).map(|&i| &self.resources[i])
                     && t.values.and_then(|v| v.get(attr)).and_then(Value::as_str) == Some(s)
                     && let Some(attribute) = mapping::computed_attribute(t.tf_type, attr)
@@ -382,18 +380,19 @@ impl<'a> Plan<'a> {
     ) -> Option<Value> {
         // A policy built from other resources' attributes is not any one of them.
         let policy = key.is_some_and(mapping::is_policy_arg);
-        if !policy && let Ctx::Expr(e) = ctx {
-            if let Some((target, attr)) = self.referenced(r, *e) {
-                if let Some(t) = self.by_address.get(target).map(|&i| &self.resources[i])
-                    && let Some(attribute) = mapping::computed_attribute(t.tf_type, attr)
-                {
-                    return Some(reference(t.address, attribute, span));
-                }
-                return Some(external(
-                    format!("{target}.{attr} (known after apply)"),
-                    span,
-                ));
+        if !policy
+            && let Ctx::Expr(e) = ctx
+            && let Some((target, attr)) = self.referenced(r, e)
+        {
+            if let Some(t) = self.by_address.get(target).map(|&i| &self.resources[i])
+                && let Some(attribute) = mapping::computed_attribute(t.tf_type, attr)
+            {
+                return Some(reference(t.address, attribute, span));
             }
+            return Some(external(
+                format!("{target}.{attr} (known after apply)"),
+                span,
+            ));
         }
         // The resource's own computed attribute (`arn` of a role), as `add_computed` makes it.
         if depth == 1

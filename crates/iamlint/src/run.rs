@@ -356,7 +356,7 @@ fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
     }
     let (stack, diagnostics) = match iamlint_terraform::analyse_plan(&file) {
         Ok(stack) => (Some(stack), Vec::new()),
-        Err(d) => (None, vec![d]),
+        Err(d) => (None, vec![*d]),
     };
     FileResult {
         file,
