@@ -4,18 +4,21 @@
 //! module folder is parsed once with spans ([`module`]); a root is evaluated lazily and
 //! three-valued ([`eval`], [`functions`], [`template`]), and every resource instance whose
 //! type the rules read becomes a CloudFormation-typed [`Resource`](iamlint_core::Resource)
-//! through one table ([`mapping`]), so the rules never know which front end made it.
+//! through one table ([`mapping`]), so the rules never know which front end made it. A plan
+//! in JSON (`terraform show -json`) is a unit of its own ([`plan`]), mapped by the same table.
 
 pub mod eval;
 pub mod functions;
 pub mod mapping;
 pub mod module;
+pub mod plan;
 pub mod policy_document;
 pub mod template;
 pub mod tfvars;
 pub mod unit;
 
 pub use eval::Options;
+pub use plan::{analyse_plan, detect_plan};
 pub use unit::{Workspace, is_terraform_file, root_modules};
 
 use iamlint_core::{Diagnostic, Format, Stack};

@@ -603,6 +603,39 @@ pub fn lookup(tf_type: &str) -> Option<&'static Mapping> {
     TABLE.iter().find(|m| m.tf_type == tf_type)
 }
 
+impl Attr {
+    /// The attribute of the core model.
+    pub fn attribute(self) -> Attribute {
+        match self {
+            Attr::Ref => Attribute::Ref,
+            Attr::Get(a) => Attribute::Get(a.to_string()),
+        }
+    }
+}
+
+/// The CloudFormation attribute the computed Terraform attribute `name` of a mapped resource
+/// type stands for (`aws_iam_role` `arn` is `GetAtt Arn`).
+pub fn computed_attribute(tf_type: &str, name: &str) -> Option<Attribute> {
+    lookup(tf_type)?
+        .computed
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| a.attribute())
+}
+
+/// Whether a Terraform argument of this name is read as a policy document (JSON text) by
+/// some entry of the table or by [`attach`].
+pub fn is_policy_arg(name: &str) -> bool {
+    fn any(fields: &[(&str, Field)], name: &str) -> bool {
+        fields.iter().any(|(_, f)| match f {
+            Field::Policy(a) => *a == name,
+            Field::Block(_, inner) | Field::Blocks(_, inner) => any(inner, name),
+            _ => false,
+        })
+    }
+    name == "policy" || TABLE.iter().any(|m| any(m.props, name))
+}
+
 /// Adds the computed attributes of a resource instance (or data source) to its value, where
 /// the configuration does not set them.
 pub fn add_computed(
@@ -629,14 +662,10 @@ pub fn add_computed(
         Mode::Managed => {
             if let Some(m) = lookup(tf_type) {
                 for (name, attr) in m.computed {
-                    let attribute = match attr {
-                        Attr::Ref => Attribute::Ref,
-                        Attr::Get(a) => Attribute::Get((*a).to_string()),
-                    };
                     // Where the configuration sets the attribute (`name`), a reference to it
                     // still reads as a typed reference ([`computed_reference`]); the
                     // configured value stays here for the mapping.
-                    set(map, name, reference(address, attribute, span));
+                    set(map, name, reference(address, attr.attribute(), span));
                 }
             }
         }
@@ -671,11 +700,7 @@ pub fn add_computed(
 /// it to the configured value anyway.
 pub fn computed_reference(tf_type: &str, address: &str, name: &str, span: Span) -> Option<Value> {
     let (_, attr) = lookup(tf_type)?.computed.iter().find(|(n, _)| *n == name)?;
-    let attribute = match attr {
-        Attr::Ref => Attribute::Ref,
-        Attr::Get(a) => Attribute::Get((*a).to_string()),
-    };
-    Some(reference(address, attribute, span))
+    Some(reference(address, attr.attribute(), span))
 }
 
 /// The CloudFormation resources for one Terraform resource instance, when its type is

@@ -89,6 +89,12 @@ struct Piece {
     source: Span,
 }
 
+/// Reads literal pieces of text, each with where it was written, as one JSON document (a
+/// JSON string whose escapes are pieces of their own, so every node points at its place).
+pub fn json_from_pieces(segs: &[Seg], file: FileId) -> Option<Value> {
+    json_document(None, segs, file)
+}
+
 /// Reads the template as a JSON document, when its text is one.
 fn json_document(ev: Option<&Evaluator<'_>>, segs: &[Seg], file: FileId) -> Option<Value> {
     let first = segs.iter().find_map(|s| match s {

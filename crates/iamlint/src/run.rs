@@ -248,7 +248,9 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
             // so a large data file in a repository produces no output.
             let head = read_head(&candidate.path);
             let file = Arc::new(SourceFile::new(id, path.clone(), ""));
+            let plan = is_json(&candidate.path) && iamlint_terraform::detect_plan(&head);
             let is_template = candidate.explicit
+                || plan
                 || matches!(
                     iamlint_cfn::detect(&candidate.path, &head),
                     iamlint_cfn::Detection::Template
@@ -260,11 +262,19 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
                 diagnostics: if is_template {
                     vec![Diagnostic::input_error(
                         Span::file_start(id),
-                        format!(
-                            "file is {} bytes, more than the {} MiB iamlint reads (CloudFormation accepts templates of at most 1 MB)",
-                            meta.len(),
-                            MAX_FILE_BYTES / 1024 / 1024
-                        ),
+                        if plan {
+                            format!(
+                                "Terraform plan is {} bytes, more than the {} MiB iamlint reads",
+                                meta.len(),
+                                MAX_FILE_BYTES / 1024 / 1024
+                            )
+                        } else {
+                            format!(
+                                "file is {} bytes, more than the {} MiB iamlint reads (CloudFormation accepts templates of at most 1 MB)",
+                                meta.len(),
+                                MAX_FILE_BYTES / 1024 / 1024
+                            )
+                        },
                     )]
                 } else {
                     Vec::new()
@@ -289,6 +299,9 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
         }
     };
     let file = Arc::new(SourceFile::new(id, path, text));
+    if is_json(&candidate.path) && iamlint_terraform::detect_plan(&file.text) {
+        return check_plan(file, utf8_error);
+    }
     let is_template = matches!(
         iamlint_cfn::detect(&candidate.path, &file.text),
         iamlint_cfn::Detection::Template
@@ -319,6 +332,37 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
         is_template: true,
         stack: parsed.stack,
         diagnostics: parsed.diagnostics,
+    }
+}
+
+fn is_json(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// A Terraform plan in JSON (`terraform show -json`): one unit of its own.
+fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
+    if let Some(offset) = utf8_error {
+        return FileResult {
+            diagnostics: vec![Diagnostic::input_error(
+                Span::point(file.id, offset),
+                "file is not valid UTF-8 (Terraform writes plans in UTF-8)",
+            )],
+            file,
+            is_template: true,
+            stack: None,
+        };
+    }
+    let (stack, diagnostics) = match iamlint_terraform::analyse_plan(&file) {
+        Ok(stack) => (Some(stack), Vec::new()),
+        Err(d) => (None, vec![*d]),
+    };
+    FileResult {
+        file,
+        is_template: true,
+        stack,
+        diagnostics,
     }
 }
 

@@ -192,6 +192,60 @@ fn bad_inputs_are_reported_and_the_run_goes_on() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A `terraform show -json` plan named on the command line is read as a Terraform plan; a
+/// JSON file that is not a plan (nor a template) is not, and a broken plan is an input error.
+#[test]
+fn terraform_plan_json_is_a_unit() {
+    let dir = scratch("plan");
+    let plan = "testdata/rules/lambda-vpc-eni-permissions/bad.tfplan.json";
+    std::fs::copy(workspace().join(plan), dir.join("tfplan.json")).unwrap();
+    let o = iamlint(&["--format", "compact", "tfplan.json"], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.starts_with("tfplan.json:"), "{out}");
+    assert!(
+        out.contains("error[IAM001]") && out.contains("aws_lambda_function.worker"),
+        "{out}"
+    );
+
+    // `terraform providers schema -json` has a format version but is no plan.
+    std::fs::write(
+        dir.join("schema.json"),
+        "{\"format_version\": \"1.0\", \"provider_schemas\": {}}\n",
+    )
+    .unwrap();
+    let o = iamlint(&["--format", "compact", "schema.json"], &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+
+    std::fs::write(
+        dir.join("broken.json"),
+        "{\"format_version\": \"1.2\",\n \"planned_values\": {\"root_module\": {\"resources\": [}}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("future.json"),
+        "{\"format_version\": \"2.0\", \"planned_values\": {}}\n",
+    )
+    .unwrap();
+    for (file, line) in [("broken.json", 2), ("future.json", 1)] {
+        let o = iamlint(&["--format", "compact", file], &dir);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(
+            out.starts_with(&format!("{file}:{line}:")) && out.contains("error[IAM000]"),
+            "{out}"
+        );
+    }
+    // Found by walking a folder too.
+    std::fs::remove_file(dir.join("broken.json")).unwrap();
+    std::fs::remove_file(dir.join("future.json")).unwrap();
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("error[IAM001]"), "{}", stdout(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn missing_path_exits_2() {
     let o = iamlint(&["no/such/dir"], &workspace());
