@@ -50,6 +50,7 @@ Resources:
     let output = run(&RunOptions {
         paths: vec![file],
         parameters: HashMap::new(),
+        terraform: Default::default(),
         rules: Selection::new(&[], &[]).unwrap(),
     });
     let mut by_code: HashMap<&str, usize> = HashMap::new();
