@@ -87,6 +87,7 @@ fn checked(resources: usize) -> RunOutput {
     run(&RunOptions {
         paths: vec![file],
         parameters: HashMap::new(),
+        terraform: Default::default(),
         rules: Selection::new(&[], &[]).unwrap(),
     })
 }
