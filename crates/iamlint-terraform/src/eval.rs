@@ -164,9 +164,11 @@ pub fn truth(v: &Value) -> Option<bool> {
 
 fn as_index(v: &Value) -> Option<usize> {
     match &v.kind {
-        ValueKind::Number(n) | ValueKind::String(n) => {
-            n.parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| f as usize)
-        }
+        ValueKind::Number(n) | ValueKind::String(n) => n
+            .parse::<f64>()
+            .ok()
+            .filter(|f| *f >= 0.0)
+            .map(|f| f as usize),
         _ => None,
     }
 }
@@ -185,9 +187,10 @@ fn is_known(v: &Value) -> bool {
     match &v.kind {
         ValueKind::List(items) => items.iter().all(is_known),
         ValueKind::Map(m) => m.iter().all(|(_, v)| is_known(v)),
-        ValueKind::Ref(_) | ValueKind::Template(_) | ValueKind::Unknown(_) | ValueKind::Choice(_) => {
-            false
-        }
+        ValueKind::Ref(_)
+        | ValueKind::Template(_)
+        | ValueKind::Unknown(_)
+        | ValueKind::Choice(_) => false,
         _ => true,
     }
 }
@@ -274,10 +277,7 @@ impl<'a> Evaluator<'a> {
                     };
                     let value = self.eval(scope, v.expr(), file)?;
                     match name {
-                        Some(name) => map.insert(
-                            key(name, span_of(file, k.span())),
-                            value,
-                        ),
+                        Some(name) => map.insert(key(name, span_of(file, k.span())), value),
                         None => {
                             return Ok(unknown("an object with a computed key", span));
                         }
@@ -455,8 +455,12 @@ impl<'a> Evaluator<'a> {
                         let cond = self.eval(scope, &ifd.if_expr.cond_expr, file)?;
                         match truth(&cond) {
                             Some(true) => {
-                                if !self.template_segments(scope, &ifd.if_expr.template, file, segs)?
-                                {
+                                if !self.template_segments(
+                                    scope,
+                                    &ifd.if_expr.template,
+                                    file,
+                                    segs,
+                                )? {
                                     return Ok(false);
                                 }
                             }
@@ -475,7 +479,11 @@ impl<'a> Evaluator<'a> {
                         let Some(pairs) = iteration_pairs(&coll) else {
                             return Ok(false);
                         };
-                        let key_var = ford.for_expr.key_var.as_ref().map(|k| k.as_str().to_string());
+                        let key_var = ford
+                            .for_expr
+                            .key_var
+                            .as_ref()
+                            .map(|k| k.as_str().to_string());
                         let value_var = ford.for_expr.value_var.as_str().to_string();
                         for (k, v) in pairs.into_iter().take(MAX_INSTANCES) {
                             let mut bindings = vec![(value_var.clone(), v)];
@@ -506,7 +514,10 @@ impl<'a> Evaluator<'a> {
         span: Span,
     ) -> Eval {
         let Ok(template) = hcl_edit::parser::parse_template(&file.text) else {
-            return Ok(unknown("a template file that is not a valid template", span));
+            return Ok(unknown(
+                "a template file that is not a valid template",
+                span,
+            ));
         };
         let scope = Scope {
             inst: 0,
@@ -579,7 +590,9 @@ impl<'a> Evaluator<'a> {
                 let dir = self.inst(inst).module.dir.display().to_string();
                 let v = match attr(0) {
                     Some("module") => Value::string(dir, span),
-                    Some("root") => Value::string(self.inst(0).module.dir.display().to_string(), span),
+                    Some("root") => {
+                        Value::string(self.inst(0).module.dir.display().to_string(), span)
+                    }
                     Some("cwd") => Value::string(".", span),
                     _ => unknown("`path`", span),
                 };
@@ -624,9 +637,7 @@ impl<'a> Evaluator<'a> {
                     let k = self.eval(scope, e, file)?;
                     index(value, &k, span)?
                 }
-                TraversalOperator::LegacyIndex(n) => {
-                    index(value, &number(**n, span), span)?
-                }
+                TraversalOperator::LegacyIndex(n) => index(value, &number(**n, span), span)?,
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match value.kind {
                         ValueKind::List(items) => items,
@@ -661,18 +672,16 @@ impl<'a> Evaluator<'a> {
             Some((caller, call)) => {
                 let caller_inst = self.inst(caller);
                 let call = &caller_inst.module.modules[call];
-                call.body
-                    .get_attribute(name)
-                    .map(|a| {
-                        self.eval_in(
-                            caller,
-                            &module_inst.binding,
-                            &Expr {
-                                expr: a.value.clone(),
-                                file: call.file,
-                            },
-                        )
-                    })
+                call.body.get_attribute(name).map(|a| {
+                    self.eval_in(
+                        caller,
+                        &module_inst.binding,
+                        &Expr {
+                            expr: a.value.clone(),
+                            file: call.file,
+                        },
+                    )
+                })
             }
         };
         let value = given.or_else(|| {
@@ -748,7 +757,12 @@ impl<'a> Evaluator<'a> {
         self.memo.borrow_mut().insert(key.clone(), Slot::InProgress);
         let module_inst = self.inst(inst);
         let decl = &module_inst.module.resources[decl_index];
-        let out = self.expand(inst, &module_inst.binding, decl.count.as_ref(), decl.for_each.as_ref());
+        let out = self.expand(
+            inst,
+            &module_inst.binding,
+            decl.count.as_ref(),
+            decl.for_each.as_ref(),
+        );
         self.memo
             .borrow_mut()
             .insert(key, Slot::Instances(out.clone()));
@@ -795,7 +809,10 @@ impl<'a> Evaluator<'a> {
                         .iter()
                         .map(|i| {
                             let text = scalar_text(i).unwrap_or_default();
-                            (Value::string(text.clone(), i.span), Value::string(text, i.span))
+                            (
+                                Value::string(text.clone(), i.span),
+                                Value::string(text, i.span),
+                            )
                         })
                         .collect(),
                 ),
@@ -869,9 +886,9 @@ impl<'a> Evaluator<'a> {
             Some(TraversalOperator::Index(e)) => {
                 let k = self.eval(scope, e, file)?;
                 let chosen = instances.iter().find(|i| {
-                    i.key
-                        .as_ref()
-                        .is_some_and(|ik| scalar_text(ik).is_some() && scalar_text(ik) == scalar_text(&k))
+                    i.key.as_ref().is_some_and(|ik| {
+                        scalar_text(ik).is_some() && scalar_text(ik) == scalar_text(&k)
+                    })
                 });
                 let chosen = match chosen {
                     Some(c) => c,
@@ -921,7 +938,10 @@ impl<'a> Evaluator<'a> {
                     let mut map = Map::default();
                     for i in &instances {
                         let k = i.key.as_ref().and_then(scalar_text).unwrap_or_default();
-                        map.insert(key(k, span), self.resource_value(inst, decl_index, i, span)?);
+                        map.insert(
+                            key(k, span),
+                            self.resource_value(inst, decl_index, i, span)?,
+                        );
                     }
                     Value::new(ValueKind::Map(map), span)
                 };
@@ -1075,11 +1095,12 @@ impl<'a> Evaluator<'a> {
         module_inst.children.borrow_mut().insert(call, Vec::new());
         let decl = &module_inst.module.modules[call];
         let mut out = Vec::new();
-        if module_inst.depth < MAX_MODULE_DEPTH && self.insts.borrow().len() < MAX_MODULE_INSTANCES {
-            let loaded = decl
-                .source
-                .as_deref()
-                .and_then(|s| self.loader.module(&module_inst.module, &decl.name, s, &module_inst.prefix));
+        if module_inst.depth < MAX_MODULE_DEPTH && self.insts.borrow().len() < MAX_MODULE_INSTANCES
+        {
+            let loaded = decl.source.as_deref().and_then(|s| {
+                self.loader
+                    .module(&module_inst.module, &decl.name, s, &module_inst.prefix)
+            });
             if loaded.is_none() {
                 self.note_unresolved(decl);
             }
@@ -1103,13 +1124,21 @@ impl<'a> Evaluator<'a> {
                     ),
                 ));
             }
-            let instances = self.expand(inst, &module_inst.binding, decl.count.as_ref(), decl.for_each.as_ref());
+            let instances = self.expand(
+                inst,
+                &module_inst.binding,
+                decl.count.as_ref(),
+                decl.for_each.as_ref(),
+            );
             for instance in instances {
                 let module = match (&loaded, cyclic) {
                     (Some(m), false) => Arc::clone(m),
                     _ => Arc::new(Module::default()),
                 };
-                let prefix = format!("{}module.{}{}.", module_inst.prefix, decl.name, instance.suffix);
+                let prefix = format!(
+                    "{}module.{}{}.",
+                    module_inst.prefix, decl.name, instance.suffix
+                );
                 let mut insts = self.insts.borrow_mut();
                 let index = insts.len();
                 insts.push(Arc::new(ModuleInst {
@@ -1143,7 +1172,12 @@ impl<'a> Evaluator<'a> {
     ) -> Eval {
         let inst = scope.inst;
         let module_inst = self.inst(inst);
-        let Some(call) = module_inst.module.modules.iter().position(|m| m.name == name) else {
+        let Some(call) = module_inst
+            .module
+            .modules
+            .iter()
+            .position(|m| m.name == name)
+        else {
             return Ok(unknown(format!("module.{name}"), span));
         };
         let decl = &module_inst.module.modules[call];
@@ -1160,7 +1194,11 @@ impl<'a> Evaluator<'a> {
                     let k = self.eval(scope, e, file)?;
                     let found = instances
                         .iter()
-                        .find(|(ik, _)| ik.as_ref().and_then(scalar_text).is_some_and(|t| Some(t) == scalar_text(&k)))
+                        .find(|(ik, _)| {
+                            ik.as_ref()
+                                .and_then(scalar_text)
+                                .is_some_and(|t| Some(t) == scalar_text(&k))
+                        })
                         .or_else(|| instances.iter().find(|(ik, _)| ik.is_none()));
                     match found {
                         Some((_, i)) => (*i, &ops[1..]),
@@ -1399,7 +1437,9 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         }
         _ => match (scalar_text(a), scalar_text(b)) {
             (Some(x), Some(y)) => {
-                x == y && matches!(a.kind, ValueKind::String(_)) == matches!(b.kind, ValueKind::String(_))
+                x == y
+                    && matches!(a.kind, ValueKind::String(_))
+                        == matches!(b.kind, ValueKind::String(_))
             }
             _ => false,
         },

@@ -67,9 +67,10 @@ pub fn call(
         },
         "jsondecode" => match arg(0) {
             Some(v) if matches!(v.kind, ValueKind::Map(_) | ValueKind::List(_)) => Ok(v.clone()),
-            Some(v) => Ok(template::parse_json_string(v).unwrap_or_else(|| {
-                unknown("jsondecode(...)", span)
-            })),
+            Some(v) => {
+                Ok(template::parse_json_string(v)
+                    .unwrap_or_else(|| unknown("jsondecode(...)", span)))
+            }
             None => unknown_result(),
         },
         "file" => {
@@ -82,7 +83,13 @@ pub fn call(
                         text: f.text.to_string(),
                         span: Span::new(f.id, 0, f.text.len()),
                     }];
-                    Ok(template::build(ev, segs, f.id, Span::new(f.id, 0, f.text.len()), true))
+                    Ok(template::build(
+                        ev,
+                        segs,
+                        f.id,
+                        Span::new(f.id, 0, f.text.len()),
+                        true,
+                    ))
                 }
                 None => unknown_result(),
             }
@@ -92,10 +99,9 @@ pub fn call(
                 return unknown_result();
             };
             let vars: Vec<(String, Value)> = match arg(1).map(|v| &v.kind) {
-                Some(ValueKind::Map(m)) => m
-                    .iter()
-                    .map(|(k, v)| (k.name.clone(), v.clone()))
-                    .collect(),
+                Some(ValueKind::Map(m)) => {
+                    m.iter().map(|(k, v)| (k.name.clone(), v.clone())).collect()
+                }
                 _ => Vec::new(),
             };
             match ev.read_file(&path) {
@@ -243,8 +249,7 @@ pub fn call(
             Some(ValueKind::List(items)) => Ok(list(
                 items
                     .iter()
-                    .filter(|i| !matches!(&i.kind, ValueKind::Null)
-                        && i.as_str() != Some(""))
+                    .filter(|i| !matches!(&i.kind, ValueKind::Null) && i.as_str() != Some(""))
                     .cloned()
                     .collect(),
                 span,
@@ -307,7 +312,10 @@ pub fn call(
                 } else {
                     (start + len as usize).min(chars.len())
                 };
-                Ok(Value::string(chars[start..end].iter().collect::<String>(), span))
+                Ok(Value::string(
+                    chars[start..end].iter().collect::<String>(),
+                    span,
+                ))
             }
             _ => unknown_result(),
         },
@@ -332,10 +340,9 @@ pub fn call(
             Err(EvalError)
         }
         "length" => match arg(0).map(|v| &v.kind) {
-            Some(ValueKind::List(items)) => Ok(Value::new(
-                ValueKind::Number(items.len().to_string()),
-                span,
-            )),
+            Some(ValueKind::List(items)) => {
+                Ok(Value::new(ValueKind::Number(items.len().to_string()), span))
+            }
             Some(ValueKind::Map(m)) => Ok(Value::new(
                 ValueKind::Number(
                     m.keys()
@@ -395,13 +402,7 @@ pub fn call(
                     let Some(name) = scalar_text(k) else {
                         return unknown_result();
                     };
-                    out.insert(
-                        Key {
-                            name,
-                            span: k.span,
-                        },
-                        v.clone(),
-                    );
+                    out.insert(Key { name, span: k.span }, v.clone());
                 }
                 Ok(Value::new(ValueKind::Map(out), span))
             }

@@ -73,7 +73,10 @@ pub const TABLE: &[Mapping] = &[
                 "Policies",
                 Blocks(
                     "inline_policy",
-                    &[("PolicyName", Arg("name")), ("PolicyDocument", Policy("policy"))],
+                    &[
+                        ("PolicyName", Arg("name")),
+                        ("PolicyDocument", Policy("policy")),
+                    ],
                 ),
             ),
         ],
@@ -81,7 +84,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_iam_policy",
         kind: "AWS::IAM::ManagedPolicy",
-        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("policy_id", Attr::Get("PolicyId"))],
+        computed: &[
+            ("arn", Attr::Ref),
+            ("id", Attr::Ref),
+            ("policy_id", Attr::Get("PolicyId")),
+        ],
         props: &[
             ("ManagedPolicyName", Arg("name")),
             ("Path", Arg("path")),
@@ -101,7 +108,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_iam_user",
         kind: "AWS::IAM::User",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+        ],
         props: &[
             ("UserName", Arg("name")),
             ("Path", Arg("path")),
@@ -111,7 +122,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_iam_group",
         kind: "AWS::IAM::Group",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+        ],
         props: &[("GroupName", Arg("name")), ("Path", Arg("path"))],
     },
     Mapping {
@@ -137,8 +152,15 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_iam_instance_profile",
         kind: "AWS::IAM::InstanceProfile",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
-        props: &[("InstanceProfileName", Arg("name")), ("Roles", ListOf("role"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+        ],
+        props: &[
+            ("InstanceProfileName", Arg("name")),
+            ("Roles", ListOf("role")),
+        ],
     },
     // ---- Lambda -------------------------------------------------------------------------
     Mapping {
@@ -169,15 +191,24 @@ pub const TABLE: &[Mapping] = &[
                 "DeadLetterConfig",
                 Block("dead_letter_config", &[("TargetArn", Arg("target_arn"))]),
             ),
-            ("TracingConfig", Block("tracing_config", &[("Mode", Arg("mode"))])),
+            (
+                "TracingConfig",
+                Block("tracing_config", &[("Mode", Arg("mode"))]),
+            ),
             (
                 "FileSystemConfigs",
                 Blocks(
                     "file_system_config",
-                    &[("Arn", Arg("arn")), ("LocalMountPath", Arg("local_mount_path"))],
+                    &[
+                        ("Arn", Arg("arn")),
+                        ("LocalMountPath", Arg("local_mount_path")),
+                    ],
                 ),
             ),
-            ("Environment", Block("environment", &[("Variables", Arg("variables"))])),
+            (
+                "Environment",
+                Block("environment", &[("Variables", Arg("variables"))]),
+            ),
             (
                 "LoggingConfig",
                 Block("logging_config", &[("LogGroup", Arg("log_group"))]),
@@ -213,7 +244,10 @@ pub const TABLE: &[Mapping] = &[
             ),
             (
                 "SelfManagedEventSource",
-                Block("self_managed_event_source", &[("Endpoints", Arg("endpoints"))]),
+                Block(
+                    "self_managed_event_source",
+                    &[("Endpoints", Arg("endpoints"))],
+                ),
             ),
             (
                 "DocumentDBEventSourceConfig",
@@ -284,7 +318,10 @@ pub const TABLE: &[Mapping] = &[
             ("id", Attr::Ref),
             ("bucket", Attr::Ref),
             ("bucket_domain_name", Attr::Get("DomainName")),
-            ("bucket_regional_domain_name", Attr::Get("RegionalDomainName")),
+            (
+                "bucket_regional_domain_name",
+                Attr::Get("RegionalDomainName"),
+            ),
         ],
         props: &[("BucketName", Arg("bucket"))],
     },
@@ -292,7 +329,10 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_s3_bucket_policy",
         kind: "AWS::S3::BucketPolicy",
         computed: &[],
-        props: &[("Bucket", Arg("bucket")), ("PolicyDocument", Policy("policy"))],
+        props: &[
+            ("Bucket", Arg("bucket")),
+            ("PolicyDocument", Policy("policy")),
+        ],
     },
     Mapping {
         tf_type: "aws_sqs_queue",
@@ -314,12 +354,19 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_sqs_queue_policy",
         kind: "AWS::SQS::QueuePolicy",
         computed: &[],
-        props: &[("Queues", ListOf("queue_url")), ("PolicyDocument", Policy("policy"))],
+        props: &[
+            ("Queues", ListOf("queue_url")),
+            ("PolicyDocument", Policy("policy")),
+        ],
     },
     Mapping {
         tf_type: "aws_sns_topic",
         kind: "AWS::SNS::Topic",
-        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("name", Attr::Get("TopicName"))],
+        computed: &[
+            ("arn", Attr::Ref),
+            ("id", Attr::Ref),
+            ("name", Attr::Get("TopicName")),
+        ],
         props: &[
             ("TopicName", Arg("name")),
             ("KmsMasterKeyId", Arg("kms_master_key_id")),
@@ -330,7 +377,10 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_sns_topic_policy",
         kind: "AWS::SNS::TopicPolicy",
         computed: &[],
-        props: &[("Topics", ListOf("arn")), ("PolicyDocument", Policy("policy"))],
+        props: &[
+            ("Topics", ListOf("arn")),
+            ("PolicyDocument", Policy("policy")),
+        ],
     },
     Mapping {
         tf_type: "aws_sns_topic_subscription",
@@ -361,7 +411,10 @@ pub const TABLE: &[Mapping] = &[
                 "LocalSecondaryIndexes",
                 Blocks("local_secondary_index", &[("IndexName", Arg("name"))]),
             ),
-            ("StreamSpecification", IfTrue("stream_enabled", "stream_view_type")),
+            (
+                "StreamSpecification",
+                IfTrue("stream_enabled", "stream_view_type"),
+            ),
             (
                 "SSESpecification",
                 Block(
@@ -378,7 +431,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_kinesis_stream",
         kind: "AWS::Kinesis::Stream",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Get("Arn"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Get("Arn")),
+        ],
         props: &[
             ("Name", Arg("name")),
             ("StreamEncryption", IfTrue("encryption_type", "kms_key_id")),
@@ -394,19 +451,32 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_secretsmanager_secret_policy",
         kind: "AWS::SecretsManager::ResourcePolicy",
         computed: &[],
-        props: &[("SecretId", Arg("secret_arn")), ("ResourcePolicy", Policy("policy"))],
+        props: &[
+            ("SecretId", Arg("secret_arn")),
+            ("ResourcePolicy", Policy("policy")),
+        ],
     },
     Mapping {
         tf_type: "aws_cloudwatch_log_group",
         kind: "AWS::Logs::LogGroup",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Ref)],
-        props: &[("LogGroupName", Arg("name")), ("KmsKeyId", Arg("kms_key_id"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+        ],
+        props: &[
+            ("LogGroupName", Arg("name")),
+            ("KmsKeyId", Arg("kms_key_id")),
+        ],
     },
     Mapping {
         tf_type: "aws_efs_file_system",
         kind: "AWS::EFS::FileSystem",
         computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
-        props: &[("Encrypted", Arg("encrypted")), ("KmsKeyId", Arg("kms_key_id"))],
+        props: &[
+            ("Encrypted", Arg("encrypted")),
+            ("KmsKeyId", Arg("kms_key_id")),
+        ],
     },
     Mapping {
         tf_type: "aws_efs_access_point",
@@ -418,26 +488,43 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_efs_mount_target",
         kind: "AWS::EFS::MountTarget",
         computed: &[("id", Attr::Ref)],
-        props: &[("FileSystemId", Arg("file_system_id")), ("SubnetId", Arg("subnet_id"))],
+        props: &[
+            ("FileSystemId", Arg("file_system_id")),
+            ("SubnetId", Arg("subnet_id")),
+        ],
     },
     // ---- KMS ----------------------------------------------------------------------------
     Mapping {
         tf_type: "aws_kms_key",
         kind: "AWS::KMS::Key",
-        computed: &[("arn", Attr::Get("Arn")), ("key_id", Attr::Ref), ("id", Attr::Ref)],
-        props: &[("KeyPolicy", Policy("policy")), ("Description", Arg("description"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("key_id", Attr::Ref),
+            ("id", Attr::Ref),
+        ],
+        props: &[
+            ("KeyPolicy", Policy("policy")),
+            ("Description", Arg("description")),
+        ],
     },
     Mapping {
         tf_type: "aws_kms_alias",
         kind: "AWS::KMS::Alias",
         computed: &[("id", Attr::Ref), ("name", Attr::Ref)],
-        props: &[("AliasName", Arg("name")), ("TargetKeyId", Arg("target_key_id"))],
+        props: &[
+            ("AliasName", Arg("name")),
+            ("TargetKeyId", Arg("target_key_id")),
+        ],
     },
     // ---- Compute and orchestration --------------------------------------------------------
     Mapping {
         tf_type: "aws_sfn_state_machine",
         kind: "AWS::StepFunctions::StateMachine",
-        computed: &[("arn", Attr::Ref), ("id", Attr::Ref), ("name", Attr::Get("Name"))],
+        computed: &[
+            ("arn", Attr::Ref),
+            ("id", Attr::Ref),
+            ("name", Attr::Get("Name")),
+        ],
         props: &[
             ("StateMachineName", Arg("name")),
             ("RoleArn", Arg("role_arn")),
@@ -479,7 +566,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_codebuild_project",
         kind: "AWS::CodeBuild::Project",
-        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref), ("id", Attr::Get("Arn"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Get("Arn")),
+        ],
         props: &[("Name", Arg("name")), ("ServiceRole", Arg("service_role"))],
     },
     Mapping {
@@ -494,7 +585,10 @@ pub const TABLE: &[Mapping] = &[
         computed: &[("arn", Attr::Get("Arn"))],
         props: &[(
             "Target",
-            Block("target", &[("Arn", Arg("arn")), ("RoleArn", Arg("role_arn"))]),
+            Block(
+                "target",
+                &[("Arn", Arg("arn")), ("RoleArn", Arg("role_arn"))],
+            ),
         )],
     },
     Mapping {
@@ -599,8 +693,20 @@ pub fn to_resources(tf_type: &str, address: &str, value: &Value, span: Span) -> 
             Value::new(ValueKind::List(vec![this]), span)
         };
         let mut p = Map::default();
-        p.insert(Key { name: target.into(), span }, target_value);
-        p.insert(Key { name: "PolicyDocument".into(), span: policy.span }, policy);
+        p.insert(
+            Key {
+                name: target.into(),
+                span,
+            },
+            target_value,
+        );
+        p.insert(
+            Key {
+                name: "PolicyDocument".into(),
+                span: policy.span,
+            },
+            policy,
+        );
         out.push(resource(&format!("{address}#policy"), kind, p, span));
     }
     out
@@ -642,8 +748,9 @@ fn map_field(config: &Map, field: &Field, span: Span) -> Option<Value> {
         Field::Policy(a) => {
             let v = config.get(a).filter(|v| present(v))?;
             Some(match &v.kind {
-                ValueKind::String(_) => crate::template::parse_json_string(v)
-                    .unwrap_or_else(|| v.clone()),
+                ValueKind::String(_) => {
+                    crate::template::parse_json_string(v).unwrap_or_else(|| v.clone())
+                }
                 _ => v.clone(),
             })
         }
@@ -759,7 +866,9 @@ struct Attachment {
 pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
     let mut attachments = Vec::new();
     for (tf_type, _address, value) in tf_resources {
-        let Some(config) = value.as_map() else { continue };
+        let Some(config) = value.as_map() else {
+            continue;
+        };
         let get = |k: &str| config.get(k).filter(|v| present(v)).cloned();
         match tf_type.as_str() {
             "aws_iam_role_policy_attachment" => {
@@ -790,13 +899,18 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                 }
             }
             "aws_iam_policy_attachment" => {
-                let Some(arn) = get("policy_arn") else { continue };
+                let Some(arn) = get("policy_arn") else {
+                    continue;
+                };
                 for (k, kind) in [
                     ("roles", "AWS::IAM::Role"),
                     ("users", "AWS::IAM::User"),
                     ("groups", "AWS::IAM::Group"),
                 ] {
-                    if let Some(list) = get(k).as_ref().and_then(|l| l.as_list().map(<[Value]>::to_vec)) {
+                    if let Some(list) = get(k)
+                        .as_ref()
+                        .and_then(|l| l.as_list().map(<[Value]>::to_vec))
+                    {
                         for t in list {
                             attachments.push(Attachment {
                                 target: t,
@@ -847,7 +961,9 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                 }
             }
             "aws_s3_bucket_server_side_encryption_configuration" => {
-                let Some(bucket) = get("bucket") else { continue };
+                let Some(bucket) = get("bucket") else {
+                    continue;
+                };
                 let rule = config
                     .get("rule")
                     .and_then(first_block)
@@ -855,7 +971,10 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                     .and_then(first_block);
                 let Some(rule) = rule else { continue };
                 let mut by_default = Map::default();
-                for (cfn, tf) in [("SSEAlgorithm", "sse_algorithm"), ("KMSMasterKeyID", "kms_master_key_id")] {
+                for (cfn, tf) in [
+                    ("SSEAlgorithm", "sse_algorithm"),
+                    ("KMSMasterKeyID", "kms_master_key_id"),
+                ] {
                     if let Some(v) = rule.get(tf).filter(|v| present(v)) {
                         by_default.insert(
                             Key {
@@ -901,8 +1020,12 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
         let Some(id) = target_id(stack, &a.target, a.target_kind) else {
             continue;
         };
-        let Some(res) = stack.resource_mut(&id) else { continue };
-        let Some(props) = res.properties.as_map_mut() else { continue };
+        let Some(res) = stack.resource_mut(&id) else {
+            continue;
+        };
+        let Some(props) = res.properties.as_map_mut() else {
+            continue;
+        };
         if a.append {
             match props.get_mut(a.property).map(|v| &mut v.kind) {
                 Some(ValueKind::List(items)) => items.push(a.value),
@@ -958,4 +1081,3 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
         _ => None,
     }
 }
-

@@ -82,7 +82,10 @@ pub fn document(config: &Map, span: Span) -> Value {
 }
 
 fn merge_by_sid(statements: &mut Vec<Value>, st: Value) {
-    let sid = st.get("Sid").and_then(Value::as_str).filter(|s| !s.is_empty());
+    let sid = st
+        .get("Sid")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     if let Some(sid) = sid
         && let Some(existing) = statements
             .iter_mut()
@@ -110,7 +113,10 @@ fn statement(b: &Map, span: Span) -> Value {
     copy(&mut st, "not_actions", "NotAction");
     copy(&mut st, "resources", "Resource");
     copy(&mut st, "not_resources", "NotResource");
-    for (block, element) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
+    for (block, element) in [
+        ("principals", "Principal"),
+        ("not_principals", "NotPrincipal"),
+    ] {
         if let Some(p) = principals(b.get(block)) {
             st.insert(key(element, p.span), p);
         }
@@ -120,7 +126,8 @@ fn statement(b: &Map, span: Span) -> Value {
         for c in conditions {
             let (Some(test), Some(variable), Some(values)) = (
                 c.get("test").and_then(|v| v.as_str().map(str::to_string)),
-                c.get("variable").and_then(|v| v.as_str().map(str::to_string)),
+                c.get("variable")
+                    .and_then(|v| v.as_str().map(str::to_string)),
                 c.get("values"),
             ) else {
                 continue;
@@ -132,7 +139,9 @@ fn statement(b: &Map, span: Span) -> Value {
                         key(&test, c.span),
                         Value::new(ValueKind::Map(Map::default()), c.span),
                     );
-                    let Some(e) = cond.get_mut(&test) else { continue };
+                    let Some(e) = cond.get_mut(&test) else {
+                        continue;
+                    };
                     e
                 }
             };
@@ -141,7 +150,10 @@ fn statement(b: &Map, span: Span) -> Value {
             }
         }
         if !cond.is_empty() {
-            st.insert(key("Condition", span), Value::new(ValueKind::Map(cond), span));
+            st.insert(
+                key("Condition", span),
+                Value::new(ValueKind::Map(cond), span),
+            );
         }
     }
     Value::new(ValueKind::Map(st), span)

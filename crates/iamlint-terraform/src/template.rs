@@ -23,7 +23,13 @@ const CLOSE: char = '\u{E001}';
 const MAX_CHOICES: usize = 4;
 
 /// The value of a template: a JSON document when the text is one, else a string.
-pub fn build(_ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span, _heredoc: bool) -> Value {
+pub fn build(
+    _ev: &Evaluator<'_>,
+    segs: Vec<Seg>,
+    file: FileId,
+    span: Span,
+    _heredoc: bool,
+) -> Value {
     // An interpolation that is an undecidable conditional: both templates.
     if let Some(i) = segs
         .iter()

@@ -63,7 +63,9 @@ pub fn root_values(
         let span = root
             .files
             .first()
-            .map_or_else(iamlint_core::Span::default, |f| iamlint_core::Span::file_start(f.id));
+            .map_or_else(iamlint_core::Span::default, |f| {
+                iamlint_core::Span::file_start(f.id)
+            });
         let value = match hcl_edit::parser::parse_expr(raw) {
             Ok(e @ (Expression::Array(_) | Expression::Object(_))) => {
                 let mut v = literal(&e, FileId(u32::MAX));

@@ -46,10 +46,9 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     let (all_candidates, walk_errors) = discover::discover(&options.paths);
     // Terraform files belong to module folders, analysed as units below; a variable
     // definitions file named on the command line stands for its folder.
-    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) =
-        all_candidates.into_iter().partition(|c| {
-            iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path)
-        });
+    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
+        .into_iter()
+        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };

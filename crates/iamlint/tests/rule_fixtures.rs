@@ -52,10 +52,7 @@ fn fixtures(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.is_file()
-                || (p.is_dir() && p.extension().is_some_and(|e| e == "tf"))
-        })
+        .filter(|p| p.is_file() || (p.is_dir() && p.extension().is_some_and(|e| e == "tf")))
         .collect();
     files.sort();
     files
