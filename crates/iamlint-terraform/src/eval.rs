@@ -855,7 +855,48 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// A resource's (or data source's) value or attribute. A computed attribute carries the
+    /// span of the resource's declaration, which says nothing about where it is used: it is
+    /// given the span of the expression that reads it, so a finding about
+    /// `Resource = aws_sqs_queue.q.arn` points at that line, not at the queue.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the traversal's parts, passed through"
+    )]
     fn resource_ref(
+        &self,
+        scope: &Scope,
+        mode: Mode,
+        tf_type: &str,
+        name: &str,
+        ops: &[&TraversalOperator],
+        file: FileId,
+        span: Span,
+    ) -> Eval {
+        let mut value = self.resource_ref_value(scope, mode, tf_type, name, ops, file, span)?;
+        let declared = self
+            .inst(scope.inst)
+            .module
+            .resources
+            .iter()
+            .find(|r| r.mode == mode && r.tf_type == tf_type && r.name == name)
+            .map(|r| r.span);
+        if declared == Some(value.span)
+            && matches!(
+                value.kind,
+                ValueKind::Ref(_) | ValueKind::Template(_) | ValueKind::Unknown(_)
+            )
+        {
+            value.span = span;
+        }
+        Ok(value)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the traversal's parts, passed through"
+    )]
+    fn resource_ref_value(
         &self,
         scope: &Scope,
         mode: Mode,
@@ -1213,7 +1254,13 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown(format!("module.{name}"), span));
         };
         let v = self.output(child, output.as_str(), span)?;
-        self.apply(scope, v, &rest[1..], file, span)
+        let mut v = self.apply(scope, v, &rest[1..], file, span)?;
+        // A reference to a resource of the child module is read here: like a computed
+        // attribute read in this module, it points at the expression that reads it.
+        if matches!(v.kind, ValueKind::Ref(_)) {
+            v.span = span;
+        }
+        Ok(v)
     }
 
     fn output(&self, inst: usize, name: &str, span: Span) -> Eval {

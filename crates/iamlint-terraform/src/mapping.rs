@@ -11,7 +11,7 @@
 use crate::eval::reference;
 use crate::module::Mode;
 use iamlint_core::{
-    Attribute, Key, Map, Origin, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
+    Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
     ValueKind,
 };
 
@@ -22,6 +22,14 @@ pub enum Attr {
     Ref,
     /// `Fn::GetAtt` of this attribute.
     Get(&'static str),
+    /// An ARN Terraform builds differently from the CloudFormation attribute, made of the
+    /// resource's `Ref` (its name): `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref>`.
+    /// `aws_cloudwatch_log_group.g.arn` is `…:log-group:NAME`, without the `:*` that
+    /// `!GetAtt LogGroup.Arn` ends in, so it does not cover the group's log streams.
+    ArnOfRef {
+        service: &'static str,
+        prefix: &'static str,
+    },
 }
 
 /// How one CloudFormation property is made from the Terraform configuration.
@@ -460,7 +468,13 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_cloudwatch_log_group",
         kind: "AWS::Logs::LogGroup",
         computed: &[
-            ("arn", Attr::Get("Arn")),
+            (
+                "arn",
+                Attr::ArnOfRef {
+                    service: "logs",
+                    prefix: "log-group:",
+                },
+            ),
             ("name", Attr::Ref),
             ("id", Attr::Ref),
         ],
@@ -629,13 +643,16 @@ pub fn add_computed(
         Mode::Managed => {
             if let Some(m) = lookup(tf_type) {
                 for (name, attr) in m.computed {
-                    let attribute = match attr {
-                        Attr::Ref => Attribute::Ref,
-                        Attr::Get(a) => Attribute::Get((*a).to_string()),
+                    let value = match attr {
+                        Attr::Ref => reference(address, Attribute::Ref, span),
+                        Attr::Get(a) => reference(address, Attribute::Get((*a).to_string()), span),
+                        Attr::ArnOfRef { service, prefix } => {
+                            arn_of_ref(address, service, prefix, region, span)
+                        }
                     };
                     // `name` of a role is what `Ref` returns, whether set or generated; when
                     // the configuration sets it, the configured value is the better answer.
-                    set(map, name, reference(address, attribute, span));
+                    set(map, name, value);
                 }
             }
         }
@@ -662,6 +679,31 @@ pub fn add_computed(
             _ => {}
         },
     }
+}
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.
+fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: Span) -> Value {
+    let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
+    let mut parts = vec![
+        Part::Lit("arn:".into()),
+        pseudo(Pseudo::Partition),
+        Part::Lit(format!(":{service}:")),
+    ];
+    match &region.kind {
+        ValueKind::String(s) => parts.push(Part::Lit(s.clone())),
+        ValueKind::Template(p) => parts.extend(p.iter().cloned()),
+        ValueKind::Ref(r) => parts.push(Part::Ref(r.clone())),
+        ValueKind::Unknown(u) => parts.push(Part::Unknown(u.clone())),
+        _ => parts.push(pseudo(Pseudo::Region)),
+    }
+    parts.push(Part::Lit(":".into()));
+    parts.push(pseudo(Pseudo::AccountId));
+    parts.push(Part::Lit(format!(":{prefix}")));
+    parts.push(Part::Ref(Reference {
+        resource: address.to_string(),
+        attribute: Attribute::Ref,
+    }));
+    Value::new(ValueKind::Template(parts), span)
 }
 
 /// The CloudFormation resources for one Terraform resource instance, when its type is
