@@ -24,6 +24,7 @@ use iamlint_core::{
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// How deep expressions may nest before evaluation gives up (unknown) instead of recursing.
@@ -63,6 +64,10 @@ pub struct Instance {
     pub binding: Binding,
 }
 
+/// Instances of each `module` call of a module instance, by call index: each instance's
+/// `for_each` key or `count` index, and its index in [`Evaluator::insts`].
+pub type ChildInstances = HashMap<usize, Vec<(Option<Value>, usize)>>;
+
 /// One instance of a module: the root, or a call of a child module.
 pub struct ModuleInst {
     pub module: Arc<Module>,
@@ -72,7 +77,7 @@ pub struct ModuleInst {
     pub caller: Option<(usize, usize)>,
     pub binding: Binding,
     /// Instances of each `module` call, by call index (created on first use).
-    pub children: RefCell<HashMap<usize, Vec<(Option<Value>, usize)>>>,
+    pub children: RefCell<ChildInstances>,
     pub depth: usize,
     /// False when the module's source could not be found: its outputs are unknown.
     pub resolved: bool,
@@ -104,7 +109,7 @@ pub struct Options {
 
 /// The evaluation of one unit: a root module and every module it calls.
 pub struct Evaluator<'a> {
-    pub insts: RefCell<Vec<Arc<ModuleInst>>>,
+    pub insts: RefCell<Vec<Rc<ModuleInst>>>,
     memo: RefCell<HashMap<MemoKey, Slot>>,
     pub loader: &'a dyn UnitLoader,
     /// Values of the root module's variables from `--var`, `--var-file` and `*.tfvars`.
@@ -199,7 +204,7 @@ impl<'a> Evaluator<'a> {
     pub fn new(root: Arc<Module>, loader: &'a dyn UnitLoader, options: &Options) -> Self {
         let root_vars = crate::tfvars::root_values(&root, loader, options);
         Evaluator {
-            insts: RefCell::new(vec![Arc::new(ModuleInst {
+            insts: RefCell::new(vec![Rc::new(ModuleInst {
                 module: root,
                 prefix: String::new(),
                 caller: None,
@@ -216,8 +221,8 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    pub fn inst(&self, i: usize) -> Arc<ModuleInst> {
-        Arc::clone(&self.insts.borrow()[i])
+    pub fn inst(&self, i: usize) -> Rc<ModuleInst> {
+        Rc::clone(&self.insts.borrow()[i])
     }
 
     /// Evaluates an expression of module instance `inst` with the instance binding `binding`.
@@ -432,7 +437,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Appends the segments of a template; false when a directive cannot be decided.
-    pub fn template_segments(
+    fn template_segments(
         &self,
         scope: &Scope,
         template: &Template,
@@ -1182,7 +1187,7 @@ impl<'a> Evaluator<'a> {
                 );
                 let mut insts = self.insts.borrow_mut();
                 let index = insts.len();
-                insts.push(Arc::new(ModuleInst {
+                insts.push(Rc::new(ModuleInst {
                     module,
                     prefix,
                     caller: Some((inst, call)),

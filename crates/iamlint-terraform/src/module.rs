@@ -292,10 +292,8 @@ impl Module {
                     );
                 }
             }
-            ("provider", ["aws"]) => {
-                if block.body.get_attribute("alias").is_none() {
-                    self.provider_region = attr_expr(&block.body, "region", file);
-                }
+            ("provider", ["aws"]) if block.body.get_attribute("alias").is_none() => {
+                self.provider_region = attr_expr(&block.body, "region", file);
             }
             _ => {}
         }

@@ -86,7 +86,6 @@ pub fn build(
 /// A map from offsets in the text handed to the JSON reader back to the source.
 struct Piece {
     synthetic: usize,
-    len: usize,
     source: Span,
 }
 
@@ -111,7 +110,6 @@ fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
                 in_string = string_state(t, in_string);
                 pieces.push(Piece {
                     synthetic: start,
-                    len: t.len(),
                     source: *span,
                 });
             }
@@ -138,7 +136,6 @@ fn json_document(segs: &[Seg], file: FileId) -> Option<Value> {
                 }
                 pieces.push(Piece {
                     synthetic: start,
-                    len: text.len() - start,
                     source: *span,
                 });
             }
