@@ -1106,7 +1106,9 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
             .resource(resource)
             .filter(|r| r.kind == kind)
             .map(|r| r.id.clone()),
-        ValueKind::String(name) => {
+        // A literal name, or a name the analyser cannot compute (`"${var.prefix}-role"`,
+        // `var.role_name`): the resource whose name is that same value, when only one is.
+        ValueKind::String(_) | ValueKind::Template(_) | ValueKind::Unknown(_) => {
             let name_prop = match kind {
                 "AWS::IAM::Role" => "RoleName",
                 "AWS::IAM::User" => "UserName",
@@ -1116,7 +1118,7 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
             };
             let mut found = stack
                 .resources_of(kind)
-                .filter(|r| r.property(name_prop).and_then(Value::as_str) == Some(name.as_str()));
+                .filter(|r| r.property(name_prop).is_some_and(|n| n.kind == value.kind));
             let first = found.next()?;
             found.next().is_none().then(|| first.id.clone())
         }

@@ -170,3 +170,48 @@ output "arn" {
     );
     assert!(role.span.start <= used && used < role.span.end);
 }
+
+/// A policy attachment names its role by a name the analyser cannot compute (a variable
+/// without a default): it is folded into the one role whose name is that same expression,
+/// so the role is not taken for one without the policy.
+#[test]
+fn attachment_to_a_role_with_an_unknown_name_is_folded_into_it() {
+    let (stack, _) = analyse(
+        "unknown-role-name",
+        r#"
+variable "prefix" {
+  type = string
+}
+
+resource "aws_iam_role" "fn" {
+  name               = "${var.prefix}-fn"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role" "other" {
+  name               = "other"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy_attachment" "basic" {
+  role       = aws_iam_role.fn.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+}
+"#,
+    );
+    let arns = stack
+        .resource("aws_iam_role.fn")
+        .and_then(|r| r.property("ManagedPolicyArns"))
+        .and_then(Value::as_list)
+        .expect("the attached policy");
+    assert_eq!(
+        arns[0].as_str(),
+        Some("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    );
+    assert!(
+        stack
+            .resource("aws_iam_role.other")
+            .and_then(|r| r.property("ManagedPolicyArns"))
+            .is_none()
+    );
+}
