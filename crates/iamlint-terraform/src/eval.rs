@@ -64,9 +64,9 @@ pub struct Instance {
     pub binding: Binding,
 }
 
-/// An instance of a module call: its key (`None` for a call without count/for_each or the
-/// symbolic instance) and the index of the instance.
-pub type ChildInst = (Option<Value>, usize);
+/// Instances of each `module` call of a module instance, by call index: each instance's
+/// `for_each` key or `count` index, and its index in [`Evaluator::insts`].
+pub type ChildInstances = HashMap<usize, Vec<(Option<Value>, usize)>>;
 
 /// One instance of a module: the root, or a call of a child module.
 pub struct ModuleInst {
@@ -77,7 +77,7 @@ pub struct ModuleInst {
     pub caller: Option<(usize, usize)>,
     pub binding: Binding,
     /// Instances of each `module` call, by call index (created on first use).
-    pub children: RefCell<HashMap<usize, Vec<ChildInst>>>,
+    pub children: RefCell<ChildInstances>,
     pub depth: usize,
     /// False when the module's source could not be found: its outputs are unknown.
     pub resolved: bool,
@@ -437,7 +437,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Appends the segments of a template; false when a directive cannot be decided.
-    pub fn template_segments(
+    fn template_segments(
         &self,
         scope: &Scope,
         template: &Template,
@@ -870,11 +870,48 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// A resource's (or data source's) value or attribute. A computed attribute carries the
+    /// span of the resource's declaration, which says nothing about where it is used: it is
+    /// given the span of the expression that reads it, so a finding about
+    /// `Resource = aws_sqs_queue.q.arn` points at that line, not at the queue.
     #[expect(
         clippy::too_many_arguments,
-        reason = "one traversal's parts, passed as they are"
+        reason = "the traversal's parts, passed through"
     )]
     fn resource_ref(
+        &self,
+        scope: &Scope,
+        mode: Mode,
+        tf_type: &str,
+        name: &str,
+        ops: &[&TraversalOperator],
+        file: FileId,
+        span: Span,
+    ) -> Eval {
+        let mut value = self.resource_ref_value(scope, mode, tf_type, name, ops, file, span)?;
+        let declared = self
+            .inst(scope.inst)
+            .module
+            .resources
+            .iter()
+            .find(|r| r.mode == mode && r.tf_type == tf_type && r.name == name)
+            .map(|r| r.span);
+        if declared == Some(value.span)
+            && matches!(
+                value.kind,
+                ValueKind::Ref(_) | ValueKind::Template(_) | ValueKind::Unknown(_)
+            )
+        {
+            value.span = span;
+        }
+        Ok(value)
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the traversal's parts, passed through"
+    )]
+    fn resource_ref_value(
         &self,
         scope: &Scope,
         mode: Mode,
@@ -1240,7 +1277,13 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown(format!("module.{name}"), span));
         };
         let v = self.output(child, output.as_str(), span)?;
-        self.apply(scope, v, &rest[1..], file, span)
+        let mut v = self.apply(scope, v, &rest[1..], file, span)?;
+        // A reference to a resource of the child module is read here: like a computed
+        // attribute read in this module, it points at the expression that reads it.
+        if matches!(v.kind, ValueKind::Ref(_)) {
+            v.span = span;
+        }
+        Ok(v)
     }
 
     fn output(&self, inst: usize, name: &str, span: Span) -> Eval {

@@ -11,7 +11,7 @@
 use crate::eval::reference;
 use crate::module::Mode;
 use iamlint_core::{
-    Attribute, Key, Map, Origin, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
+    Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
     ValueKind,
 };
 
@@ -22,6 +22,14 @@ pub enum Attr {
     Ref,
     /// `Fn::GetAtt` of this attribute.
     Get(&'static str),
+    /// An ARN Terraform builds differently from the CloudFormation attribute, made of the
+    /// resource's `Ref` (its name): `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref>`.
+    /// `aws_cloudwatch_log_group.g.arn` is `…:log-group:NAME`, without the `:*` that
+    /// `!GetAtt LogGroup.Arn` ends in, so it does not cover the group's log streams.
+    ArnOfRef {
+        service: &'static str,
+        prefix: &'static str,
+    },
 }
 
 /// How one CloudFormation property is made from the Terraform configuration.
@@ -460,7 +468,13 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_cloudwatch_log_group",
         kind: "AWS::Logs::LogGroup",
         computed: &[
-            ("arn", Attr::Get("Arn")),
+            (
+                "arn",
+                Attr::ArnOfRef {
+                    service: "logs",
+                    prefix: "log-group:",
+                },
+            ),
             ("name", Attr::Ref),
             ("id", Attr::Ref),
         ],
@@ -605,10 +619,13 @@ pub fn lookup(tf_type: &str) -> Option<&'static Mapping> {
 
 impl Attr {
     /// The attribute of the core model.
+    /// (An ARN built from the resource's `Ref` stands as its `Arn` attribute here: what a
+    /// plan names by reference.)
     pub fn attribute(self) -> Attribute {
         match self {
             Attr::Ref => Attribute::Ref,
             Attr::Get(a) => Attribute::Get(a.to_string()),
+            Attr::ArnOfRef { .. } => Attribute::Get("Arn".to_string()),
         }
     }
 }
@@ -662,10 +679,16 @@ pub fn add_computed(
         Mode::Managed => {
             if let Some(m) = lookup(tf_type) {
                 for (name, attr) in m.computed {
+                    let value = match attr {
+                        Attr::ArnOfRef { service, prefix } => {
+                            arn_of_ref(address, service, prefix, region, span)
+                        }
+                        _ => reference(address, attr.attribute(), span),
+                    };
                     // Where the configuration sets the attribute (`name`), a reference to it
                     // still reads as a typed reference ([`computed_reference`]); the
                     // configured value stays here for the mapping.
-                    set(map, name, reference(address, attr.attribute(), span));
+                    set(map, name, value);
                 }
             }
         }
@@ -697,10 +720,38 @@ pub fn add_computed(
 /// What a reference to `name` of a managed resource of `tf_type` at `address` is, when the
 /// table knows it: a typed reference even where the configuration sets the attribute
 /// (`aws_iam_role.x.name`), so that an attachment naming the role finds it; the rules resolve
-/// it to the configured value anyway.
+/// it to the configured value anyway. ARNs built from the name are left to the value.
 pub fn computed_reference(tf_type: &str, address: &str, name: &str, span: Span) -> Option<Value> {
     let (_, attr) = lookup(tf_type)?.computed.iter().find(|(n, _)| *n == name)?;
+    if matches!(attr, Attr::ArnOfRef { .. }) {
+        return None;
+    }
     Some(reference(address, attr.attribute(), span))
+}
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.
+fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: Span) -> Value {
+    let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
+    let mut parts = vec![
+        Part::Lit("arn:".into()),
+        pseudo(Pseudo::Partition),
+        Part::Lit(format!(":{service}:")),
+    ];
+    match &region.kind {
+        ValueKind::String(s) => parts.push(Part::Lit(s.clone())),
+        ValueKind::Template(p) => parts.extend(p.iter().cloned()),
+        ValueKind::Ref(r) => parts.push(Part::Ref(r.clone())),
+        ValueKind::Unknown(u) => parts.push(Part::Unknown(u.clone())),
+        _ => parts.push(pseudo(Pseudo::Region)),
+    }
+    parts.push(Part::Lit(":".into()));
+    parts.push(pseudo(Pseudo::AccountId));
+    parts.push(Part::Lit(format!(":{prefix}")));
+    parts.push(Part::Ref(Reference {
+        resource: address.to_string(),
+        attribute: Attribute::Ref,
+    }));
+    Value::new(ValueKind::Template(parts), span)
 }
 
 /// The CloudFormation resources for one Terraform resource instance, when its type is
@@ -1103,7 +1154,9 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
             .resource(resource)
             .filter(|r| r.kind == kind)
             .map(|r| r.id.clone()),
-        ValueKind::String(name) => {
+        // A literal name, or a name the analyser cannot compute (`"${var.prefix}-role"`,
+        // `var.role_name`): the resource whose name is that same value, when only one is.
+        ValueKind::String(_) | ValueKind::Template(_) | ValueKind::Unknown(_) => {
             let name_prop = match kind {
                 "AWS::IAM::Role" => "RoleName",
                 "AWS::IAM::User" => "UserName",
@@ -1113,7 +1166,7 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
             };
             let mut found = stack
                 .resources_of(kind)
-                .filter(|r| r.property(name_prop).and_then(Value::as_str) == Some(name.as_str()));
+                .filter(|r| r.property(name_prop).is_some_and(|n| n.kind == value.kind));
             let first = found.next()?;
             found.next().is_none().then(|| first.id.clone())
         }

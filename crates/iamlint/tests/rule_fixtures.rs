@@ -18,7 +18,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/rules")
+    // Canonical: the Terraform front end reports paths without `..`.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/rules")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Runs one rule on one file and renders the findings as people see them (no colour).

@@ -1,0 +1,217 @@
+//! What Terraform configurations become in the resource graph the rules read: properties,
+//! computed attributes and spans of mapped resources.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly"
+)]
+
+use iamlint_core::{Attribute, Part, Pseudo, Stack, Unknown, Value, ValueKind};
+
+/// A root module (`main.tf`, and any other files such as a child module's `mod/main.tf`) in a
+/// fresh folder, analysed; with the text of `main.tf`.
+fn analyse(name: &str, main_tf: &str) -> (Stack, String) {
+    analyse_files(name, &[("main.tf", main_tf)])
+}
+
+fn analyse_files(name: &str, files: &[(&str, &str)]) -> (Stack, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "iamlint-terraform-mapping-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut walked = Vec::new();
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        walked.push(path);
+    }
+    let ws = iamlint_terraform::Workspace::new(0, &walked);
+    let analysed =
+        iamlint_terraform::analyse_root(&ws, &dir, &iamlint_terraform::Options::default())
+            .expect("a root module");
+    let _ = std::fs::remove_dir_all(&dir);
+    (analysed.stack, files[0].1.to_string())
+}
+
+fn statement_resource<'a>(stack: &'a Stack, policy: &str) -> &'a Value {
+    let doc = stack
+        .resource(policy)
+        .and_then(|r| r.property("PolicyDocument"))
+        .expect("a policy document");
+    let statement = doc.get("Statement").expect("statements");
+    let first = statement.as_list().map_or(statement, |s| &s[0]);
+    first.get("Resource").expect("a Resource")
+}
+
+fn offset_of(text: &str, needle: &str) -> u32 {
+    u32::try_from(text.find(needle).expect("the needle")).unwrap()
+}
+
+const LOG_GROUP: &str = r#"
+resource "aws_cloudwatch_log_group" "app" {
+  name = "/app/orders"
+}
+
+resource "aws_iam_role" "fn" {
+  name               = "fn"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "bare" {
+  role = aws_iam_role.fn.id
+  policy = jsonencode({
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = aws_cloudwatch_log_group.app.arn
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "streams" {
+  role = aws_iam_role.fn.id
+  policy = jsonencode({
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = "${aws_cloudwatch_log_group.app.arn}:*"
+    }]
+  })
+}
+"#;
+
+/// Terraform's `aws_cloudwatch_log_group.arn` drops the `:*` that CloudFormation's
+/// `!GetAtt LogGroup.Arn` ends in: it names the group, not its streams.
+#[test]
+fn log_group_arn_is_the_group_arn_without_streams() {
+    let (stack, _) = analyse("log-group-arn", LOG_GROUP);
+    let bare = statement_resource(&stack, "aws_iam_role_policy.bare");
+    let ValueKind::Template(parts) = &bare.kind else {
+        panic!("expected an ARN built from parts, got {bare:?}");
+    };
+    assert_eq!(parts.first(), Some(&Part::Lit("arn:".into())));
+    assert!(parts.contains(&Part::Unknown(Unknown::Pseudo(Pseudo::Partition))));
+    assert!(parts.contains(&Part::Lit(":logs:".into())));
+    assert!(parts.contains(&Part::Unknown(Unknown::Pseudo(Pseudo::AccountId))));
+    assert_eq!(parts[parts.len() - 2], Part::Lit(":log-group:".into()));
+    let Part::Ref(r) = &parts[parts.len() - 1] else {
+        panic!("expected the group's name last, got {parts:?}");
+    };
+    assert_eq!(r.resource, "aws_cloudwatch_log_group.app");
+    assert_eq!(r.attribute, Attribute::Ref);
+
+    let streams = statement_resource(&stack, "aws_iam_role_policy.streams");
+    let ValueKind::Template(parts) = &streams.kind else {
+        panic!("expected an ARN built from parts, got {streams:?}");
+    };
+    assert_eq!(parts.last(), Some(&Part::Lit(":*".into())));
+}
+
+/// A computed attribute read in a policy points at where it is read, not at the resource
+/// it belongs to: findings about the grant land on the grant's line.
+#[test]
+fn computed_attribute_has_the_span_of_its_use() {
+    let (stack, text) = analyse("use-span", LOG_GROUP);
+    let bare = statement_resource(&stack, "aws_iam_role_policy.bare");
+    let used = offset_of(&text, "aws_cloudwatch_log_group.app.arn");
+    assert!(
+        bare.span.start <= used && used < bare.span.end,
+        "span {:?} should cover the use at {used}",
+        bare.span
+    );
+    let role = stack
+        .resource("aws_iam_role_policy.bare")
+        .and_then(|r| r.property("RoleName"))
+        .unwrap();
+    let used = offset_of(&text, "aws_iam_role.fn.id");
+    assert!(role.span.start <= used && used < role.span.end);
+}
+
+/// A role built in a child module and read through its output points at the root's
+/// `module.role.arn`, where the function uses it.
+#[test]
+fn module_output_reference_has_the_span_of_its_use() {
+    let root = r#"
+module "role" {
+  source = "./role"
+}
+
+resource "aws_lambda_function" "f" {
+  function_name = "f"
+  role          = module.role.arn
+}
+"#;
+    let child = r#"
+resource "aws_iam_role" "this" {
+  name               = "f"
+  assume_role_policy = "{}"
+}
+
+output "arn" {
+  value = aws_iam_role.this.arn
+}
+"#;
+    let (stack, text) = analyse_files("module-span", &[("main.tf", root), ("role/main.tf", child)]);
+    let role = stack
+        .resource("aws_lambda_function.f")
+        .and_then(|r| r.property("Role"))
+        .unwrap();
+    let ValueKind::Ref(r) = &role.kind else {
+        panic!("expected a reference to the role, got {role:?}");
+    };
+    assert_eq!(r.resource, "module.role.aws_iam_role.this");
+    let used = offset_of(&text, "module.role.arn");
+    assert_eq!(
+        role.span.file,
+        stack.resource("aws_lambda_function.f").unwrap().span.file
+    );
+    assert!(role.span.start <= used && used < role.span.end);
+}
+
+/// A policy attachment names its role by a name the analyser cannot compute (a variable
+/// without a default): it is folded into the one role whose name is that same expression,
+/// so the role is not taken for one without the policy.
+#[test]
+fn attachment_to_a_role_with_an_unknown_name_is_folded_into_it() {
+    let (stack, _) = analyse(
+        "unknown-role-name",
+        r#"
+variable "prefix" {
+  type = string
+}
+
+resource "aws_iam_role" "fn" {
+  name               = "${var.prefix}-fn"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role" "other" {
+  name               = "other"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy_attachment" "basic" {
+  role       = aws_iam_role.fn.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+}
+"#,
+    );
+    let arns = stack
+        .resource("aws_iam_role.fn")
+        .and_then(|r| r.property("ManagedPolicyArns"))
+        .and_then(Value::as_list)
+        .expect("the attached policy");
+    assert_eq!(
+        arns[0].as_str(),
+        Some("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+    );
+    assert!(
+        stack
+            .resource("aws_iam_role.other")
+            .and_then(|r| r.property("ManagedPolicyArns"))
+            .is_none()
+    );
+}
