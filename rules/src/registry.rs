@@ -79,19 +79,9 @@ pub static INPUT_ERROR: RuleMeta = RuleMeta {
     doc: include_str!("input_error.md"),
 };
 
-/// IAM042 is reported by the front ends, not by a rule: a note that part of a file is written
-/// for a preprocessor or an include iamlint does not expand.
-pub static INPUT_NOT_EXPANDED: RuleMeta = RuleMeta {
-    code: iamlint_core::diagnostic::INPUT_NOT_EXPANDED_CODE,
-    name: iamlint_core::diagnostic::INPUT_NOT_EXPANDED_NAME,
-    severity: Severity::Note,
-    summary: "a preprocessor directive (Rain) or an AWS::Include iamlint does not expand: what it stands for is unknown",
-    doc: include_str!("input_not_expanded.md"),
-};
-
-/// Whether a code is reported by the front ends (IAM000, IAM042) rather than by a rule.
+/// Whether a code is reported by the front ends (IAM000) rather than by a rule.
 pub fn is_front_end(code: &str) -> bool {
-    code == INPUT_ERROR.code || code == INPUT_NOT_EXPANDED.code
+    code == INPUT_ERROR.code
 }
 
 /// Every rule, in code order.
@@ -103,7 +93,6 @@ pub fn rules() -> &'static [&'static dyn Rule] {
 pub fn registry() -> Vec<&'static RuleMeta> {
     std::iter::once(&INPUT_ERROR)
         .chain(rules().iter().map(|r| r.meta()))
-        .chain(std::iter::once(&INPUT_NOT_EXPANDED))
         .collect()
 }
 

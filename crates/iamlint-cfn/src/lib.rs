@@ -29,7 +29,7 @@ pub struct Parsed {
     /// `None` when the file could not be read as a template.
     pub stack: Option<Stack>,
     /// Input errors (`IAM000`): the file could not be parsed, or uses something CloudFormation
-    /// would reject; and the note (`IAM042`) that part of it is not expanded.
+    /// would reject; and the note (`IAM000` at note severity) that part of it is not expanded.
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -768,7 +768,7 @@ pub(crate) fn check_intrinsics(value: &Value, diagnostics: &mut Vec<Diagnostic>)
     }
 }
 
-/// One note (IAM042) for a file holding parts iamlint does not expand: Rain directives and the
+/// One note (IAM000 at note severity) for a file holding parts iamlint does not expand: Rain directives and the
 /// `AWS::Include` transform, at the first of them. Never an input error: CloudFormation (after
 /// `rain pkg`, or with the included snippet) deploys such templates.
 pub(crate) fn unexpanded_input_note(root: &Value) -> Option<Diagnostic> {

@@ -666,7 +666,7 @@ Resources:
     assert_eq!(file.line_col(name.span.start).line, 9);
 }
 
-/// Rain directives and `AWS::Include` are not CloudFormation's to reject: one note (IAM042)
+/// Rain directives and `AWS::Include` are not CloudFormation's to reject: one note (IAM000 at note severity)
 /// per file, never an input error, and the values they stand for are unknown.
 /// <https://aws-cloudformation.github.io/rain/rain_pkg.html>,
 /// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/transform-aws-include.html>.
@@ -695,7 +695,7 @@ Resources:
     let parsed = iamlint_cfn::parse_template(&file, &Options::default());
     assert_eq!(parsed.diagnostics.len(), 1, "{:?}", parsed.diagnostics);
     let note = &parsed.diagnostics[0];
-    assert_eq!(note.code, "IAM042");
+    assert_eq!(note.code, "IAM000");
     assert_eq!(note.severity, iamlint_core::Severity::Note);
     assert!(!note.is_input_error());
     assert_eq!(file.line_col(note.span.start).line, 1);

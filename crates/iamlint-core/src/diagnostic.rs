@@ -71,8 +71,6 @@ pub const INPUT_ERROR_NAME: &str = "input-error";
 /// The code and name of the note a front end reports when part of an input is written for a
 /// preprocessor or an include iamlint does not expand (Rain directives, `AWS::Include`): the
 /// file is read, but what those parts stand for is unknown.
-pub const INPUT_NOT_EXPANDED_CODE: &str = "IAM042";
-pub const INPUT_NOT_EXPANDED_NAME: &str = "input-not-expanded";
 
 impl Diagnostic {
     pub fn new(
@@ -106,11 +104,12 @@ impl Diagnostic {
         )
     }
 
-    /// Part of an input iamlint does not expand (IAM042, a note: never an input error).
+    /// Part of an input iamlint does not expand: `IAM000` as a note, never an input error
+    /// (the input is valid for the tool that deploys it; what that part stands for is unknown).
     pub fn input_not_expanded(span: Span, message: impl Into<String>) -> Self {
         Diagnostic::new(
-            INPUT_NOT_EXPANDED_CODE,
-            INPUT_NOT_EXPANDED_NAME,
+            INPUT_ERROR_CODE,
+            INPUT_ERROR_NAME,
             Severity::Note,
             span,
             message,
@@ -118,7 +117,7 @@ impl Diagnostic {
     }
 
     pub fn is_input_error(&self) -> bool {
-        self.code == INPUT_ERROR_CODE
+        self.code == INPUT_ERROR_CODE && self.severity == Severity::Error
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
