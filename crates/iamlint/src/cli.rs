@@ -38,7 +38,10 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct CheckArgs {
     /// Files or directories to check. Directories are walked (honouring .gitignore); a file
-    /// named here is checked even when ignored.
+    /// named here is checked even when ignored. Terraform is checked per root module (a
+    /// folder of .tf files no other folder calls), with the local modules it calls and those
+    /// `terraform init` downloaded; a .tf file named here stands for its folder. A
+    /// `terraform show -json` plan is recognised by its content.
     #[arg(value_name = "PATH", default_value = ".")]
     pub paths: Vec<PathBuf>,
 
