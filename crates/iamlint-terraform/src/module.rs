@@ -137,8 +137,10 @@ impl Module {
     /// `.tf.json` files: JSON syntax of the same configuration language. They are read as
     /// HCL (a JSON object is a valid HCL expression), so the structure is the same.
     fn read_json(&mut self, file: &SourceFile) {
-        let text = file.text.trim_start_matches('\u{feff}');
-        let expr = match hcl_edit::parser::parse_expr(text) {
+        // Spans stay right: only the end is trimmed (the expression parser takes no trailing
+        // newline), and a byte-order mark is blanked to spaces of the same length.
+        let text = file.text.replacen('\u{feff}', "   ", 1);
+        let expr = match hcl_edit::parser::parse_expr(text.trim_end()) {
             Ok(e) => e,
             Err(e) => {
                 self.diagnostics.push(Diagnostic::input_error(

@@ -554,3 +554,24 @@ fn invalid_hcl_is_an_input_error_with_its_line() {
     let file = ws.get(diags[0].span.file).unwrap();
     assert!(file.line_col(diags[0].span.start).line >= 2);
 }
+
+#[test]
+fn json_configuration_files_are_read_like_hcl() {
+    // https://developer.hashicorp.com/terraform/language/syntax/json: the same blocks as
+    // nested objects, strings as templates.
+    let d = dir(
+        "json",
+        &[(
+            "main.tf.json",
+            "{\n  \"resource\": {\n    \"aws_iam_role\": {\"r\": {\"name\": \"r\"}},\n    \"aws_lambda_function\": {\n      \"f\": {\n        \"function_name\": \"f\",\n        \"role\": \"${aws_iam_role.r.arn}\",\n        \"vpc_config\": {\"subnet_ids\": [\"subnet-1\"]}\n      }\n    }\n  }\n}\n",
+        )],
+    );
+    let stack = analyse(&d);
+    let role = prop(&stack, "aws_lambda_function.f", &["Role"]);
+    assert!(
+        matches!(&role.kind, ValueKind::Ref(r) if r.resource == "aws_iam_role.r"),
+        "{role:?}"
+    );
+    let subnets = prop(&stack, "aws_lambda_function.f", &["VpcConfig", "SubnetIds"]);
+    assert_eq!(subnets.as_list().unwrap().len(), 1);
+}
