@@ -109,29 +109,101 @@ impl Module {
             dir: dir.to_path_buf(),
             ..Module::default()
         };
-        for file in &files {
+        // Override files are merged into the blocks they override, after every other file
+        // ("Override Files" in the Terraform language documentation).
+        let (overrides, normal): (Vec<_>, Vec<_>) =
+            files.iter().partition(|f| is_override_file(&f.path));
+        for file in normal {
+            module.read_file(file);
+        }
+        for file in overrides {
+            let mut over = Module {
+                dir: dir.to_path_buf(),
+                ..Module::default()
+            };
+            over.read_file(file);
+            module.diagnostics.append(&mut over.diagnostics);
+            module.merge_override(over);
+        }
+        module.files = files;
+        module
+    }
+
+    fn read_file(&mut self, file: &SourceFile) {
+        {
             let is_json = file.path.to_string_lossy().ends_with(".json");
             if is_json {
-                module.read_json(file);
-                continue;
+                self.read_json(file);
+                return;
             }
             match hcl_edit::parser::parse_body(&file.text) {
-                Ok(body) => module.read_body(&body, file.id),
+                Ok(body) => self.read_body(&body, file.id),
                 Err(e) => {
                     let loc = e.location();
                     let offset = file.offset_of(
                         u32::try_from(loc.line()).unwrap_or(u32::MAX),
                         u32::try_from(loc.column()).unwrap_or(u32::MAX),
                     );
-                    module.diagnostics.push(Diagnostic::input_error(
+                    self.diagnostics.push(Diagnostic::input_error(
                         Span::point(file.id, offset),
                         format!("invalid HCL: {}", e.message()),
                     ));
                 }
             }
         }
-        module.files = files;
-        module
+    }
+
+    /// Merges the blocks of an override file into this module: an argument replaces the
+    /// argument of the same name, a nested block replaces every nested block of its type, a
+    /// block that overrides nothing is added.
+    fn merge_override(&mut self, over: Module) {
+        for r in over.resources {
+            match self
+                .resources
+                .iter_mut()
+                .find(|d| d.mode == r.mode && d.tf_type == r.tf_type && d.name == r.name)
+            {
+                Some(d) => {
+                    merge_body(&mut d.body, &r.body);
+                    if r.count.is_some() {
+                        d.count = r.count;
+                    }
+                    if r.for_each.is_some() {
+                        d.for_each = r.for_each;
+                    }
+                }
+                None => self.resources.push(r),
+            }
+        }
+        for m in over.modules {
+            match self.modules.iter_mut().find(|d| d.name == m.name) {
+                Some(d) => {
+                    merge_body(&mut d.body, &m.body);
+                    if m.source.is_some() {
+                        d.source = m.source;
+                    }
+                    if m.count.is_some() {
+                        d.count = m.count;
+                    }
+                    if m.for_each.is_some() {
+                        d.for_each = m.for_each;
+                    }
+                }
+                None => self.modules.push(m),
+            }
+        }
+        for v in over.variables {
+            match self.variables.iter_mut().find(|d| d.name == v.name) {
+                Some(d) if v.default.is_some() => d.default = v.default,
+                Some(_) => {}
+                None => self.variables.push(v),
+            }
+        }
+        self.locals.extend(over.locals);
+        self.outputs.extend(over.outputs);
+        if over.provider_region.is_some() {
+            self.provider_region = over.provider_region;
+        }
     }
 
     /// `.tf.json` files: JSON syntax of the same configuration language. They are read as
@@ -309,6 +381,30 @@ impl Module {
             .filter(|s| is_local_source(s))
             .map(|s| normalize(&self.dir.join(s)))
             .collect()
+    }
+}
+
+/// `override.tf`, `*_override.tf` and their `.tf.json` forms.
+pub fn is_override_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let stem = name
+        .strip_suffix(".tf.json")
+        .or_else(|| name.strip_suffix(".tf"))
+        .unwrap_or("");
+    stem == "override" || stem.ends_with("_override")
+}
+
+fn merge_body(base: &mut Body, over: &Body) {
+    for attr in over.attributes() {
+        base.remove_attribute(attr.key.as_str());
+        base.push(attr.clone());
+    }
+    let mut replaced = std::collections::HashSet::new();
+    for block in over.blocks() {
+        if replaced.insert(block.ident.as_str().to_string()) {
+            base.remove_blocks(block.ident.as_str());
+        }
+        base.push(block.clone());
     }
 }
 

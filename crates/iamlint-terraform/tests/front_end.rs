@@ -575,3 +575,35 @@ fn json_configuration_files_are_read_like_hcl() {
     let subnets = prop(&stack, "aws_lambda_function.f", &["VpcConfig", "SubnetIds"]);
     assert_eq!(subnets.as_list().unwrap().len(), 1);
 }
+
+#[test]
+fn override_files_merge_into_the_blocks_they_override() {
+    // https://developer.hashicorp.com/terraform/language/files/override: an argument replaces
+    // the argument, a nested block replaces the blocks of its type, the rest is kept.
+    let d = dir(
+        "override",
+        &[
+            (
+                "main.tf",
+                "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"f\"\n  role = \"arn:aws:iam::111122223333:role/r\"\n  vpc_config {\n    subnet_ids = [\"subnet-1\"]\n  }\n}\n",
+            ),
+            (
+                "main_override.tf",
+                "resource \"aws_lambda_function\" \"f\" {\n  function_name = \"g\"\n  vpc_config {\n    subnet_ids = [\"subnet-2\", \"subnet-3\"]\n  }\n}\n",
+            ),
+        ],
+    );
+    let stack = analyse(&d);
+    assert_eq!(stack.resources().len(), 1);
+    assert_eq!(
+        text(prop(&stack, "aws_lambda_function.f", &["FunctionName"])),
+        "g"
+    );
+    assert!(
+        prop(&stack, "aws_lambda_function.f", &["Role"])
+            .as_str()
+            .is_some()
+    );
+    let subnets = prop(&stack, "aws_lambda_function.f", &["VpcConfig", "SubnetIds"]);
+    assert_eq!(subnets.as_list().unwrap().len(), 2);
+}
