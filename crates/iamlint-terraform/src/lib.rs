@@ -72,6 +72,32 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
         stack.add_resource(r);
     }
     mapping::attach(&mut stack, &tf_resources);
+    // What is handed to a module iamlint cannot read may be changed by it.
+    for i in 0..ev.insts.borrow().len() {
+        let inst = ev.inst(i);
+        let Some((caller, call)) = inst.caller.filter(|_| !inst.resolved) else {
+            continue;
+        };
+        let caller_inst = ev.inst(caller);
+        let decl = &caller_inst.module.modules[call];
+        let inputs: Vec<_> = decl
+            .body
+            .attributes()
+            .filter(|a| !module::META_ARGUMENTS.contains(&a.key.as_str()))
+            .map(|a| {
+                ev.eval_in(
+                    caller,
+                    &inst.binding,
+                    &module::Expr {
+                        expr: a.value.clone(),
+                        file: decl.file,
+                    },
+                )
+            })
+            .collect();
+        let address = inst.prefix.trim_end_matches('.').to_string();
+        mapping::open_to_module(&mut stack, &address, &inputs);
+    }
     let diagnostics = ev.diagnostics.into_inner();
     Some(Analysed { stack, diagnostics })
 }

@@ -955,7 +955,14 @@ struct Attachment {
 /// nothing here (that resource is out of sight).
 pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
     let mut attachments = Vec::new();
-    for (tf_type, _address, value) in tf_resources {
+    // The address of the Terraform resource each attachment comes from.
+    let mut sources: Vec<&str> = Vec::new();
+    let mut previous: Option<&str> = None;
+    for (tf_type, address, value) in tf_resources {
+        if let Some(p) = previous {
+            sources.resize(attachments.len(), p);
+        }
+        previous = Some(address);
         let Some(config) = value.as_map() else {
             continue;
         };
@@ -1106,8 +1113,12 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
             _ => {}
         }
     }
-    for a in attachments {
+    if let Some(p) = previous {
+        sources.resize(attachments.len(), p);
+    }
+    for (a, source) in attachments.into_iter().zip(sources) {
         let Some(id) = target_id(stack, &a.target, a.target_kind) else {
+            unidentified_attachment(stack, source, &a);
             continue;
         };
         let Some(res) = stack.resource_mut(&id) else {
@@ -1136,6 +1147,120 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                 a.value,
             );
         }
+    }
+}
+
+/// A policy attached to a role, user or group named by a value that names none of the unit
+/// (a variable, a computed name): it may be any of them, so they are open, as a CloudFormation
+/// policy whose `Roles` iamlint cannot identify makes them open. A literal name is a principal
+/// of another stack, and changes nothing here.
+fn unidentified_attachment(stack: &mut Stack, source: &str, a: &Attachment) {
+    let list = match a.target_kind {
+        "AWS::IAM::Role" => "Roles",
+        "AWS::IAM::User" => "Users",
+        "AWS::IAM::Group" => "Groups",
+        _ => return,
+    };
+    if a.target.as_str().is_some() || a.property != "ManagedPolicyArns" {
+        return;
+    }
+    let span = a.target.span;
+    let mut props = Map::default();
+    props.insert(
+        Key {
+            name: list.into(),
+            span,
+        },
+        Value::new(ValueKind::List(vec![a.target.clone()]), span),
+    );
+    props.insert(
+        Key {
+            name: "PolicyDocument".into(),
+            span,
+        },
+        Value::new(
+            ValueKind::Unknown(Unknown::External(format!("the policy {source} attaches"))),
+            span,
+        ),
+    );
+    stack.add_resource(resource(
+        &format!("{source}#unidentified"),
+        "AWS::IAM::Policy",
+        props,
+        span,
+    ));
+}
+
+/// Principals handed to a module iamlint cannot read (a registry or git module not
+/// downloaded): the module may attach policies to them, so they are open. Each role (user,
+/// group) referenced by the module's inputs gets a policy of unknown content.
+pub fn open_to_module(stack: &mut Stack, call: &str, inputs: &[Value]) {
+    let mut refs = Vec::new();
+    for v in inputs {
+        collect_refs(v, &mut refs, 0);
+    }
+    refs.sort();
+    refs.dedup();
+    for (i, (target, span)) in refs.into_iter().enumerate() {
+        let Some(kind) = stack.resource(&target).map(|r| r.kind.clone()) else {
+            continue;
+        };
+        let list = match kind.as_str() {
+            "AWS::IAM::Role" => "Roles",
+            "AWS::IAM::User" => "Users",
+            "AWS::IAM::Group" => "Groups",
+            _ => continue,
+        };
+        let mut props = Map::default();
+        props.insert(
+            Key {
+                name: list.into(),
+                span,
+            },
+            Value::new(
+                ValueKind::List(vec![reference(&target, Attribute::Ref, span)]),
+                span,
+            ),
+        );
+        props.insert(
+            Key {
+                name: "PolicyDocument".into(),
+                span,
+            },
+            Value::new(
+                ValueKind::Unknown(Unknown::External(format!("what module {call} attaches"))),
+                span,
+            ),
+        );
+        stack.add_resource(resource(
+            &format!("{call}#input{i}"),
+            "AWS::IAM::Policy",
+            props,
+            span,
+        ));
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<(String, Span)>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &v.kind {
+        ValueKind::Ref(r) => out.push((r.resource.clone(), v.span)),
+        ValueKind::Template(parts) => {
+            for p in parts {
+                if let Part::Ref(r) = p {
+                    out.push((r.resource.clone(), v.span));
+                }
+            }
+        }
+        ValueKind::List(items) => items.iter().for_each(|i| collect_refs(i, out, depth + 1)),
+        ValueKind::Map(m) => m.iter().for_each(|(_, i)| collect_refs(i, out, depth + 1)),
+        ValueKind::Choice(c) => {
+            collect_refs(&c.if_true, out, depth + 1);
+            collect_refs(&c.if_false, out, depth + 1);
+        }
+        _ => {}
     }
 }
 

@@ -24,21 +24,38 @@ fn present(v: &Value) -> bool {
 pub fn document(config: &Map, span: Span) -> Value {
     let mut statements: Vec<Value> = Vec::new();
     let mut unknown_part = false;
-    let docs = |name: &str| -> Vec<Value> {
-        match config.get(name).map(|v| &v.kind) {
-            Some(ValueKind::List(items)) => items
-                .iter()
-                .map(|d| match &d.kind {
-                    ValueKind::String(_) => {
-                        crate::template::parse_json_string(d).unwrap_or_else(|| d.clone())
-                    }
-                    _ => d.clone(),
-                })
-                .collect(),
-            _ => Vec::new(),
+    // `source_policy_documents`/`override_policy_documents` (lists), and the older
+    // `source_json`/`override_json` (one document each). A list or document iamlint cannot
+    // read makes the whole document unknown: it may hold any statement.
+    let docs = |list: &str, single: &str, unknown_part: &mut bool| -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut push = |d: &Value, unknown_part: &mut bool| {
+            let d = match &d.kind {
+                ValueKind::String(_) => crate::template::parse_json_string(d),
+                ValueKind::Map(_) => Some(d.clone()),
+                ValueKind::Null => return,
+                _ => None,
+            };
+            match d {
+                Some(d) => out.push(d),
+                None => *unknown_part = true,
+            }
+        };
+        match config.get(list).map(|v| &v.kind) {
+            Some(ValueKind::List(items)) => {
+                for d in items {
+                    push(d, unknown_part);
+                }
+            }
+            None | Some(ValueKind::Null) => {}
+            Some(_) => *unknown_part = true,
         }
+        if let Some(d) = config.get(single) {
+            push(d, unknown_part);
+        }
+        out
     };
-    for source in docs("source_policy_documents") {
+    for source in docs("source_policy_documents", "source_json", &mut unknown_part) {
         match source.get("Statement") {
             Some(s) => statements.extend(s.as_one_or_many().into_iter().cloned()),
             None => unknown_part = true,
@@ -54,7 +71,11 @@ pub fn document(config: &Map, span: Span) -> Value {
             merge_by_sid(&mut statements, st);
         }
     }
-    for over in docs("override_policy_documents") {
+    for over in docs(
+        "override_policy_documents",
+        "override_json",
+        &mut unknown_part,
+    ) {
         match over.get("Statement") {
             Some(s) => {
                 for st in s.as_one_or_many() {

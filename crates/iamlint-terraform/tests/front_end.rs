@@ -607,3 +607,52 @@ fn override_files_merge_into_the_blocks_they_override() {
     let subnets = prop(&stack, "aws_lambda_function.f", &["VpcConfig", "SubnetIds"]);
     assert_eq!(subnets.as_list().unwrap().len(), 2);
 }
+
+#[test]
+fn principals_out_of_sight_are_opened_not_guessed() {
+    // A role handed to a module iamlint cannot read, and a policy attached to a role named by
+    // an unknown value, may change what the role may do: each becomes a policy of unknown
+    // content on the role (which the rules treat as an open role, and stay silent on).
+    let d = dir(
+        "open",
+        &[(
+            "main.tf",
+            r#"
+variable "role_name" {}
+resource "aws_iam_role" "r" { name = "r" }
+module "policies" {
+  source    = "git::https://example.com/policies.git"
+  role_name = aws_iam_role.r.name
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = var.role_name
+  policy_arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+}
+data "aws_iam_policy_document" "d" {
+  source_json = var.base_policy
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_policy" "p" { policy = data.aws_iam_policy_document.d.json }
+"#,
+        )],
+    );
+    let stack = analyse(&d);
+    let opened: Vec<&str> = stack
+        .resources_of("AWS::IAM::Policy")
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            "aws_iam_role_policy_attachment.a#unidentified",
+            "module.policies#input0"
+        ]
+    );
+    for id in opened {
+        assert!(prop(&stack, id, &["PolicyDocument"]).is_unknown());
+    }
+    assert!(prop(&stack, "aws_iam_policy.p", &["PolicyDocument"]).is_unknown());
+}
