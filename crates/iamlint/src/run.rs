@@ -57,7 +57,15 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
         .enumerate()
         .map(|(i, candidate)| {
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            check_file(id, candidate, &parse_options)
+            guarded("reading this file", || {
+                check_file(id, candidate, &parse_options)
+            })
+            .unwrap_or_else(|message| FileResult {
+                file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
+                is_template: true,
+                stack: None,
+                diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
+            })
         })
         .collect();
 
@@ -97,7 +105,17 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     let findings: Vec<Vec<Diagnostic>> = graph
         .stacks
         .par_iter()
-        .map(|stack| iamlint_rules::check_stack_with(stack, &options.rules, &org_options))
+        .map(|stack| {
+            guarded("running the rules on this file", || {
+                iamlint_rules::check_stack_with(stack, &options.rules, &org_options)
+            })
+            .unwrap_or_else(|message| {
+                vec![Diagnostic::input_error(
+                    Span::file_start(stack.file),
+                    message,
+                )]
+            })
+        })
         .collect();
     diagnostics.extend(findings.into_iter().flatten());
     diagnostics.retain(|d| options.rules.reports(d));
@@ -112,6 +130,21 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
     }
+}
+
+/// Runs one stage of one unit; a panic in it becomes the message of an internal-error
+/// diagnostic for that unit, and the run goes on with the others.
+fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        format!(
+            "internal error while {stage}: {what} (this is a bug in iamlint: please report it; every other file was checked)"
+        )
+    })
 }
 
 /// What the Terraform units of a run gave.
@@ -158,12 +191,26 @@ fn terraform_units(
         .map(|c| parent_dir(&c.path))
         .collect();
     dirs.par_iter().for_each(|d| {
-        ws.module(d);
+        // A panic here is reported when the module's unit is analysed below.
+        let _ = guarded("reading this module", || ws.module(d));
     });
     let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
     let analysed: Vec<_> = roots
         .par_iter()
-        .filter_map(|r| iamlint_terraform::analyse_root(&ws, r, options))
+        .filter_map(|r| {
+            guarded("analysing this Terraform module", || {
+                iamlint_terraform::analyse_root(&ws, r, options)
+            })
+            .map_err(|message| {
+                let file = walked
+                    .iter()
+                    .find(|p| parent_dir(p) == *r)
+                    .and_then(|p| ws.read(p))
+                    .map_or(FileId(u32::MAX), |f| f.id);
+                Diagnostic::input_error(Span::file_start(file), message)
+            })
+            .transpose()
+        })
         .collect();
     let mut out = TerraformUnits {
         stacks: Vec::new(),
@@ -172,8 +219,13 @@ fn terraform_units(
         units: analysed.len(),
     };
     for a in analysed {
-        out.stacks.push(a.stack);
-        out.diagnostics.extend(a.diagnostics);
+        match a {
+            Ok(a) => {
+                out.stacks.push(a.stack);
+                out.diagnostics.extend(a.diagnostics);
+            }
+            Err(d) => out.diagnostics.push(d),
+        }
     }
     out.files = ws.into_files();
     out
@@ -381,4 +433,19 @@ fn read_head(path: &std::path::Path) -> String {
 /// any CloudFormation section).
 fn looks_like_other_config(text: &str) -> bool {
     !(text.contains("Resources") || text.contains("AWSTemplateFormatVersion"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn a_panic_in_one_stage_becomes_a_message() {
+        assert_eq!(guarded("x", || 1), Ok(1));
+        let err = guarded("reading this file", || -> u8 { panic!("boom") }).unwrap_err();
+        assert!(
+            err.contains("internal error while reading this file: boom"),
+            "{err}"
+        );
+    }
 }
