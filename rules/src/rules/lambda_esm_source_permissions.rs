@@ -453,7 +453,12 @@ impl Rule for LambdaEsmSourcePermissions {
             );
             if core_missing {
                 message.push_str(&format!(
-                    "CloudFormation will fail to create the mapping (\"The provided execution role does not have permissions to call {first} on {}\").",
+                    "{} will fail to create the mapping (\"The provided execution role does not have permissions to call {first} on {}\").",
+                    if ctx.stack.format.is_cloudformation() {
+                        "CloudFormation"
+                    } else {
+                        "Terraform"
+                    },
                     source.service
                 ));
             } else if source.core.is_empty() {
