@@ -219,8 +219,18 @@ impl<'a> Context<'a> {
 
     /// A symbolic string as `Fn::Sub` writes it, with generated names written as the `Ref`
     /// that returns them (`${Function}` rather than `${Function.FunctionName}`).
+    ///
+    /// For Terraform, the string as an HCL template would write it (`aws_sqs_queue.q.arn`,
+    /// `arn:aws:s3:::${var.bucket}/*`, `${data.aws_caller_identity.current.account_id}`).
     pub fn sub_text(&self, s: &SymStr) -> String {
         use iamlint_core::{Attribute, SymPart};
+        if !self.stack.format.is_cloudformation() {
+            let hcl = crate::fix::hcl_string(self.stack, s);
+            return match hcl.strip_prefix('"').and_then(|h| h.strip_suffix('"')) {
+                Some(inner) => inner.replace("\\\"", "\"").replace("$${", "${"),
+                None => hcl,
+            };
+        }
         let mut out = String::new();
         for part in s.parts() {
             match part {
