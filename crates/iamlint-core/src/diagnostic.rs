@@ -68,10 +68,6 @@ pub struct Diagnostic {
 pub const INPUT_ERROR_CODE: &str = "IAM000";
 pub const INPUT_ERROR_NAME: &str = "input-error";
 
-/// The code and name of the note a front end reports when part of an input is written for a
-/// preprocessor or an include iamlint does not expand (Rain directives, `AWS::Include`): the
-/// file is read, but what those parts stand for is unknown.
-
 impl Diagnostic {
     pub fn new(
         code: &'static str,
