@@ -58,6 +58,16 @@ pub(super) fn record(
         );
         return;
     }
+    if enabled && pref.get("Hooks").is_some_and(|h| h.as_map().is_none()) {
+        ctx.error(
+            pref.span,
+            id,
+            format!(
+                "Resource with id [{id}] is invalid. 'Hooks' property of 'DeploymentPreference' must be a dictionary"
+            ),
+        );
+        return;
+    }
     if enabled && !has_alias {
         ctx.error(
             pref.span,
