@@ -4,8 +4,8 @@ use super::Context;
 use super::events;
 use super::policies::{self, Role, aws_managed_arn};
 use super::value::{
-    copy_attributes, fn_if, get_att, is_no_value, key, list, make_if, obj, properties, reference,
-    s, truthy,
+    copy_attributes, fn_if, get_att, is_no_value, key, list, logical_id_hash, make_if,
+    not_condition, obj, properties, reference, s, truthy,
 };
 use iamlint_core::{Key, Map, Span, Value, ValueKind};
 
@@ -85,6 +85,8 @@ pub(super) fn expand(key_: &Key, resource: &Value, ctx: &mut Context<'_>) -> Vec
         Some(name) => reference(&format!("{id}Alias{name}"), span),
         None => reference(id, span),
     };
+
+    super::deployment::record(id, resource, &props, alias.is_some(), ctx);
 
     // The generated role.
     let mut role = function_role(id, resource, &props, dlq.as_ref(), ctx);
@@ -486,29 +488,75 @@ fn event_invoke_config(
             let given = dest.get("Destination");
             // A destination that is absent (or absent under a condition) makes SAM create a
             // queue or topic for it.
-            let (condition, explicit, negated) = match given.and_then(fn_if) {
+            // `!If [C, NoValue, X]` creates the queue when `C` holds; `!If [C, X, NoValue]`
+            // when it does not, under a generated `NOT<C><hash>` condition
+            // (`_get_or_make_condition`).
+            let (condition, explicit) = match given.and_then(fn_if) {
                 Some((c, t, f)) if is_no_value(t) && !is_no_value(f) => {
-                    (Some(c.clone()), Some(f.clone()), false)
+                    (Some(c.clone()), Some(f.clone()))
                 }
                 Some((c, t, f)) if is_no_value(f) && !is_no_value(t) => {
-                    (Some(c.clone()), Some(t.clone()), true)
+                    let negated = match c.as_str() {
+                        Some(name) => {
+                            let not = format!("NOT{name}{}", logical_id_hash(&logical_id));
+                            ctx.add_condition(&not, not_condition(c, c.span));
+                            s(not, c.span)
+                        }
+                        None => c.clone(),
+                    };
+                    (Some(negated), Some(t.clone()))
                 }
-                _ => (None, given.cloned(), false),
+                _ => (None, given.cloned()),
+            };
+            // The created queue or topic exists under the destination's condition, and the
+            // function's own (`_make_and_conditions`).
+            let created_condition = match (resource.get("Condition"), &condition) {
+                (Some(rc), Some(pc)) => match (rc.as_str(), pc.as_str()) {
+                    (Some(r), Some(p)) => {
+                        let name = format!("{r}AND{p}{}", logical_id_hash(id));
+                        ctx.add_condition(
+                            &name,
+                            obj(
+                                vec![(
+                                    "Fn::And",
+                                    list(
+                                        vec![
+                                            obj(vec![("Condition", rc.clone())], rc.span),
+                                            obj(vec![("Condition", pc.clone())], pc.span),
+                                        ],
+                                        rc.span,
+                                    ),
+                                )],
+                                rc.span,
+                            ),
+                        );
+                        Some(s(name, rc.span))
+                    }
+                    _ => None,
+                },
+                (Some(rc), None) => Some(rc.clone()),
+                (None, pc) => pc.clone(),
             };
             let destination = if given.is_none() || condition.is_some() {
+                let with_condition = |mut r: Value| {
+                    if let (Some(c), Some(m)) = (&created_condition, r.as_map_mut()) {
+                        m.insert(key("Condition", c.span), c.clone());
+                    }
+                    r
+                };
                 let created = match kind {
                     "SQS" => {
                         let qid = format!("{prefix}Queue");
                         let q =
                             super::value::resource_shell("AWS::SQS::Queue", resource, dest.span);
-                        out.push((key(&qid, dest.span), q));
+                        out.push((key(&qid, dest.span), with_condition(q)));
                         get_att(&qid, "Arn", dest.span)
                     }
                     "SNS" => {
                         let tid = format!("{prefix}Topic");
                         let t =
                             super::value::resource_shell("AWS::SNS::Topic", resource, dest.span);
-                        out.push((key(&tid, dest.span), t));
+                        out.push((key(&tid, dest.span), with_condition(t)));
                         reference(&tid, dest.span)
                     }
                     _ => {
@@ -523,7 +571,6 @@ fn event_invoke_config(
                     }
                 };
                 match (&condition, explicit) {
-                    (Some(c), Some(other)) if negated => make_if(c, other, created, dest.span),
                     (Some(c), Some(other)) => make_if(c, created, other, dest.span),
                     _ => created,
                 }

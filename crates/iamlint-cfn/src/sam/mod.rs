@@ -10,9 +10,12 @@
 //! the function, a policy entry spans its item in `Policies`), so diagnostics land on the
 //! user's lines.
 
+mod capacity_provider;
+mod deployment;
 mod events;
 mod function;
 mod globals;
+mod graphql_api;
 mod policies;
 mod state_machine;
 mod value;
@@ -63,7 +66,9 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
         diagnostics,
         parameters,
         new_conditions: Vec::new(),
+        deployment_preferences: Vec::new(),
     };
+    let implicit_apis = implicit_apis(&original);
     for (key, mut resource) in original {
         let Some(kind) = resource
             .get("Type")
@@ -73,6 +78,13 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
             out.push((key, resource));
             continue;
         };
+        if let Some((_, api_kind)) = implicit_apis.iter().find(|(id, _)| *id == key.name) {
+            // The implicit API plugin puts its API in place of a resource of that name.
+            let id = key.name.clone();
+            expansion.generated.push((id.clone(), id));
+            out.push(shell(&key, &resource, api_kind));
+            continue;
+        }
         if !kind.starts_with("AWS::Serverless::") {
             out.push((key, resource));
             continue;
@@ -82,6 +94,8 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
             "AWS::Serverless::Function" => function::expand(&key, &resource, &mut ctx),
             "AWS::Serverless::StateMachine" => state_machine::expand(&key, &resource, &mut ctx),
             "AWS::Serverless::SimpleTable" => vec![simple_table(&key, &resource)],
+            "AWS::Serverless::CapacityProvider" => capacity_provider::expand(&key, &resource),
+            "AWS::Serverless::GraphQLApi" => graphql_api::expand(&key, &resource),
             // Apis matter to IAM only through the permissions their function events create;
             // an empty shell of the API keeps `Ref`/`GetAtt` to it typed.
             "AWS::Serverless::Api" => vec![shell(&key, &resource, "AWS::ApiGateway::RestApi")],
@@ -97,6 +111,10 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
                 .push((id.name.clone(), key.name.clone()));
             out.push((id, value));
         }
+    }
+    if let Some((owner, id, role)) = deployment::service_role(&mut ctx) {
+        expansion.generated.push((id.name.clone(), owner));
+        out.push((id, role));
     }
     // A logical id declared twice (a user resource named like a generated one) keeps the first
     // occurrence: CloudFormation accepts only one resource per id.
@@ -164,6 +182,8 @@ pub(crate) struct Context<'a> {
     pub parameters: Map,
     /// Conditions the expansion adds to the template (`NOT<Condition>`).
     pub new_conditions: Vec<(String, Value)>,
+    /// The functions' `DeploymentPreference`s, for the CodeDeploy service role.
+    pub deployment_preferences: Vec<deployment::Preference>,
 }
 
 impl Context<'_> {
@@ -216,24 +236,64 @@ impl Context<'_> {
     /// Declares `NOT<condition>` (`Fn::Not` of `condition`) in the template's conditions.
     pub fn add_not_condition(&mut self, condition: &str, span: Span) {
         let name = format!("NOT{condition}");
-        if self.new_conditions.iter().any(|(n, _)| *n == name) {
+        self.add_condition(
+            &name,
+            value::not_condition(&value::s(condition, span), span),
+        );
+    }
+
+    /// Declares the condition `name` in the template's conditions (once).
+    pub fn add_condition(&mut self, name: &str, condition: Value) {
+        if self.new_conditions.iter().any(|(n, _)| n == name) {
             return;
         }
-        let not = value::obj(
-            vec![(
-                "Fn::Not",
-                value::list(
-                    vec![value::obj(
-                        vec![("Condition", value::s(condition, span))],
-                        span,
-                    )],
-                    span,
-                ),
-            )],
-            span,
-        );
-        self.new_conditions.push((name, not));
+        self.new_conditions.push((name.to_owned(), condition));
     }
+}
+
+/// The implicit APIs the template's events create (`plugins/api/implicit_*_api_plugin.py`):
+/// (`ServerlessRestApi`, its type) when a function or state machine has an `Api` event without
+/// `RestApiId`, (`ServerlessHttpApi`, its type) when a function has an `HttpApi` event without
+/// `ApiId`. The plugin replaces a template resource of that logical id with the API.
+fn implicit_apis(resources: &[(Key, Value)]) -> Vec<(&'static str, &'static str)> {
+    let (mut rest, mut http) = (false, false);
+    for (_, resource) in resources {
+        let kind = resource.get("Type").and_then(Value::as_str);
+        if !matches!(
+            kind,
+            Some("AWS::Serverless::Function" | "AWS::Serverless::StateMachine")
+        ) {
+            continue;
+        }
+        let Some(events) = resource
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(Value::as_map)
+        else {
+            continue;
+        };
+        for (_, event) in events.iter() {
+            let props = event.get("Properties");
+            match event.get("Type").and_then(Value::as_str) {
+                Some("Api") if props.and_then(|p| p.get("RestApiId")).is_none() => rest = true,
+                Some("HttpApi")
+                    if kind == Some("AWS::Serverless::Function")
+                        && props.and_then(|p| p.get("ApiId")).is_none() =>
+                {
+                    http = true
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if rest {
+        out.push(("ServerlessRestApi", "AWS::ApiGateway::RestApi"));
+    }
+    if http {
+        out.push(("ServerlessHttpApi", "AWS::ApiGatewayV2::Api"));
+    }
+    out
 }
 
 /// `AWS::Serverless::SimpleTable` → `AWS::DynamoDB::Table`: only what IAM looks at (the table's

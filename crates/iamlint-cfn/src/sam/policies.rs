@@ -45,6 +45,8 @@ pub(super) struct Role {
     pub inline: Vec<Value>,
     pub path: Option<Value>,
     pub boundary: Option<Value>,
+    /// `Tags` as CloudFormation writes them (a list of `{Key, Value}`).
+    pub tags: Option<Value>,
 }
 
 impl Role {
@@ -57,6 +59,7 @@ impl Role {
             inline: Vec::new(),
             path: None,
             boundary: None,
+            tags: None,
         }
     }
 
@@ -153,6 +156,9 @@ impl Role {
         }
         if let Some(boundary) = self.boundary {
             props.insert(key("PermissionsBoundary", boundary.span), boundary);
+        }
+        if let Some(tags) = self.tags {
+            props.insert(key("Tags", tags.span), tags);
         }
         let mut role = super::value::resource_shell("AWS::IAM::Role", attributes_from, span);
         if let Some(m) = role.as_map_mut() {

@@ -78,9 +78,30 @@ pub(super) fn expand(key_: &Key, resource: &Value, ctx: &mut Context<'_>) -> Vec
     }
     out.push((key_.clone(), sm));
     out.extend(role_res);
+    // AutoPublishAlias: a version and an alias; with UseAliasAsEventTarget the events start
+    // executions of the alias (`_generate_event_resources`).
+    let alias = props
+        .get("AutoPublishAlias")
+        .and_then(|v| ctx.resolve_string(v));
+    let mut target = reference(id, span);
+    if let Some(name) = &alias {
+        let alias_id = format!("{id}Alias{name}");
+        let mut alias_res =
+            super::value::resource_shell("AWS::StepFunctions::StateMachineAlias", resource, span);
+        if let Some(m) = alias_res.as_map_mut() {
+            m.insert(
+                key("Properties", span),
+                obj(vec![("Name", super::value::s(name.clone(), span))], span),
+            );
+        }
+        out.push((key(&alias_id, span), alias_res));
+        if truthy(props.get("UseAliasAsEventTarget")) {
+            target = reference(&alias_id, span);
+        }
+    }
     if let Some(events) = props.get("Events").and_then(Value::as_map) {
         for (name, event) in events.iter() {
-            out.extend(event_resources(id, resource, &props, name, event));
+            out.extend(event_resources(id, resource, &props, name, event, &target));
         }
     }
     out
@@ -94,6 +115,7 @@ fn event_resources(
     props: &Map,
     name: &Key,
     event: &Value,
+    target: &Value,
 ) -> Vec<(Key, Value)> {
     let span = event.span;
     let Some(kind) = event.get("Type").and_then(Value::as_str) else {
@@ -133,7 +155,7 @@ fn event_resources(
         role.inline.push(single_statement_policy(
             &format!("{policy_prefix}StartExecutionPolicy"),
             "states:StartExecution",
-            reference(id, span),
+            target.clone(),
             span,
         ));
         if kind == "ScheduleV2"
@@ -175,10 +197,7 @@ fn event_resources(
         Some(arn) if !creates_role => arn.clone(),
         _ => get_att(&role_id, "Arn", span),
     };
-    let target = obj(
-        vec![("Arn", reference(id, span)), ("RoleArn", role_arn)],
-        span,
-    );
+    let target = obj(vec![("Arn", target.clone()), ("RoleArn", role_arn)], span);
     let rule = match kind {
         "Api" => None,
         "ScheduleV2" => Some(("AWS::Scheduler::Schedule", vec![("Target", target)])),

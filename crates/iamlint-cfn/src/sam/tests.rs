@@ -519,3 +519,189 @@ fn generated_values_point_at_the_sam_source() {
         .expect("arns");
     assert_eq!(arns[1].span, policy_span);
 }
+
+#[test]
+fn sha1_names_match_the_translator() {
+    assert_eq!(
+        value::logical_id_hash("MyTestFunctionEventInvokeConfig"),
+        "2da03e5b6f"
+    );
+    assert_eq!(value::logical_id_hash(""), "da39a3ee5e");
+    // More than one 64-byte block (hashlib.sha1(b"a" * 200) = e61cfffe0d…).
+    assert_eq!(value::logical_id_hash(&"a".repeat(200)), "e61cfffe0d");
+}
+
+#[test]
+fn destination_created_unless_condition_gets_a_hashed_not_condition() {
+    let (out, _, diags) = run(sam(json!({"Fn": function(json!({
+        "AutoPublishAlias": "live",
+        "EventInvokeConfig": {"DestinationConfig": {
+            "OnSuccess": {"Type": "SQS", "Destination": {"Fn::If": ["UseExisting", "arn:q", {"Ref": "AWS::NoValue"}]}}
+        }}
+    }))})));
+    assert!(diags.is_empty(), "{diags:?}");
+    let policy = &inline(&out, "FnRole")[0];
+    let name = format!(
+        "NOTUseExisting{}",
+        value::logical_id_hash("FnEventInvokeConfig")
+    );
+    assert_eq!(
+        policy["PolicyDocument"]["Statement"][0]["Resource"],
+        json!({"Fn::If": [name, {"Fn::GetAtt": ["FnEventInvokeConfigOnSuccessQueue", "Arn"]}, "arn:q"]})
+    );
+    assert_eq!(
+        out["Conditions"][&name],
+        json!({"Fn::Not": [{"Condition": "UseExisting"}]})
+    );
+    assert_eq!(
+        out["Resources"]["FnEventInvokeConfigOnSuccessQueue"]["Condition"],
+        json!(name)
+    );
+}
+
+#[test]
+fn codedeploy_service_role_once_unless_every_preference_has_a_role() {
+    let pref = |extra: Json| {
+        let mut p = json!({"Type": "AllAtOnce"});
+        if let (Some(p), Some(e)) = (p.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        function(json!({"AutoPublishAlias": "live", "DeploymentPreference": p}))
+    };
+    let (out, expansion, diags) = run(sam(json!({
+        "A": pref(json!({})),
+        "B": pref(json!({"Role": "arn:role"})),
+        "C": pref(json!({"Enabled": false}))
+    })));
+    assert!(diags.is_empty(), "{diags:?}");
+    let role = &out["Resources"]["CodeDeployServiceRole"];
+    assert_eq!(
+        role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        json!(["codedeploy.amazonaws.com"])
+    );
+    assert_eq!(
+        managed(&out, "CodeDeployServiceRole"),
+        vec!["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"]
+    );
+    assert!(role.get("Condition").is_none());
+    assert!(
+        expansion
+            .generated
+            .contains(&("CodeDeployServiceRole".to_owned(), "A".to_owned()))
+    );
+
+    let (out, _, _) = run(sam(json!({"B": pref(json!({"Role": "arn:role"}))})));
+    assert!(out["Resources"].get("CodeDeployServiceRole").is_none());
+
+    // Every enabled preference passes its function's condition through.
+    let mut a = pref(json!({"PassthroughCondition": true}));
+    a["Condition"] = json!("C1");
+    let mut b = pref(json!({"PassthroughCondition": "true"}));
+    b["Condition"] = json!("C2");
+    let (out, _, _) = run(sam(json!({"A": a, "B": b})));
+    assert_eq!(
+        out["Resources"]["CodeDeployServiceRole"]["Condition"],
+        "ServerlessCodeDeployCondition"
+    );
+    assert_eq!(
+        out["Conditions"]["ServerlessCodeDeployCondition"],
+        json!({"Fn::Or": [{"Condition": "C1"}, {"Condition": "C2"}]})
+    );
+}
+
+#[test]
+fn deployment_preference_without_alias_is_rejected() {
+    let (_, _, diags) = run(sam(json!({"Fn": function(json!({
+        "DeploymentPreference": {"Type": "AllAtOnce"}
+    }))})));
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].message.contains("requires AutoPublishAlias"));
+}
+
+#[test]
+fn capacity_provider_operator_role() {
+    let (out, _, diags) = run(sam(json!({
+        "Cp": {"Type": "AWS::Serverless::CapacityProvider", "Properties": {"VpcConfig": {"SubnetIds": ["s"]}}},
+        "Given": {"Type": "AWS::Serverless::CapacityProvider", "Properties": {"VpcConfig": {"SubnetIds": ["s"]}, "OperatorRole": "arn:r"}}
+    })));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        managed(&out, "CpOperatorRole"),
+        vec!["arn:aws:iam::aws:policy/AWSLambdaManagedEC2ResourceOperator"]
+    );
+    assert_eq!(
+        out["Resources"]["Cp"]["Properties"]["PermissionsConfig"],
+        json!({"CapacityProviderOperatorRoleArn": {"Fn::GetAtt": ["CpOperatorRole", "Arn"]}})
+    );
+    assert!(out["Resources"].get("GivenOperatorRole").is_none());
+    assert_eq!(
+        out["Resources"]["Given"]["Type"],
+        "AWS::Lambda::CapacityProvider"
+    );
+}
+
+#[test]
+fn graphql_api_logging_and_data_source_roles() {
+    let (out, _, diags) = run(sam(json!({
+        "Gql": {"Type": "AWS::Serverless::GraphQLApi", "Properties": {
+            "DataSources": {
+                "DynamoDb": {"Table": {"TableName": "t"}},
+                "Lambda": {"Fn": {"FunctionArn": "arn:f", "ServiceRoleArn": "arn:r"}}
+            }
+        }},
+        "Quiet": {"Type": "AWS::Serverless::GraphQLApi", "Properties": {"Logging": false}}
+    })));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        out["Resources"]["GqlCloudWatchRole"]["Properties"]["ManagedPolicyArns"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSAppSyncPushToCloudWatchLogs"}])
+    );
+    assert_eq!(
+        out["Resources"]["GqlTableDynamoDBDataSourceRole"]["Properties"]["AssumeRolePolicyDocument"]
+            ["Statement"][0]["Principal"]["Service"],
+        json!(["appsync.amazonaws.com"])
+    );
+    assert!(out["Resources"].get("GqlFnLambdaDataSourceRole").is_none());
+    assert_eq!(
+        out["Resources"]["GqlFnLambdaDataSource"]["Properties"]["ServiceRoleArn"],
+        "arn:r"
+    );
+    assert!(out["Resources"].get("QuietCloudWatchRole").is_none());
+}
+
+#[test]
+fn implicit_api_replaces_a_resource_of_its_name() {
+    let (out, _, _) = run(sam(json!({
+        "Fn": function(json!({"Events": {"Get": {"Type": "Api", "Properties": {"Path": "/", "Method": "get"}}}})),
+        "ServerlessRestApi": function(json!({}))
+    })));
+    assert_eq!(
+        out["Resources"]["ServerlessRestApi"]["Type"],
+        "AWS::ApiGateway::RestApi"
+    );
+    assert!(out["Resources"].get("ServerlessRestApiRole").is_none());
+}
+
+#[test]
+fn state_machine_events_target_the_alias_when_asked() {
+    let (out, _, diags) = run(sam(
+        json!({"Sm": {"Type": "AWS::Serverless::StateMachine", "Properties": {
+            "AutoPublishAlias": "live",
+            "UseAliasAsEventTarget": true,
+            "Events": {"Tick": {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}}
+        }}}),
+    ));
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        inline(&out, "SmTickRole")[0]["PolicyDocument"]["Statement"][0]["Resource"],
+        json!({"Ref": "SmAliaslive"})
+    );
+    assert_eq!(
+        out["Resources"]["SmTick"]["Properties"]["Targets"][0]["Arn"],
+        json!({"Ref": "SmAliaslive"})
+    );
+    assert_eq!(
+        out["Resources"]["SmAliaslive"]["Type"],
+        "AWS::StepFunctions::StateMachineAlias"
+    );
+}
