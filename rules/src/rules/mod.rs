@@ -14,6 +14,7 @@ mod kms_key_policy_does_not_delegate;
 mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
+mod lambda_invoke_permission_missing;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
 mod lambda_logs_permissions;
@@ -40,6 +41,7 @@ pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
+pub use lambda_invoke_permission_missing::LambdaInvokePermissionMissing;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
@@ -69,6 +71,7 @@ pub static ALL: &[&dyn Rule] = &[
     &KmsKeyPolicyDoesNotDelegate,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
+    &LambdaInvokePermissionMissing,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
