@@ -3,8 +3,8 @@ use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::function_named;
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Pseudo, Reference, Resource, Severity, Span, SymStr,
-    Symbol, Value, ValueKind,
+    Attribute, Diagnostic, Part, Pseudo, Reference, Resource, Severity, Span, SymStr, Symbol,
+    Value, ValueKind,
 };
 use iamlint_policy::eval::{Tri, match_action, match_arn, sym_eq};
 
@@ -216,8 +216,8 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
             ctx.resolver
                 .reference(&Reference::get_att(rule.id.clone(), "Arn"), 0)
         });
-        let source_written = on_default_bus
-            .then(|| ctx.written_ref(&Reference::get_att(rule.id.clone(), "Arn")));
+        let source_written =
+            on_default_bus.then(|| ctx.written_ref(&Reference::get_att(rule.id.clone(), "Arn")));
         for target in targets {
             if target.get("RoleArn").is_some_and(|r| !r.is_no_value()) {
                 continue;
@@ -488,7 +488,11 @@ fn permission_allows(ctx: &Context<'_>, permission: &Resource, invocation: &Invo
 }
 
 /// The permission to add, in the stack's own syntax.
-pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>, qualifier: Option<&str>) -> String {
+pub(crate) fn fix(
+    ctx: &Context<'_>,
+    invocation: &Invocation<'_>,
+    qualifier: Option<&str>,
+) -> String {
     let function = ctx.written(
         invocation.function_value,
         &ctx.resolver
@@ -538,9 +542,9 @@ pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>, qualifier: Opt
             }
             match &invocation.source_written {
                 Some(source) => out.push_str(&format!("\n  source_arn    = {source}")),
-                None => out.push_str(
-                    "\n  source_account = data.aws_caller_identity.current.account_id",
-                ),
+                None => {
+                    out.push_str("\n  source_account = data.aws_caller_identity.current.account_id")
+                }
             }
             out.push_str("\n}");
             if invocation.principal == "s3.amazonaws.com" {

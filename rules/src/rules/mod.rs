@@ -14,10 +14,11 @@ mod kms_key_policy_does_not_delegate;
 mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
-mod lambda_invoke_permission_missing;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
+mod lambda_invoke_permission_missing;
 mod lambda_logs_permissions;
+mod lambda_qualifier_mismatch;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
 mod policy_variable_not_interpolated;
@@ -43,6 +44,7 @@ pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
 pub use lambda_invoke_permission_missing::LambdaInvokePermissionMissing;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
+pub use lambda_qualifier_mismatch::LambdaQualifierMismatch;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
@@ -79,4 +81,5 @@ pub static ALL: &[&dyn Rule] = &[
     &InvalidPrincipalOrArn,
     &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
+    &LambdaQualifierMismatch,
 ];
