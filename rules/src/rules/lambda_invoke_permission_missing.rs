@@ -487,12 +487,9 @@ fn permission_allows(ctx: &Context<'_>, permission: &Resource, invocation: &Invo
         .and(other)
 }
 
-/// The permission to add, in the stack's own syntax.
-pub(crate) fn fix(
-    ctx: &Context<'_>,
-    invocation: &Invocation<'_>,
-    qualifier: Option<&str>,
-) -> String {
+/// The permission to add, in the stack's own syntax. Its `FunctionName` is the ARN the
+/// service invokes, qualifier included.
+pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>) -> String {
     let function = ctx.written(
         invocation.function_value,
         &ctx.resolver
@@ -516,9 +513,6 @@ pub(crate) fn fix(
                 "add this resource:\n{}{id}InvokePermission:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: {function}\n    Action: lambda:InvokeFunction\n    Principal: {}",
                 invocation.function.id, invocation.principal
             );
-            if let Some(q) = qualifier {
-                out.push_str(&format!("\n    Qualifier: {q}"));
-            }
             match &invocation.source_written {
                 Some(source) => out.push_str(&format!("\n    SourceArn: {source}")),
                 None => out.push_str("\n    SourceAccount: !Ref AWS::AccountId"),
@@ -537,9 +531,6 @@ pub(crate) fn fix(
                 "add this resource:\nresource \"aws_lambda_permission\" \"{name}\" {{\n  statement_id  = \"Allow{id}Invoke\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = {function}\n  principal     = \"{}\"",
                 invocation.principal
             );
-            if let Some(q) = qualifier {
-                out.push_str(&format!("\n  qualifier     = \"{q}\""));
-            }
             match &invocation.source_written {
                 Some(source) => out.push_str(&format!("\n  source_arn    = {source}")),
                 None => {
@@ -605,7 +596,7 @@ impl Rule for LambdaInvokePermissionMissing {
                     invocation.function.span,
                     format!("{function}'s resource policy has no statement for it"),
                 )
-                .with_help(fix(ctx, &invocation, None))
+                .with_help(fix(ctx, &invocation))
                 .with_resource(function.clone()),
             );
         }

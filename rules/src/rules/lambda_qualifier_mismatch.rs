@@ -1,9 +1,7 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
-use crate::rules::lambda_invoke_permission_missing::{
-    Qualifier, Verdict, fix, invocations, verdict,
-};
+use crate::rules::lambda_invoke_permission_missing::{Verdict, fix, invocations, verdict};
 use iamlint_core::Diagnostic;
 
 declare_rule! {
@@ -76,10 +74,6 @@ impl Rule for LambdaQualifierMismatch {
                 "{} invokes {invoked} of Lambda function {function}, but the permissions that allow {} to invoke {function} cover only {covered_text}. A permission applies to one qualifier only: the invocations will be denied. Add a permission for {invoked}.",
                 invocation.source, invocation.principal
             );
-            let qualifier = match &invocation.qualifier {
-                Qualifier::Named(q) => Some(q.as_str()),
-                _ => None,
-            };
             let mut d = Diagnostic::new(
                 Self::META.code,
                 Self::META.name,
@@ -92,7 +86,7 @@ impl Rule for LambdaQualifierMismatch {
                 d = d.with_secondary(*span, format!("this permission covers {}", q.describe()));
             }
             out.push(
-                d.with_help(fix(ctx, &invocation, qualifier))
+                d.with_help(fix(ctx, &invocation))
                     .with_resource(function.clone()),
             );
         }
