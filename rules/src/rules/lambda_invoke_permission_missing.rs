@@ -122,8 +122,10 @@ pub(crate) struct Invocation<'a> {
 pub(crate) enum Verdict {
     /// Some permission allows it, or iamlint cannot tell.
     Allowed,
-    /// No permission of the function allows the service from this source.
-    Missing,
+    /// No permission of the function allows the service from this source; the spans are the
+    /// `SourceArn`/`SourceAccount` of its permissions for the service that name other sources
+    /// (and whether SAM generated the permission).
+    Missing(Vec<(Span, bool)>),
     /// Permissions allow the service from this source, but for other qualifiers only.
     OtherQualifier(Vec<(Qualifier, Span)>),
 }
@@ -360,6 +362,7 @@ fn qualifier_of_reference(ctx: &Context<'_>, r: &Reference) -> Qualifier {
 pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict {
     let mut any_maybe = false;
     let mut other_qualifiers = Vec::new();
+    let mut other_sources = Vec::new();
     for permission in ctx.stack.resources_of("AWS::Lambda::Permission") {
         let Some(function_value) = permission.property("FunctionName") else {
             continue;
@@ -389,8 +392,19 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
         if names == Tri::No {
             continue;
         }
+        let (service, source) = permission_allows(ctx, permission, invocation);
+        if names == Tri::Yes
+            && service == Tri::Yes
+            && source == Tri::No
+            && let Some(v) = permission
+                .property("SourceArn")
+                .or_else(|| permission.property("SourceAccount"))
+        {
+            other_sources.push((v.span, permission.is_generated()));
+        }
         let matches = names
-            .and(permission_allows(ctx, permission, invocation))
+            .and(service)
+            .and(source)
             .and(Tri::from(permission.condition.is_none()).or(Tri::Maybe));
         match matches {
             Tri::No => {}
@@ -408,7 +422,7 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     if any_maybe {
         Verdict::Allowed
     } else if other_qualifiers.is_empty() {
-        Verdict::Missing
+        Verdict::Missing(other_sources)
     } else {
         Verdict::OtherQualifier(other_qualifiers)
     }
@@ -428,9 +442,13 @@ fn permission_qualifier(ctx: &Context<'_>, permission: &Resource, function: &Val
     }
 }
 
-/// Whether one permission's action, principal and source conditions allow the service's
-/// request from the invocation's source.
-fn permission_allows(ctx: &Context<'_>, permission: &Resource, invocation: &Invocation<'_>) -> Tri {
+/// Whether one permission allows the service's request: its action and principal (first),
+/// and its source conditions for the invocation's source (second).
+fn permission_allows(
+    ctx: &Context<'_>,
+    permission: &Resource,
+    invocation: &Invocation<'_>,
+) -> (Tri, Tri) {
     let text = |name: &str| -> Option<Vec<SymStr>> {
         permission.property(name).map(|v| ctx.resolver.strings(v))
     };
@@ -480,11 +498,10 @@ fn permission_allows(ctx: &Context<'_>, permission: &Resource, invocation: &Invo
     } else {
         Tri::Yes
     };
-    action
-        .and(principal)
-        .and(source_arn)
-        .and(source_account)
-        .and(other)
+    (
+        action.and(principal).and(other),
+        source_arn.and(source_account),
+    )
 }
 
 /// The permission to add, in the stack's own syntax. Its `FunctionName` is the ARN the
@@ -555,9 +572,9 @@ impl Rule for LambdaInvokePermissionMissing {
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for invocation in invocations(ctx) {
-            if !matches!(verdict(ctx, &invocation), Verdict::Missing) {
+            let Verdict::Missing(other_sources) = verdict(ctx, &invocation) else {
                 continue;
-            }
+            };
             let function = &invocation.function.id;
             let with_source = invocation
                 .source_arn
@@ -580,24 +597,40 @@ impl Rule for LambdaInvokePermissionMissing {
                 "{} invokes Lambda function {function}, but no permission of {function} allows {} to call lambda:InvokeFunction{with_source}.{consequence} Add an {permission_type} for {}.",
                 invocation.source, invocation.principal, invocation.principal
             );
-            out.push(
-                Diagnostic::new(
-                    Self::META.code,
-                    Self::META.name,
-                    invocation.severity,
-                    invocation.function_value.span,
-                    message,
-                )
-                .with_label(format!(
-                    "{} may not invoke {function}",
-                    invocation.principal
-                ))
-                .with_secondary(
+            let mut d = Diagnostic::new(
+                Self::META.code,
+                Self::META.name,
+                invocation.severity,
+                invocation.function_value.span,
+                message,
+            )
+            .with_label(format!(
+                "{} may not invoke {function}",
+                invocation.principal
+            ));
+            if other_sources.is_empty() {
+                d = d.with_secondary(
                     invocation.function.span,
                     format!("{function}'s resource policy has no statement for it"),
-                )
-                .with_help(fix(ctx, &invocation))
-                .with_resource(function.clone()),
+                );
+            }
+            for (span, generated) in other_sources {
+                let label = if generated {
+                    format!(
+                        "SAM's permission for this event lets {} invoke from this source only",
+                        invocation.principal
+                    )
+                } else {
+                    format!(
+                        "this permission for {} names another source",
+                        invocation.principal
+                    )
+                };
+                d = d.with_secondary(span, label);
+            }
+            out.push(
+                d.with_help(fix(ctx, &invocation))
+                    .with_resource(function.clone()),
             );
         }
     }
