@@ -608,8 +608,16 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_cloudwatch_event_rule",
         kind: "AWS::Events::Rule",
-        computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
-        props: &[("Name", Arg("name")), ("RoleArn", Arg("role_arn"))],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("name", Attr::Ref),
+        ],
+        props: &[
+            ("Name", Arg("name")),
+            ("RoleArn", Arg("role_arn")),
+            ("EventBusName", Arg("event_bus_name")),
+        ],
     },
 ];
 
@@ -1057,6 +1065,92 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                     });
                 }
             }
+            // The bucket's whole notification configuration (S3 replaces it as a whole).
+            "aws_s3_bucket_notification" => {
+                let Some(bucket) = get("bucket") else {
+                    continue;
+                };
+                let span = value.span;
+                let mut notification = Map::default();
+                for (cfn, block, arn, target) in [
+                    (
+                        "LambdaConfigurations",
+                        "lambda_function",
+                        "lambda_function_arn",
+                        "Function",
+                    ),
+                    ("QueueConfigurations", "queue", "queue_arn", "Queue"),
+                    ("TopicConfigurations", "topic", "topic_arn", "Topic"),
+                ] {
+                    let Some(blocks) = config.get(block) else {
+                        continue;
+                    };
+                    let mut entries = Vec::new();
+                    for item in blocks.as_one_or_many() {
+                        let Some(m) = item.as_map() else { continue };
+                        let mut entry = Map::default();
+                        if let Some(v) = m.get(arn).filter(|v| present(v)) {
+                            entry.insert(
+                                Key {
+                                    name: target.into(),
+                                    span: v.span,
+                                },
+                                v.clone(),
+                            );
+                        }
+                        if let Some(v) = m.get("events").filter(|v| present(v)) {
+                            entry.insert(
+                                Key {
+                                    name: "Events".into(),
+                                    span: v.span,
+                                },
+                                v.clone(),
+                            );
+                        }
+                        entries.push(Value::new(ValueKind::Map(entry), item.span));
+                    }
+                    notification.insert(
+                        Key {
+                            name: cfn.into(),
+                            span: blocks.span,
+                        },
+                        Value::new(ValueKind::List(entries), blocks.span),
+                    );
+                }
+                attachments.push(Attachment {
+                    target: bucket,
+                    target_kind: "AWS::S3::Bucket",
+                    property: "NotificationConfiguration",
+                    value: Value::new(ValueKind::Map(notification), span),
+                    append: false,
+                });
+            }
+            // A rule's target, in the rule's `Targets`.
+            "aws_cloudwatch_event_target" => {
+                let (Some(rule), Some(_)) = (get("rule"), get("arn")) else {
+                    continue;
+                };
+                let span = value.span;
+                let mut target = Map::default();
+                for (cfn, tf) in [("Id", "target_id"), ("Arn", "arn"), ("RoleArn", "role_arn")] {
+                    if let Some(v) = get(tf) {
+                        target.insert(
+                            Key {
+                                name: cfn.into(),
+                                span: v.span,
+                            },
+                            v,
+                        );
+                    }
+                }
+                attachments.push(Attachment {
+                    target: rule,
+                    target_kind: "AWS::Events::Rule",
+                    property: "Targets",
+                    value: Value::new(ValueKind::Map(target), span),
+                    append: true,
+                });
+            }
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 let Some(bucket) = get("bucket") else {
                     continue;
@@ -1287,6 +1381,7 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
                 "AWS::IAM::User" => "UserName",
                 "AWS::IAM::Group" => "GroupName",
                 "AWS::S3::Bucket" => "BucketName",
+                "AWS::Events::Rule" => "Name",
                 _ => return None,
             };
             let mut found = stack

@@ -215,3 +215,64 @@ resource "aws_iam_role_policy_attachment" "basic" {
             .is_none()
     );
 }
+
+const NOTIFICATIONS: &str = r#"
+resource "aws_lambda_function" "fn" {
+  function_name = "fn"
+  role          = "arn:aws:iam::123456789012:role/fn"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+}
+
+resource "aws_s3_bucket_notification" "b" {
+  bucket = aws_s3_bucket.b.id
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.fn.arn
+    events              = ["s3:ObjectCreated:*"]
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "r" {
+  name = "nightly"
+}
+
+resource "aws_cloudwatch_event_target" "t" {
+  rule = aws_cloudwatch_event_rule.r.name
+  arn  = aws_lambda_function.fn.arn
+}
+"#;
+
+#[test]
+fn bucket_notification_and_event_target_are_folded_into_bucket_and_rule() {
+    let (stack, text) = analyse("notifications", NOTIFICATIONS);
+    let bucket = stack.resource("aws_s3_bucket.b").expect("the bucket");
+    let configs = bucket
+        .property_path(&["NotificationConfiguration", "LambdaConfigurations"])
+        .and_then(Value::as_list)
+        .expect("lambda configurations");
+    assert_eq!(configs.len(), 1);
+    let function = configs[0].get("Function").expect("Function");
+    assert!(matches!(
+        &function.kind,
+        ValueKind::Ref(r) if r.resource == "aws_lambda_function.fn"
+            && r.attribute == Attribute::Get("Arn".into())
+    ));
+    // At the argument that names the function, in the notification block.
+    assert_eq!(
+        function.span.start,
+        offset_of(&text, "aws_lambda_function.fn.arn\n    events")
+    );
+
+    let rule = stack
+        .resource("aws_cloudwatch_event_rule.r")
+        .expect("the rule");
+    let targets = rule
+        .property("Targets")
+        .and_then(Value::as_list)
+        .expect("targets");
+    assert_eq!(targets.len(), 1);
+    assert!(targets[0].get("Arn").is_some());
+    assert!(targets[0].get("RoleArn").is_none());
+}

@@ -16,7 +16,9 @@ mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
 mod lambda_env_kms_decrypt;
 mod lambda_esm_source_permissions;
+mod lambda_invoke_permission_missing;
 mod lambda_logs_permissions;
+mod lambda_qualifier_mismatch;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
 mod policy_variable_not_interpolated;
@@ -40,7 +42,9 @@ pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
 pub use lambda_env_kms_decrypt::LambdaEnvKmsDecrypt;
 pub use lambda_esm_source_permissions::LambdaEsmSourcePermissions;
+pub use lambda_invoke_permission_missing::LambdaInvokePermissionMissing;
 pub use lambda_logs_permissions::LambdaLogsPermissions;
+pub use lambda_qualifier_mismatch::LambdaQualifierMismatch;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
@@ -69,6 +73,7 @@ pub static ALL: &[&dyn Rule] = &[
     &KmsKeyPolicyDoesNotDelegate,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
+    &LambdaInvokePermissionMissing,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
@@ -76,4 +81,5 @@ pub static ALL: &[&dyn Rule] = &[
     &InvalidPrincipalOrArn,
     &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
+    &LambdaQualifierMismatch,
 ];

@@ -70,7 +70,7 @@ pub(super) fn expand(
                 &mut subscription,
                 vec![
                     ("Protocol", s("lambda", span)),
-                    ("Endpoint", get_att(function.logical_id, "Arn", span)),
+                    ("Endpoint", invoked_arn(function, span)),
                     ("TopicArn", topic.unwrap_or_else(|| Value::null(span))),
                 ],
                 span,
@@ -85,7 +85,7 @@ pub(super) fn expand(
                 list(
                     vec![obj(
                         vec![
-                            ("Arn", get_att(function.logical_id, "Arn", span)),
+                            ("Arn", invoked_arn(function, span)),
                             ("Id", s(format!("{id}LambdaTarget"), span)),
                         ],
                         span,
@@ -307,6 +307,18 @@ fn sns_via_sqs(
         span,
     ));
     out
+}
+
+/// The ARN a push event source invokes: the alias's (`Ref` of an alias is its ARN) with
+/// `AutoPublishAlias`, the function's otherwise (SAM: `lambda_alias or lambda_function`).
+fn invoked_arn(function: &FunctionInfo<'_>, span: Span) -> Value {
+    let is_function = super::value::intrinsic(&function.target)
+        .is_some_and(|(f, arg)| f == "Ref" && arg.as_str() == Some(function.logical_id));
+    if is_function {
+        get_att(function.logical_id, "Arn", span)
+    } else {
+        function.target.clone()
+    }
 }
 
 /// An `AWS::Lambda::Permission` for `principal` on the function (or its alias).

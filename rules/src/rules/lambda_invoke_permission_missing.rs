@@ -1,0 +1,637 @@
+use crate::context::Context;
+use crate::declare_rule;
+use crate::registry::{Rule, RuleMeta};
+use crate::requests::function_named;
+use iamlint_core::{
+    Attribute, Diagnostic, Part, Pseudo, Reference, Resource, Severity, Span, SymStr, Symbol,
+    Value, ValueKind,
+};
+use iamlint_policy::eval::{Tri, match_action, match_arn, sym_eq};
+
+declare_rule! {
+    /// ## What it does
+    /// Finds AWS services wired to invoke a Lambda function — S3 bucket notifications, SNS
+    /// subscriptions with `Protocol: lambda`, EventBridge rule targets without `RoleArn` —
+    /// while no `AWS::Lambda::Permission` (`aws_lambda_permission`) of the function allows
+    /// that service, from that source, to call `lambda:InvokeFunction`.
+    ///
+    /// ## Why is this bad?
+    /// These services invoke the function as a service principal, which only the function's
+    /// resource policy can authorize. S3 checks it when the notification is configured:
+    /// `PutBucketNotificationConfiguration` fails with "Unable to validate the following
+    /// destination configurations" and the stack does not deploy. SNS and EventBridge fail
+    /// every delivery at run time. A permission whose `SourceArn` or `SourceAccount` names
+    /// another source does not help.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// Uploads:
+    ///   Type: AWS::S3::Bucket
+    ///   Properties:
+    ///     NotificationConfiguration:
+    ///       LambdaConfigurations:
+    ///         - Event: s3:ObjectCreated:*
+    ///           Function: !GetAtt Processor.Arn
+    /// ```
+    ///
+    /// Use instead:
+    /// ```yaml
+    /// ProcessorInvokePermission:
+    ///   Type: AWS::Lambda::Permission
+    ///   Properties:
+    ///     FunctionName: !GetAtt Processor.Arn
+    ///     Action: lambda:InvokeFunction
+    ///     Principal: s3.amazonaws.com
+    ///     SourceAccount: !Ref AWS::AccountId
+    /// Uploads:
+    ///   Type: AWS::S3::Bucket
+    ///   DependsOn: ProcessorInvokePermission
+    /// ```
+    ///
+    /// ## How to fix
+    /// Add a permission for the service principal, limited to the source with `SourceArn`
+    /// (the bucket, topic or rule ARN) or `SourceAccount`. SAM adds these permissions itself
+    /// for a function's `Events`. Step Functions, EventBridge Scheduler, event source mappings
+    /// and targets with a role invoke with a role instead and are not checked here.
+    ///
+    /// ## References
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
+    /// - https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html
+    /// - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-permission.html
+    pub struct LambdaInvokePermissionMissing {
+        code: "IAM021",
+        name: "lambda-invoke-permission-missing",
+        severity: Error,
+        summary: "S3, SNS or EventBridge invokes a function without an AWS::Lambda::Permission",
+    }
+}
+
+/// A function version or alias a request names.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Qualifier {
+    /// The unqualified function ARN.
+    None,
+    /// An alias or version by its name (`live`, `3`).
+    Named(String),
+    /// An alias or version resource of the stack whose name is not literal.
+    Resource(String),
+    /// Not known.
+    Unknown,
+}
+
+impl Qualifier {
+    fn same(&self, other: &Qualifier) -> Tri {
+        match (self, other) {
+            (Qualifier::Unknown, _) | (_, Qualifier::Unknown) => Tri::Maybe,
+            (Qualifier::None, Qualifier::None) => Tri::Yes,
+            (Qualifier::None, _) | (_, Qualifier::None) => Tri::No,
+            (Qualifier::Named(a), Qualifier::Named(b)) => Tri::from(a == b),
+            (Qualifier::Resource(a), Qualifier::Resource(b)) if a == b => Tri::Yes,
+            _ => Tri::Maybe,
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Qualifier::None => "the unqualified function".to_string(),
+            Qualifier::Named(q) => format!("qualifier {q}"),
+            Qualifier::Resource(r) => format!("the version or alias {r}"),
+            Qualifier::Unknown => "an unknown qualifier".to_string(),
+        }
+    }
+}
+
+/// One service invoking one function of the stack.
+pub(crate) struct Invocation<'a> {
+    /// What invokes (`bucket Uploads`).
+    pub source: String,
+    pub principal: &'static str,
+    /// The ARN of the source, when known.
+    pub source_arn: Option<SymStr>,
+    /// How to write the source ARN in a fix (`!GetAtt Uploads.Arn`), when it can be written
+    /// without a dependency cycle.
+    pub source_written: Option<String>,
+    pub function: &'a Resource,
+    /// The value naming the function (the line to change).
+    pub function_value: &'a Value,
+    pub qualifier: Qualifier,
+    pub severity: Severity,
+}
+
+/// How the function's permissions relate to one invocation.
+pub(crate) enum Verdict {
+    /// Some permission allows it, or iamlint cannot tell.
+    Allowed,
+    /// No permission of the function allows the service from this source; the spans are the
+    /// `SourceArn`/`SourceAccount` of its permissions for the service that name other sources
+    /// (and whether SAM generated the permission).
+    Missing(Vec<(Span, bool)>),
+    /// Permissions allow the service from this source, but for other qualifiers only.
+    OtherQualifier(Vec<(Qualifier, Span)>),
+}
+
+/// Every invocation by a service principal of a function of the stack.
+pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
+    let stack = ctx.stack;
+    let mut out = Vec::new();
+    // S3 bucket notifications (validated when the notification is configured).
+    for bucket in stack.resources_of("AWS::S3::Bucket") {
+        let Some(configs) =
+            bucket.property_path(&["NotificationConfiguration", "LambdaConfigurations"])
+        else {
+            continue;
+        };
+        let Some(configs) = configs.as_list() else {
+            continue;
+        };
+        let source_arn = ctx
+            .resolver
+            .reference(&Reference::get_att(bucket.id.clone(), "Arn"), 0);
+        // In CloudFormation, a permission naming the bucket's ARN and the bucket depending
+        // on the permission make a cycle: name the account instead (as SAM does).
+        let source_written = if stack.format.is_cloudformation() {
+            None
+        } else {
+            Some(ctx.written_ref(&Reference::get_att(bucket.id.clone(), "Arn")))
+        };
+        for config in configs {
+            let Some(function_value) = config.get("Function") else {
+                continue;
+            };
+            push(
+                ctx,
+                &mut out,
+                format!("S3 bucket {}", bucket.id),
+                "s3.amazonaws.com",
+                Some(source_arn.clone()),
+                source_written.clone(),
+                function_value,
+                Severity::Error,
+            );
+        }
+    }
+    // SNS subscriptions.
+    for subscription in stack.resources_of("AWS::SNS::Subscription") {
+        if subscription.is_generated() {
+            // SAM's SNS event adds its own permission.
+            continue;
+        }
+        let protocol = subscription.property("Protocol").and_then(Value::as_str);
+        if !protocol.is_some_and(|p| p.eq_ignore_ascii_case("lambda")) {
+            continue;
+        }
+        let Some(function_value) = subscription.property("Endpoint") else {
+            continue;
+        };
+        let topic = subscription.property("TopicArn");
+        let source_arn = topic.and_then(|t| ctx.resolver.string(t));
+        let source_written = topic
+            .zip(source_arn.as_ref())
+            .map(|(t, s)| ctx.written(t, s));
+        let topic_name = topic
+            .and_then(|t| crate::resource_grant::referenced(ctx, t))
+            .map_or_else(|| "a topic".to_string(), |r| format!("topic {}", r.id));
+        push(
+            ctx,
+            &mut out,
+            format!("SNS subscription {} of {topic_name}", subscription.id),
+            "sns.amazonaws.com",
+            source_arn,
+            source_written,
+            function_value,
+            Severity::Error,
+        );
+    }
+    // EventBridge rule targets without a role.
+    for rule in stack.resources_of("AWS::Events::Rule") {
+        if rule.is_generated() {
+            continue;
+        }
+        let Some(targets) = rule.property("Targets").and_then(Value::as_list) else {
+            continue;
+        };
+        // A rule on a custom bus has the bus name in its ARN.
+        let on_default_bus = rule
+            .property("EventBusName")
+            .is_none_or(|b| b.as_str() == Some("default"));
+        let source_arn = on_default_bus.then(|| {
+            ctx.resolver
+                .reference(&Reference::get_att(rule.id.clone(), "Arn"), 0)
+        });
+        let source_written =
+            on_default_bus.then(|| ctx.written_ref(&Reference::get_att(rule.id.clone(), "Arn")));
+        for target in targets {
+            if target.get("RoleArn").is_some_and(|r| !r.is_no_value()) {
+                continue;
+            }
+            let Some(function_value) = target.get("Arn") else {
+                continue;
+            };
+            push(
+                ctx,
+                &mut out,
+                format!("EventBridge rule {}", rule.id),
+                "events.amazonaws.com",
+                source_arn.clone(),
+                source_written.clone(),
+                function_value,
+                Severity::Warning,
+            );
+        }
+    }
+    out
+}
+
+#[expect(clippy::too_many_arguments, reason = "one invocation's fields")]
+fn push<'a>(
+    ctx: &Context<'a>,
+    out: &mut Vec<Invocation<'a>>,
+    source: String,
+    principal: &'static str,
+    source_arn: Option<SymStr>,
+    source_written: Option<String>,
+    function_value: &'a Value,
+    severity: Severity,
+) {
+    // Only a function of the stack, named by an ARN (not a name or a parameter).
+    if function_value.alternatives().len() != 1 {
+        return;
+    }
+    let Some(function) = function_named(ctx.stack, function_value) else {
+        return;
+    };
+    out.push(Invocation {
+        source,
+        principal,
+        source_arn,
+        source_written,
+        function,
+        function_value,
+        qualifier: qualifier_of(ctx, function_value),
+        severity,
+    });
+}
+
+/// The qualifier a value naming a function carries: a reference to an alias or version, an
+/// ARN ending in `:qualifier`.
+pub(crate) fn qualifier_of(ctx: &Context<'_>, value: &Value) -> Qualifier {
+    match &value.kind {
+        ValueKind::Ref(r) => qualifier_of_reference(ctx, r),
+        ValueKind::Template(parts) => {
+            let refs: Vec<&Reference> = parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Ref(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            match (refs.as_slice(), parts.last()) {
+                // `${Function.Arn}` alone or followed by `:qualifier`.
+                ([r], _) if matches!(parts.first(), Some(Part::Ref(_))) => {
+                    let base = qualifier_of_reference(ctx, r);
+                    match parts.as_slice() {
+                        [Part::Ref(_)] => base,
+                        [Part::Ref(_), Part::Lit(rest)] if base == Qualifier::None => {
+                            match rest.strip_prefix(':') {
+                                Some(q) if !q.is_empty() && !q.contains(':') => {
+                                    Qualifier::Named(q.to_string())
+                                }
+                                _ => Qualifier::Unknown,
+                            }
+                        }
+                        _ => Qualifier::Unknown,
+                    }
+                }
+                // `arn:…:function:${Function}` and an optional `:qualifier`.
+                ([r], Some(last)) => {
+                    let function_ref = matches!(
+                        ctx.stack.resource(&r.resource).map(|x| x.kind.as_str()),
+                        Some("AWS::Lambda::Function")
+                    ) && r.attribute == Attribute::Ref;
+                    if !function_ref {
+                        return Qualifier::Unknown;
+                    }
+                    match last {
+                        Part::Ref(_) => Qualifier::None,
+                        Part::Lit(rest) => match rest.strip_prefix(':') {
+                            Some(q) if !q.is_empty() && !q.contains(':') => {
+                                Qualifier::Named(q.to_string())
+                            }
+                            _ if rest.is_empty() => Qualifier::None,
+                            _ => Qualifier::Unknown,
+                        },
+                        Part::Unknown(_) => Qualifier::Unknown,
+                    }
+                }
+                _ => Qualifier::Unknown,
+            }
+        }
+        ValueKind::String(s) => {
+            let rest = s.split_once(":function:").map_or(s.as_str(), |(_, r)| r);
+            match rest.split_once(':') {
+                None => Qualifier::None,
+                Some((_, q)) if !q.is_empty() && !q.contains(':') => {
+                    Qualifier::Named(q.to_string())
+                }
+                Some(_) => Qualifier::Unknown,
+            }
+        }
+        _ => Qualifier::Unknown,
+    }
+}
+
+fn qualifier_of_reference(ctx: &Context<'_>, r: &Reference) -> Qualifier {
+    let Some(resource) = ctx.stack.resource(&r.resource) else {
+        return Qualifier::Unknown;
+    };
+    match resource.kind.as_str() {
+        "AWS::Lambda::Function" => Qualifier::None,
+        "AWS::Lambda::Alias" => match resource.property("Name").and_then(Value::as_str) {
+            Some(name) => Qualifier::Named(name.to_string()),
+            None => Qualifier::Resource(resource.id.clone()),
+        },
+        "AWS::Lambda::Version" => Qualifier::Resource(resource.id.clone()),
+        _ => Qualifier::Unknown,
+    }
+}
+
+/// Whether the function's permissions allow the invocation (SEMANTICS.md IAM021 "Matching a
+/// permission"): the permissions are OR'ed; each one is a statement with the service
+/// principal, `lambda:InvokeFunction`, and `ArnLike aws:SourceArn` / `StringEquals
+/// aws:SourceAccount` conditions evaluated against the real source.
+pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict {
+    let mut any_maybe = false;
+    let mut other_qualifiers = Vec::new();
+    let mut other_sources = Vec::new();
+    for permission in ctx.stack.resources_of("AWS::Lambda::Permission") {
+        let Some(function_value) = permission.property("FunctionName") else {
+            continue;
+        };
+        // Which function it names.
+        let mut names = Tri::No;
+        for alt in function_value.alternatives() {
+            if alt.is_no_value() {
+                continue;
+            }
+            match function_named(ctx.stack, alt) {
+                Some(f) if f.id == invocation.function.id => names = names.or(Tri::Yes),
+                Some(_) => {}
+                None => {
+                    // A reference to another resource names that resource; anything else
+                    // (a parameter, an import, a name iamlint cannot compute) may name this
+                    // function.
+                    let other = crate::resource_grant::referenced(ctx, alt).is_some()
+                        || (alt.as_str().is_some()
+                            && invocation.function.property("FunctionName").is_some());
+                    if !other {
+                        names = names.or(Tri::Maybe);
+                    }
+                }
+            }
+        }
+        if names == Tri::No {
+            continue;
+        }
+        let (service, source) = permission_allows(ctx, permission, invocation);
+        if names == Tri::Yes
+            && service == Tri::Yes
+            && source == Tri::No
+            && let Some(v) = permission
+                .property("SourceArn")
+                .or_else(|| permission.property("SourceAccount"))
+        {
+            other_sources.push((v.span, permission.is_generated()));
+        }
+        let matches = names
+            .and(service)
+            .and(source)
+            .and(Tri::from(permission.condition.is_none()).or(Tri::Maybe));
+        match matches {
+            Tri::No => {}
+            Tri::Maybe => any_maybe = true,
+            Tri::Yes => {
+                let qualifier = permission_qualifier(ctx, permission, function_value);
+                match qualifier.same(&invocation.qualifier) {
+                    Tri::Yes => return Verdict::Allowed,
+                    Tri::Maybe => any_maybe = true,
+                    Tri::No => other_qualifiers.push((qualifier, function_value.span)),
+                }
+            }
+        }
+    }
+    if any_maybe {
+        Verdict::Allowed
+    } else if other_qualifiers.is_empty() {
+        Verdict::Missing(other_sources)
+    } else {
+        Verdict::OtherQualifier(other_qualifiers)
+    }
+}
+
+/// The qualifier a permission applies to: its `Qualifier`, or the one its `FunctionName`
+/// carries.
+fn permission_qualifier(ctx: &Context<'_>, permission: &Resource, function: &Value) -> Qualifier {
+    let from_name = qualifier_of(ctx, function);
+    match permission.property("Qualifier") {
+        None => from_name,
+        Some(q) => match (q.as_scalar_str(), from_name) {
+            (Some(q), Qualifier::None) => Qualifier::Named(q.into_owned()),
+            (Some(q), Qualifier::Named(n)) if n == q => Qualifier::Named(n),
+            _ => Qualifier::Unknown,
+        },
+    }
+}
+
+/// Whether one permission allows the service's request: its action and principal (first),
+/// and its source conditions for the invocation's source (second).
+fn permission_allows(
+    ctx: &Context<'_>,
+    permission: &Resource,
+    invocation: &Invocation<'_>,
+) -> (Tri, Tri) {
+    let text = |name: &str| -> Option<Vec<SymStr>> {
+        permission.property(name).map(|v| ctx.resolver.strings(v))
+    };
+    let any = |values: Vec<SymStr>, f: &dyn Fn(&SymStr) -> Tri| {
+        values.iter().fold(Tri::No, |acc, v| acc.or(f(v)))
+    };
+    // Action.
+    let action = match text("Action") {
+        None => Tri::Maybe,
+        Some(values) => any(values, &|a| match a.as_literal() {
+            Some(a) => Tri::from(match_action(a, "lambda:InvokeFunction")),
+            None => Tri::Maybe,
+        }),
+    };
+    // Principal.
+    let principal = match text("Principal") {
+        None => Tri::Maybe,
+        Some(values) => any(values, &|p| match p.as_literal() {
+            Some("*") => Tri::Yes,
+            Some(p) if p.eq_ignore_ascii_case(invocation.principal) => Tri::Yes,
+            // Another service principal never matches.
+            Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazon.com") => Tri::No,
+            // An account or an ARN: authorizes IAM principals, not the service (kept
+            // undecided).
+            _ => Tri::Maybe,
+        }),
+    };
+    // `SourceArn`: `ArnLike aws:SourceArn`.
+    let source_arn = match text("SourceArn") {
+        None => Tri::Yes,
+        Some(values) => match &invocation.source_arn {
+            None => Tri::Maybe,
+            Some(source) => any(values, &|pattern| match_arn(pattern, source)),
+        },
+    };
+    // `SourceAccount`: `StringEquals aws:SourceAccount`; the source is in the stack's account.
+    let account = SymStr::sym(Symbol::Pseudo(Pseudo::AccountId));
+    let source_account = match text("SourceAccount") {
+        None => Tri::Yes,
+        Some(values) => any(values, &|a| sym_eq(a, &account)),
+    };
+    // Conditions iamlint does not evaluate here.
+    let other = if permission.property("PrincipalOrgID").is_some()
+        || permission.property("EventSourceToken").is_some()
+    {
+        Tri::Maybe
+    } else {
+        Tri::Yes
+    };
+    (
+        action.and(principal).and(other),
+        source_arn.and(source_account),
+    )
+}
+
+/// The permission to add, in the stack's own syntax. Its `FunctionName` is the ARN the
+/// service invokes, qualifier included.
+pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>) -> String {
+    let function = ctx.written(
+        invocation.function_value,
+        &ctx.resolver
+            .string(invocation.function_value)
+            .unwrap_or_else(|| SymStr::sym(Symbol::Opaque)),
+    );
+    let service = invocation.principal.split('.').next().unwrap_or("service");
+    let id = match service {
+        "s3" => "S3".to_string(),
+        "sns" => "Sns".to_string(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        }
+    };
+    match ctx.stack.format {
+        f if f.is_cloudformation() => {
+            let mut out = format!(
+                "add this resource:\n{}{id}InvokePermission:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: {function}\n    Action: lambda:InvokeFunction\n    Principal: {}",
+                invocation.function.id, invocation.principal
+            );
+            match &invocation.source_written {
+                Some(source) => out.push_str(&format!("\n    SourceArn: {source}")),
+                None => out.push_str("\n    SourceAccount: !Ref AWS::AccountId"),
+            }
+            if invocation.principal == "s3.amazonaws.com" {
+                out.push_str(&format!(
+                    "\nand make the bucket depend on it (DependsOn: {}{id}InvokePermission), so that the permission exists when S3 validates the notification",
+                    invocation.function.id
+                ));
+            }
+            out
+        }
+        _ => {
+            let name = format!("allow_{service}");
+            let mut out = format!(
+                "add this resource:\nresource \"aws_lambda_permission\" \"{name}\" {{\n  statement_id  = \"Allow{id}Invoke\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = {function}\n  principal     = \"{}\"",
+                invocation.principal
+            );
+            match &invocation.source_written {
+                Some(source) => out.push_str(&format!("\n  source_arn    = {source}")),
+                None => {
+                    out.push_str("\n  source_account = data.aws_caller_identity.current.account_id")
+                }
+            }
+            out.push_str("\n}");
+            if invocation.principal == "s3.amazonaws.com" {
+                out.push_str(&format!(
+                    "\nand add depends_on = [aws_lambda_permission.{name}] to the notification"
+                ));
+            }
+            out
+        }
+    }
+}
+
+impl Rule for LambdaInvokePermissionMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        for invocation in invocations(ctx) {
+            let Verdict::Missing(other_sources) = verdict(ctx, &invocation) else {
+                continue;
+            };
+            let function = &invocation.function.id;
+            let with_source = invocation
+                .source_arn
+                .as_ref()
+                .map(|s| format!(" from {}", ctx.sub_text(s)))
+                .unwrap_or_default();
+            let consequence = match invocation.principal {
+                "s3.amazonaws.com" => {
+                    " Configuring the notification will fail (\"Unable to validate the following destination configurations\") and the deployment with it."
+                }
+                "sns.amazonaws.com" => " Every delivery to the function will fail.",
+                _ => " Every invocation by the rule will fail (FailedInvocations).",
+            };
+            let permission_type = if ctx.stack.format.is_cloudformation() {
+                "AWS::Lambda::Permission"
+            } else {
+                "aws_lambda_permission"
+            };
+            let message = format!(
+                "{} invokes Lambda function {function}, but no permission of {function} allows {} to call lambda:InvokeFunction{with_source}.{consequence} Add an {permission_type} for {}.",
+                invocation.source, invocation.principal, invocation.principal
+            );
+            let mut d = Diagnostic::new(
+                Self::META.code,
+                Self::META.name,
+                invocation.severity,
+                invocation.function_value.span,
+                message,
+            )
+            .with_label(format!(
+                "{} may not invoke {function}",
+                invocation.principal
+            ));
+            if other_sources.is_empty() {
+                d = d.with_secondary(
+                    invocation.function.span,
+                    format!("{function}'s resource policy has no statement for it"),
+                );
+            }
+            for (span, generated) in other_sources {
+                let label = if generated {
+                    format!(
+                        "SAM's permission for this event lets {} invoke from this source only",
+                        invocation.principal
+                    )
+                } else {
+                    format!(
+                        "this permission for {} names another source",
+                        invocation.principal
+                    )
+                };
+                d = d.with_secondary(span, label);
+            }
+            out.push(
+                d.with_help(fix(ctx, &invocation))
+                    .with_resource(function.clone()),
+            );
+        }
+    }
+}
