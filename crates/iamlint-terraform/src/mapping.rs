@@ -608,7 +608,11 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_cloudwatch_event_rule",
         kind: "AWS::Events::Rule",
-        computed: &[("arn", Attr::Get("Arn")), ("id", Attr::Ref)],
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("name", Attr::Ref),
+        ],
         props: &[("Name", Arg("name")), ("RoleArn", Arg("role_arn"))],
     },
 ];
@@ -1050,6 +1054,34 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                     });
                 }
             }
+            "aws_s3_bucket_notification" => {
+                let Some(bucket) = get("bucket") else {
+                    continue;
+                };
+                let mut notification = Map::default();
+                map_fields(config, BUCKET_NOTIFICATION, &mut notification, value.span);
+                attachments.push(Attachment {
+                    target: bucket,
+                    target_kind: "AWS::S3::Bucket",
+                    property: "NotificationConfiguration",
+                    value: Value::new(ValueKind::Map(notification), value.span),
+                    append: false,
+                });
+            }
+            "aws_cloudwatch_event_target" => {
+                let Some(rule) = get("rule") else {
+                    continue;
+                };
+                let mut target = Map::default();
+                map_fields(config, EVENT_TARGET, &mut target, value.span);
+                attachments.push(Attachment {
+                    target: rule,
+                    target_kind: "AWS::Events::Rule",
+                    property: "Targets",
+                    value: Value::new(ValueKind::Map(target), value.span),
+                    append: true,
+                });
+            }
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 let Some(bucket) = get("bucket") else {
                     continue;
@@ -1139,6 +1171,46 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
     }
 }
 
+/// `aws_s3_bucket_notification` as the bucket's `NotificationConfiguration`: every kind of
+/// destination block.
+const BUCKET_NOTIFICATION: &[(&str, Field)] = &[
+    (
+        "QueueConfigurations",
+        Blocks(
+            "queue",
+            &[("Queue", Arg("queue_arn")), ("Events", Arg("events"))],
+        ),
+    ),
+    (
+        "TopicConfigurations",
+        Blocks(
+            "topic",
+            &[("Topic", Arg("topic_arn")), ("Events", Arg("events"))],
+        ),
+    ),
+    (
+        "LambdaConfigurations",
+        Blocks(
+            "lambda_function",
+            &[
+                ("Function", Arg("lambda_function_arn")),
+                ("Events", Arg("events")),
+            ],
+        ),
+    ),
+];
+
+/// `aws_cloudwatch_event_target` as one entry of the rule's `Targets`.
+const EVENT_TARGET: &[(&str, Field)] = &[
+    ("Id", Arg("target_id")),
+    ("Arn", Arg("arn")),
+    ("RoleArn", Arg("role_arn")),
+    (
+        "DeadLetterConfig",
+        Block("dead_letter_config", &[("Arn", Arg("arn"))]),
+    ),
+];
+
 fn as_document(v: Value) -> Value {
     match &v.kind {
         ValueKind::String(_) => crate::template::parse_json_string(&v).unwrap_or(v),
@@ -1162,6 +1234,7 @@ fn target_id(stack: &Stack, value: &Value, kind: &str) -> Option<String> {
                 "AWS::IAM::User" => "UserName",
                 "AWS::IAM::Group" => "GroupName",
                 "AWS::S3::Bucket" => "BucketName",
+                "AWS::Events::Rule" => "Name",
                 _ => return None,
             };
             let mut found = stack
