@@ -207,8 +207,7 @@ fn items(value: Option<&Value>) -> Vec<&Value> {
 }
 
 /// The ARN of the queue or topic a delivery goes to.
-pub fn target_arn(ctx: &Context<'_>, target: &Resource) -> Reference {
-    let _ = ctx;
+pub fn target_arn(target: &Resource) -> Reference {
     Reference {
         resource: target.id.clone(),
         attribute: if target.kind == "AWS::SQS::Queue" {
@@ -255,7 +254,7 @@ pub fn verdict<'a>(
     let request = Request {
         principal: eval::RequestPrincipal::Service(delivery.service.to_string()),
         action: action.to_string(),
-        resource: ctx.resolver.reference(&target_arn(ctx, delivery.target), 0),
+        resource: ctx.resolver.reference(&target_arn(delivery.target), 0),
         resource_account: Some(SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))),
         context,
     };
@@ -338,7 +337,7 @@ pub fn statement_span(document: &Value) -> iamlint_core::Span {
 /// A resource-policy statement allowing `service` `action` on the target from the source, in
 /// the stack's syntax.
 pub fn grant_statement(ctx: &Context<'_>, delivery: &Delivery<'_>, action: &str) -> String {
-    let resource = ctx.written_ref(&target_arn(ctx, delivery.target));
+    let resource = ctx.written_ref(&target_arn(delivery.target));
     let service = delivery.service;
     let source = delivery.source_arn.as_ref().map(|(_, w)| w.as_str());
     if ctx.stack.format.is_cloudformation() {

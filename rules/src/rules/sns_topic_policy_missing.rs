@@ -93,7 +93,7 @@ impl Rule for SnsTopicPolicyMissing {
             let (span, why, severity, label, policy) = match &verdict {
                 Verdict::NoPolicy => (
                     delivery.target.span,
-                    format!("no topic policy allows"),
+                    "no topic policy allows".to_string(),
                     if delivery.deploy_time {
                         Severity::Warning
                     } else {

@@ -98,7 +98,7 @@ impl Rule for SqsQueuePolicyMissing {
             let (span, why, severity, label, policy) = match &verdict {
                 Verdict::NoPolicy => (
                     delivery.target.span,
-                    format!("no queue policy allows"),
+                    "no queue policy allows".to_string(),
                     Severity::Error,
                     format!("no queue policy allows {service} {ACTION}"),
                     None,
