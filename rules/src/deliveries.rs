@@ -27,6 +27,8 @@ pub struct Delivery<'a> {
     pub target: &'a Resource,
     /// S3 checks the destination when the notification configuration is written.
     pub deploy_time: bool,
+    /// A dead-letter queue: used only when delivery to the target fails.
+    pub dead_letter: bool,
 }
 
 /// How a delivery fares against the target's resource policy.
@@ -99,6 +101,7 @@ pub fn deliveries<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
             target_value: endpoint,
             target,
             deploy_time: false,
+            dead_letter: false,
         });
     }
     for topic in stack.resources_of("AWS::SNS::Topic") {
@@ -121,6 +124,7 @@ pub fn deliveries<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
                 target_value: endpoint,
                 target,
                 deploy_time: false,
+                dead_letter: false,
             });
         }
     }
@@ -146,6 +150,7 @@ pub fn deliveries<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
                     target_value: value,
                     target,
                     deploy_time: true,
+                    dead_letter: false,
                 });
             }
         }
@@ -174,22 +179,111 @@ pub fn deliveries<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
                 }
                 out.push(Delivery {
                     source: rule,
-                    sender: if what == "target" {
-                        format!("EventBridge rule {}", rule.id)
-                    } else {
-                        format!("EventBridge rule {} (its dead-letter queue)", rule.id)
-                    },
+                    sender: format!("EventBridge rule {}", rule.id),
                     service: "events.amazonaws.com",
                     source_arn: Some(arn_of(rule, Attribute::Get("Arn".into()))),
                     same_account: true,
                     target_value: value,
                     target,
                     deploy_time: false,
+                    dead_letter: what != "target",
                 });
             }
         }
     }
     out
+}
+
+/// The refused deliveries to targets of `kind`, grouped by target, service and verdict: several
+/// sources sending to one queue make one finding, fixed by one statement.
+pub fn refused<'a>(
+    ctx: &Context<'a>,
+    kind: &str,
+    action: &str,
+) -> Vec<(Vec<Delivery<'a>>, Verdict<'a>)> {
+    let mut groups: Vec<(Vec<Delivery<'a>>, Verdict<'a>)> = Vec::new();
+    for delivery in deliveries(ctx) {
+        if delivery.target.kind != kind {
+            continue;
+        }
+        let Some(verdict) = verdict(ctx, &delivery, action) else {
+            continue;
+        };
+        let same = |(group, v): &&mut (Vec<Delivery<'a>>, Verdict<'a>)| {
+            let first = &group[0];
+            first.target.id == delivery.target.id
+                && first.service == delivery.service
+                && first.dead_letter == delivery.dead_letter
+                && match (v, &verdict) {
+                    (Verdict::NoPolicy, Verdict::NoPolicy) => true,
+                    (
+                        Verdict::Refused {
+                            policy: a,
+                            explicit: x,
+                            ..
+                        },
+                        Verdict::Refused {
+                            policy: b,
+                            explicit: y,
+                            ..
+                        },
+                    ) => a.id == b.id && x == y,
+                    _ => false,
+                }
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(group) => group.0.push(delivery),
+            None => groups.push((vec![delivery], verdict)),
+        }
+    }
+    groups
+}
+
+/// The senders of a group, for messages ("EventBridge rule A", "EventBridge rules A and B"),
+/// and whether there are several.
+pub fn senders(group: &[Delivery<'_>]) -> (String, bool) {
+    let mut names: Vec<&str> = Vec::new();
+    for d in group {
+        if !names.contains(&d.sender.as_str()) {
+            names.push(&d.sender);
+        }
+    }
+    let join = |items: &[&str]| match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    if names.len() < 2 {
+        return (join(&names), false);
+    }
+    let split: Vec<Option<(&str, &str)>> = names
+        .iter()
+        .map(|n| n.rsplit_once(' ').filter(|_| !n.contains('(')))
+        .collect();
+    if let Some(Some((kind, _))) = split.first()
+        && split.iter().all(|s| s.is_some_and(|(k, _)| k == *kind))
+    {
+        let ids: Vec<&str> = split.iter().filter_map(|s| s.map(|(_, id)| id)).collect();
+        return (format!("{kind}s {}", join(&ids)), true);
+    }
+    (join(&names), true)
+}
+
+/// The source ARNs of a group as `Fn::Sub` text, for messages.
+pub fn sources_text(ctx: &Context<'_>, group: &[Delivery<'_>]) -> String {
+    let mut texts: Vec<String> = Vec::new();
+    for d in group {
+        match &d.source_arn {
+            Some((arn, _)) => {
+                let t = ctx.sub_text(arn);
+                if !texts.contains(&t) {
+                    texts.push(t);
+                }
+            }
+            None => return String::new(),
+        }
+    }
+    format!(" with aws:SourceArn {}", texts.join(", "))
 }
 
 fn is_sqs(protocol: Option<&Value>) -> bool {
@@ -334,29 +428,53 @@ pub fn statement_span(document: &Value) -> iamlint_core::Span {
     document.get("Statement").map_or(document.span, |s| s.span)
 }
 
-/// A resource-policy statement allowing `service` `action` on the target from the source, in
-/// the stack's syntax.
-pub fn grant_statement(ctx: &Context<'_>, delivery: &Delivery<'_>, action: &str) -> String {
-    let resource = ctx.written_ref(&target_arn(delivery.target));
-    let service = delivery.service;
-    let source = delivery.source_arn.as_ref().map(|(_, w)| w.as_str());
+/// A resource-policy statement allowing `service` `action` on the target from the sources of
+/// the group, in the stack's syntax.
+pub fn grant_statement(ctx: &Context<'_>, group: &[Delivery<'_>], action: &str) -> String {
+    let Some(first) = group.first() else {
+        return String::new();
+    };
+    let resource = ctx.written_ref(&target_arn(first.target));
+    let service = first.service;
+    let mut sources: Vec<&str> = Vec::new();
+    for d in group {
+        match &d.source_arn {
+            Some((_, written)) => {
+                if !sources.contains(&written.as_str()) {
+                    sources.push(written);
+                }
+            }
+            None => {
+                sources.clear();
+                break;
+            }
+        }
+    }
     if ctx.stack.format.is_cloudformation() {
         let mut out = format!(
             "  - Effect: Allow\n    Principal:\n      Service: {service}\n    Action: {action}\n    Resource: {resource}"
         );
-        if let Some(source) = source {
-            out.push_str(&format!(
-                "\n    Condition:\n      ArnEquals:\n        aws:SourceArn: {source}"
-            ));
+        match sources.as_slice() {
+            [] => {}
+            [one] => out.push_str(&format!(
+                "\n    Condition:\n      ArnEquals:\n        aws:SourceArn: {one}"
+            )),
+            many => {
+                out.push_str("\n    Condition:\n      ArnEquals:\n        aws:SourceArn:");
+                for s in many {
+                    out.push_str(&format!("\n          - {s}"));
+                }
+            }
         }
         out
     } else {
         let mut out = format!(
             "  statement {{\n    actions   = [\"{action}\"]\n    resources = [{resource}]\n    principals {{\n      type        = \"Service\"\n      identifiers = [\"{service}\"]\n    }}"
         );
-        if let Some(source) = source {
+        if !sources.is_empty() {
             out.push_str(&format!(
-                "\n    condition {{\n      test     = \"ArnEquals\"\n      variable = \"aws:SourceArn\"\n      values   = [{source}]\n    }}"
+                "\n    condition {{\n      test     = \"ArnEquals\"\n      variable = \"aws:SourceArn\"\n      values   = [{}]\n    }}",
+                sources.join(", ")
             ));
         }
         out.push_str("\n  }");
@@ -368,11 +486,14 @@ pub fn grant_statement(ctx: &Context<'_>, delivery: &Delivery<'_>, action: &str)
 /// exists or to a new one.
 pub fn help(
     ctx: &Context<'_>,
-    delivery: &Delivery<'_>,
+    group: &[Delivery<'_>],
     action: &str,
     policy: Option<&Resource>,
 ) -> String {
-    let statement = grant_statement(ctx, delivery, action);
+    let Some(delivery) = group.first() else {
+        return String::new();
+    };
+    let statement = grant_statement(ctx, group, action);
     let queue = delivery.target.kind == "AWS::SQS::Queue";
     let noun = if queue {
         "queue policy"

@@ -71,30 +71,25 @@ impl Rule for SnsTopicPolicyMissing {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for delivery in deliveries::deliveries(ctx) {
-            if delivery.target.kind != "AWS::SNS::Topic" {
-                continue;
-            }
-            let Some(verdict) = deliveries::verdict(ctx, &delivery, ACTION) else {
+        for (group, verdict) in deliveries::refused(ctx, "AWS::SNS::Topic", ACTION) {
+            let Some(first) = group.first() else {
                 continue;
             };
-            let topic = &delivery.target.id;
-            let service = delivery.service;
-            let with_source = delivery
-                .source_arn
-                .as_ref()
-                .map(|(arn, _)| format!(" with aws:SourceArn {}", ctx.sub_text(arn)))
-                .unwrap_or_default();
-            let consequence = if delivery.deploy_time {
+            let topic = &first.target.id;
+            let service = first.service;
+            let (senders, several) = deliveries::senders(&group);
+            let verb = if several { "publish" } else { "publishes" };
+            let with_source = deliveries::sources_text(ctx, &group);
+            let consequence = if first.deploy_time {
                 " S3 will reject the notification configuration (\"Unable to validate the following destination configurations\") and the deployment fails."
             } else {
                 " Every event will fail to deliver (the rule's FailedInvocations)."
             };
             let (span, why, severity, label, policy) = match &verdict {
                 Verdict::NoPolicy => (
-                    delivery.target.span,
+                    first.target.span,
                     "no topic policy allows".to_string(),
-                    if delivery.deploy_time {
+                    if first.deploy_time {
                         Severity::Warning
                     } else {
                         Severity::Note
@@ -116,7 +111,7 @@ impl Rule for SnsTopicPolicyMissing {
                         } else {
                             format!("{name} does not allow")
                         },
-                        if delivery.deploy_time && !*account_grant {
+                        if first.deploy_time && !*account_grant {
                             Severity::Error
                         } else {
                             Severity::Warning
@@ -127,11 +122,10 @@ impl Rule for SnsTopicPolicyMissing {
                 }
             };
             let mut message = format!(
-                "{} publishes to topic {topic}, but {why} {service} {ACTION} on it{with_source}.",
-                delivery.sender
+                "{senders} {verb} to topic {topic}, but {why} {service} {ACTION} on it{with_source}."
             );
             match &verdict {
-                Verdict::NoPolicy => message.push_str(if delivery.deploy_time {
+                Verdict::NoPolicy => message.push_str(if first.deploy_time {
                     " The topic keeps SNS's default policy, which grants only principals of the account; S3 needs the topic policy to grant s3.amazonaws.com, or it rejects the notification configuration (\"Unable to validate the following destination configurations\")."
                 } else {
                     " The topic keeps SNS's default policy, which grants only principals of the account; EventBridge needs the topic policy to grant events.amazonaws.com, or its deliveries fail (the rule's FailedInvocations)."
@@ -143,15 +137,17 @@ impl Rule for SnsTopicPolicyMissing {
                     }
                 }
             }
-            out.push(
+            let mut diagnostic =
                 Diagnostic::new(Self::META.code, Self::META.name, severity, span, message)
-                    .with_label(label)
-                    .with_secondary(
-                        delivery.target_value.span,
-                        format!("{} publishes here", delivery.sender),
-                    )
-                    .with_help(deliveries::help(ctx, &delivery, ACTION, policy))
-                    .with_resource(delivery.source.id.clone()),
+                    .with_label(label);
+            for d in &group {
+                diagnostic = diagnostic
+                    .with_secondary(d.target_value.span, format!("{} publishes here", d.sender));
+            }
+            out.push(
+                diagnostic
+                    .with_help(deliveries::help(ctx, &group, ACTION, policy))
+                    .with_resource(first.source.id.clone()),
             );
         }
     }

@@ -76,30 +76,33 @@ impl Rule for SqsQueuePolicyMissing {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for delivery in deliveries::deliveries(ctx) {
-            if delivery.target.kind != "AWS::SQS::Queue" {
-                continue;
-            }
-            let Some(verdict) = deliveries::verdict(ctx, &delivery, ACTION) else {
+        for (group, verdict) in deliveries::refused(ctx, "AWS::SQS::Queue", ACTION) {
+            let Some(first) = group.first() else {
                 continue;
             };
-            let queue = &delivery.target.id;
-            let service = delivery.service;
-            let with_source = delivery
-                .source_arn
-                .as_ref()
-                .map(|(arn, _)| format!(" with aws:SourceArn {}", ctx.sub_text(arn)))
-                .unwrap_or_default();
-            let consequence = if delivery.deploy_time {
+            let queue = &first.target.id;
+            let service = first.service;
+            let (senders, several) = deliveries::senders(&group);
+            let verb = if several { "send" } else { "sends" };
+            let with_source = deliveries::sources_text(ctx, &group);
+            let consequence = if first.deploy_time {
                 " S3 will reject the notification configuration (\"Unable to validate the following destination configurations\") and the deployment fails."
+            } else if first.dead_letter {
+                " Events that fail to reach the target will be lost instead of dead-lettered."
             } else {
                 " Every message will be dropped."
             };
+            // A dead-letter queue is used only when delivery to the target fails.
+            let runtime_path = if first.dead_letter {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
             let (span, why, severity, label, policy) = match &verdict {
                 Verdict::NoPolicy => (
-                    delivery.target.span,
+                    first.target.span,
                     "no queue policy allows".to_string(),
-                    Severity::Error,
+                    runtime_path,
                     format!("no queue policy allows {service} {ACTION}"),
                     None,
                 ),
@@ -120,7 +123,7 @@ impl Rule for SqsQueuePolicyMissing {
                         if *account_grant {
                             Severity::Warning
                         } else {
-                            Severity::Error
+                            runtime_path
                         },
                         format!("does not allow {service} {ACTION}{with_source}"),
                         Some(*policy),
@@ -128,8 +131,7 @@ impl Rule for SqsQueuePolicyMissing {
                 }
             };
             let mut message = format!(
-                "{} sends to queue {queue}, but {why} {service} {ACTION} on it{with_source}.",
-                delivery.sender
+                "{senders} {verb} to queue {queue}, but {why} {service} {ACTION} on it{with_source}."
             );
             if matches!(verdict, Verdict::NoPolicy) {
                 message.push_str(" SQS has no default queue policy, and a service principal can send only through the queue policy.");
@@ -146,15 +148,23 @@ impl Rule for SqsQueuePolicyMissing {
                     " (The policy grants an account principal, which is not known to cover a service.)",
                 );
             }
-            out.push(
+            let mut diagnostic =
                 Diagnostic::new(Self::META.code, Self::META.name, severity, span, message)
-                    .with_label(label)
-                    .with_secondary(
-                        delivery.target_value.span,
-                        format!("{} sends here", delivery.sender),
-                    )
-                    .with_help(deliveries::help(ctx, &delivery, ACTION, policy))
-                    .with_resource(delivery.source.id.clone()),
+                    .with_label(label);
+            for d in &group {
+                diagnostic = diagnostic.with_secondary(
+                    d.target_value.span,
+                    if d.dead_letter {
+                        format!("{} dead-letters here", d.sender)
+                    } else {
+                        format!("{} sends here", d.sender)
+                    },
+                );
+            }
+            out.push(
+                diagnostic
+                    .with_help(deliveries::help(ctx, &group, ACTION, policy))
+                    .with_resource(first.source.id.clone()),
             );
         }
     }
