@@ -336,7 +336,15 @@ pub fn verdict<'a>(
     }
     let mut context = RequestContext::new(MissingKeys::Unknown);
     context.insert("aws:SecureTransport", ["true"]);
-    if let Some((arn, _)) = &delivery.source_arn {
+    // A rule on a custom event bus is `rule/{bus}/{name}`, which iamlint does not build.
+    let custom_bus = delivery.source.kind == "AWS::Events::Rule"
+        && delivery
+            .source
+            .property("EventBusName")
+            .is_some_and(|b| b.as_str() != Some("default"));
+    if let Some((arn, _)) = &delivery.source_arn
+        && !custom_bus
+    {
         context.insert("aws:SourceArn", [arn.clone()]);
     }
     if delivery.same_account {
