@@ -18,7 +18,9 @@ declare_rule! {
     /// `events.amazonaws.com`) and the real source as `aws:SourceArn`/`aws:SourceAccount`.
     /// Without a grant, SNS and EventBridge drop every message; S3 validates the destination
     /// when the notification configuration is written and the deployment fails with "Unable
-    /// to validate the following destination configurations".
+    /// to validate the following destination configurations". An EventBridge dead-letter
+    /// queue is used only when delivery to the target fails, so it is reported as a warning,
+    /// as is a policy that grants the sending only to an account principal.
     ///
     /// ## Example
     /// ```yaml
