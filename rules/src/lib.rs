@@ -5,6 +5,7 @@
 
 pub mod arn;
 pub mod context;
+pub mod deliveries;
 pub mod docs;
 pub mod evaluate;
 mod fix;

@@ -1070,84 +1070,27 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                 let Some(bucket) = get("bucket") else {
                     continue;
                 };
-                let span = value.span;
                 let mut notification = Map::default();
-                for (cfn, block, arn, target) in [
-                    (
-                        "LambdaConfigurations",
-                        "lambda_function",
-                        "lambda_function_arn",
-                        "Function",
-                    ),
-                    ("QueueConfigurations", "queue", "queue_arn", "Queue"),
-                    ("TopicConfigurations", "topic", "topic_arn", "Topic"),
-                ] {
-                    let Some(blocks) = config.get(block) else {
-                        continue;
-                    };
-                    let mut entries = Vec::new();
-                    for item in blocks.as_one_or_many() {
-                        let Some(m) = item.as_map() else { continue };
-                        let mut entry = Map::default();
-                        if let Some(v) = m.get(arn).filter(|v| present(v)) {
-                            entry.insert(
-                                Key {
-                                    name: target.into(),
-                                    span: v.span,
-                                },
-                                v.clone(),
-                            );
-                        }
-                        if let Some(v) = m.get("events").filter(|v| present(v)) {
-                            entry.insert(
-                                Key {
-                                    name: "Events".into(),
-                                    span: v.span,
-                                },
-                                v.clone(),
-                            );
-                        }
-                        entries.push(Value::new(ValueKind::Map(entry), item.span));
-                    }
-                    notification.insert(
-                        Key {
-                            name: cfn.into(),
-                            span: blocks.span,
-                        },
-                        Value::new(ValueKind::List(entries), blocks.span),
-                    );
-                }
+                map_fields(config, BUCKET_NOTIFICATION, &mut notification, value.span);
                 attachments.push(Attachment {
                     target: bucket,
                     target_kind: "AWS::S3::Bucket",
                     property: "NotificationConfiguration",
-                    value: Value::new(ValueKind::Map(notification), span),
+                    value: Value::new(ValueKind::Map(notification), value.span),
                     append: false,
                 });
             }
-            // A rule's target, in the rule's `Targets`.
             "aws_cloudwatch_event_target" => {
-                let (Some(rule), Some(_)) = (get("rule"), get("arn")) else {
+                let Some(rule) = get("rule") else {
                     continue;
                 };
-                let span = value.span;
                 let mut target = Map::default();
-                for (cfn, tf) in [("Id", "target_id"), ("Arn", "arn"), ("RoleArn", "role_arn")] {
-                    if let Some(v) = get(tf) {
-                        target.insert(
-                            Key {
-                                name: cfn.into(),
-                                span: v.span,
-                            },
-                            v,
-                        );
-                    }
-                }
+                map_fields(config, EVENT_TARGET, &mut target, value.span);
                 attachments.push(Attachment {
                     target: rule,
                     target_kind: "AWS::Events::Rule",
                     property: "Targets",
-                    value: Value::new(ValueKind::Map(target), span),
+                    value: Value::new(ValueKind::Map(target), value.span),
                     append: true,
                 });
             }
@@ -1357,6 +1300,45 @@ fn collect_refs(v: &Value, out: &mut Vec<(String, Span)>, depth: usize) {
         _ => {}
     }
 }
+/// `aws_s3_bucket_notification` as the bucket's `NotificationConfiguration`: every kind of
+/// destination block.
+const BUCKET_NOTIFICATION: &[(&str, Field)] = &[
+    (
+        "QueueConfigurations",
+        Blocks(
+            "queue",
+            &[("Queue", Arg("queue_arn")), ("Events", Arg("events"))],
+        ),
+    ),
+    (
+        "TopicConfigurations",
+        Blocks(
+            "topic",
+            &[("Topic", Arg("topic_arn")), ("Events", Arg("events"))],
+        ),
+    ),
+    (
+        "LambdaConfigurations",
+        Blocks(
+            "lambda_function",
+            &[
+                ("Function", Arg("lambda_function_arn")),
+                ("Events", Arg("events")),
+            ],
+        ),
+    ),
+];
+
+/// `aws_cloudwatch_event_target` as one entry of the rule's `Targets`.
+const EVENT_TARGET: &[(&str, Field)] = &[
+    ("Id", Arg("target_id")),
+    ("Arn", Arg("arn")),
+    ("RoleArn", Arg("role_arn")),
+    (
+        "DeadLetterConfig",
+        Block("dead_letter_config", &[("Arn", Arg("arn"))]),
+    ),
+];
 
 fn as_document(v: Value) -> Value {
     match &v.kind {

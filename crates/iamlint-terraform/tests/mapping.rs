@@ -275,4 +275,100 @@ fn bucket_notification_and_event_target_are_folded_into_bucket_and_rule() {
     assert_eq!(targets.len(), 1);
     assert!(targets[0].get("Arn").is_some());
     assert!(targets[0].get("RoleArn").is_none());
+#[test]
+fn bucket_notification_is_folded_into_the_bucket() {
+    let (stack, _) = analyse(
+        "bucket-notification",
+        r#"
+resource "aws_s3_bucket" "uploads" {
+  bucket = "uploads-example"
+}
+
+resource "aws_sqs_queue" "q" {
+  name = "q"
+}
+
+resource "aws_sns_topic" "t" {
+  name = "t"
+}
+
+resource "aws_s3_bucket_notification" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  queue {
+    queue_arn = aws_sqs_queue.q.arn
+    events    = ["s3:ObjectCreated:*"]
+  }
+  topic {
+    topic_arn = aws_sns_topic.t.arn
+    events    = ["s3:ObjectRemoved:*"]
+  }
+}
+"#,
+    );
+    let bucket = stack.resource("aws_s3_bucket.uploads").expect("the bucket");
+    let queue = bucket
+        .property_path(&["NotificationConfiguration", "QueueConfigurations"])
+        .and_then(Value::as_list)
+        .expect("the queue configurations");
+    assert!(matches!(
+        &queue[0].get("Queue").expect("a queue").kind,
+        ValueKind::Ref(r) if r.resource == "aws_sqs_queue.q" && r.attribute == Attribute::Get("Arn".into())
+    ));
+    let topic = bucket
+        .property_path(&["NotificationConfiguration", "TopicConfigurations"])
+        .and_then(Value::as_list)
+        .expect("the topic configurations");
+    assert!(matches!(
+        &topic[0].get("Topic").expect("a topic").kind,
+        ValueKind::Ref(r) if r.resource == "aws_sns_topic.t"
+    ));
+}
+
+#[test]
+fn event_targets_are_folded_into_the_rule() {
+    let (stack, _) = analyse(
+        "event-targets",
+        r#"
+resource "aws_cloudwatch_event_rule" "nightly" {
+  name                = "nightly"
+  schedule_expression = "rate(1 day)"
+}
+
+resource "aws_sqs_queue" "q" {
+  name = "q"
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name = "dlq"
+}
+
+resource "aws_cloudwatch_event_target" "by_name" {
+  rule = aws_cloudwatch_event_rule.nightly.name
+  arn  = aws_sqs_queue.q.arn
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_cloudwatch_event_target" "by_literal" {
+  rule     = "nightly"
+  arn      = aws_sqs_queue.q.arn
+  role_arn = "arn:aws:iam::111122223333:role/events"
+}
+"#,
+    );
+    let targets = stack
+        .resource("aws_cloudwatch_event_rule.nightly")
+        .and_then(|r| r.property("Targets"))
+        .and_then(Value::as_list)
+        .expect("the targets");
+    assert_eq!(targets.len(), 2);
+    assert!(targets[0].get("RoleArn").is_none());
+    assert!(
+        targets[0]
+            .get("DeadLetterConfig")
+            .and_then(|d| d.get("Arn"))
+            .is_some()
+    );
+    assert!(targets[1].get("RoleArn").is_some());
 }

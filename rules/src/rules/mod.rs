@@ -25,6 +25,8 @@ mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
+mod sns_topic_policy_missing;
+mod sqs_queue_policy_missing;
 mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
@@ -51,6 +53,8 @@ pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
+pub use sns_topic_policy_missing::SnsTopicPolicyMissing;
+pub use sqs_queue_policy_missing::SqsQueuePolicyMissing;
 pub use unknown_action_or_service::UnknownActionOrService;
 
 use crate::registry::Rule;
@@ -74,6 +78,8 @@ pub static ALL: &[&dyn Rule] = &[
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
     &LambdaInvokePermissionMissing,
+    &SqsQueuePolicyMissing,
+    &SnsTopicPolicyMissing,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
