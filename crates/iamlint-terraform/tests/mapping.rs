@@ -275,6 +275,8 @@ fn bucket_notification_and_event_target_are_folded_into_bucket_and_rule() {
     assert_eq!(targets.len(), 1);
     assert!(targets[0].get("Arn").is_some());
     assert!(targets[0].get("RoleArn").is_none());
+}
+
 #[test]
 fn bucket_notification_is_folded_into_the_bucket() {
     let (stack, _) = analyse(
