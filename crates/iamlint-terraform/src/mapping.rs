@@ -564,6 +564,17 @@ pub const TABLE: &[Mapping] = &[
         ],
     },
     Mapping {
+        tf_type: "aws_ecr_repository",
+        kind: "AWS::ECR::Repository",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+            ("repository_url", Attr::Get("RepositoryUri")),
+        ],
+        props: &[("RepositoryName", Arg("name"))],
+    },
+    Mapping {
         tf_type: "aws_launch_template",
         kind: "AWS::EC2::LaunchTemplate",
         computed: &[("id", Attr::Ref)],
