@@ -7,6 +7,7 @@ pub mod arn;
 pub mod context;
 pub mod deliveries;
 pub mod docs;
+mod ecs;
 pub mod evaluate;
 mod fix;
 pub mod kms;

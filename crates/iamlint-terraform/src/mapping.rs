@@ -40,6 +40,10 @@ pub enum Field {
     Policy(&'static str),
     /// A single value made a one-element list.
     ListOf(&'static str),
+    /// JSON (a `jsonencode` value, or JSON text) written with the API's camelCase member
+    /// names, as CloudFormation names them (`logConfiguration` becomes `LogConfiguration`);
+    /// the maps of user keys named in the list (`options`) keep their keys as written.
+    ApiJson(&'static str, &'static [&'static str]),
     /// The first nested block of this name, mapped by the inner table.
     Block(&'static str, &'static [(&'static str, Field)]),
     /// Every nested block of this name, each mapped by the inner table.
@@ -57,7 +61,7 @@ pub struct Mapping {
     pub props: &'static [(&'static str, Field)],
 }
 
-use Field::{Arg, Block, Blocks, Const, IfTrue, ListOf, Policy};
+use Field::{ApiJson, Arg, Block, Blocks, Const, IfTrue, ListOf, Policy};
 
 /// The table. Types not listed here are not part of the graph (no rule reads them).
 pub const TABLE: &[Mapping] = &[
@@ -553,8 +557,22 @@ pub const TABLE: &[Mapping] = &[
             ("Family", Arg("family")),
             ("TaskRoleArn", Arg("task_role_arn")),
             ("ExecutionRoleArn", Arg("execution_role_arn")),
-            ("ContainerDefinitions", Policy("container_definitions")),
+            (
+                "ContainerDefinitions",
+                ApiJson("container_definitions", &["options", "dockerLabels"]),
+            ),
         ],
+    },
+    Mapping {
+        tf_type: "aws_ecr_repository",
+        kind: "AWS::ECR::Repository",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("name", Attr::Ref),
+            ("id", Attr::Ref),
+            ("repository_url", Attr::Get("RepositoryUri")),
+        ],
+        props: &[("RepositoryName", Arg("name"))],
     },
     Mapping {
         tf_type: "aws_launch_template",
@@ -653,7 +671,7 @@ pub fn computed_attribute(tf_type: &str, name: &str) -> Option<Attribute> {
 pub fn is_policy_arg(name: &str) -> bool {
     fn any(fields: &[(&str, Field)], name: &str) -> bool {
         fields.iter().any(|(_, f)| match f {
-            Field::Policy(a) => *a == name,
+            Field::Policy(a) | Field::ApiJson(a, _) => *a == name,
             Field::Block(_, inner) | Field::Blocks(_, inner) => any(inner, name),
             _ => false,
         })
@@ -852,6 +870,11 @@ fn map_field(config: &Map, field: &Field, span: Span) -> Option<Value> {
                 _ => v.clone(),
             })
         }
+        Field::ApiJson(a, user_keyed) => {
+            let mut v = map_field(config, &Field::Policy(a), span)?;
+            capitalise_keys(&mut v, user_keyed);
+            Some(v)
+        }
         Field::ListOf(a) => {
             let v = config.get(a).filter(|v| present(v))?;
             Some(Value::new(ValueKind::List(vec![v.clone()]), v.span))
@@ -934,6 +957,34 @@ fn map_field(config: &Map, field: &Field, span: Span) -> Option<Value> {
             }
             Some(Value::new(ValueKind::Map(m), v.span))
         }
+    }
+}
+
+/// Capitalises the member names of an API document (`valueFrom` → `ValueFrom`), except inside
+/// the maps of user keys named `user_keyed`.
+fn capitalise_keys(value: &mut Value, user_keyed: &[&str]) {
+    match &mut value.kind {
+        ValueKind::Map(map) => {
+            for (key, v) in &mut map.entries {
+                if !user_keyed.contains(&key.name.as_str()) {
+                    capitalise_keys(v, user_keyed);
+                }
+                let mut chars = key.name.chars();
+                if let Some(first) = chars.next() {
+                    key.name = first.to_ascii_uppercase().to_string() + chars.as_str();
+                }
+            }
+        }
+        ValueKind::List(items) => {
+            for item in items {
+                capitalise_keys(item, user_keyed);
+            }
+        }
+        ValueKind::Choice(choice) => {
+            capitalise_keys(&mut choice.if_true, user_keyed);
+            capitalise_keys(&mut choice.if_false, user_keyed);
+        }
+        _ => {}
     }
 }
 

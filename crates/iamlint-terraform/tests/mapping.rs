@@ -374,3 +374,82 @@ resource "aws_cloudwatch_event_target" "by_literal" {
     );
     assert!(targets[1].get("RoleArn").is_some());
 }
+
+/// `container_definitions` is the ECS API's JSON; the rules read CloudFormation's
+/// `ContainerDefinitions`, whose member names are capitalised. Log driver options keep their
+/// keys.
+fn container_definitions_read_as_cloudformation(name: &str, main_tf: &str) {
+    let (stack, text) = analyse(name, main_tf);
+    let containers = stack
+        .resource("aws_ecs_task_definition.app")
+        .and_then(|r| r.property("ContainerDefinitions"))
+        .and_then(Value::as_list)
+        .expect("a list of container definitions");
+    let secret = containers[0]
+        .get_path(&["Secrets"])
+        .and_then(Value::as_list)
+        .map(|s| &s[0])
+        .and_then(|s| s.get("ValueFrom"))
+        .expect("Secrets[0].ValueFrom");
+    assert_eq!(secret.span.start, offset_of(&text, "\"/app/db-password\""));
+    let group = containers[0]
+        .get_path(&["LogConfiguration", "Options", "awslogs-group"])
+        .expect("LogConfiguration.Options.awslogs-group");
+    assert_eq!(group.as_str(), Some("/ecs/app"));
+    assert_eq!(
+        containers[0]
+            .get_path(&["LogConfiguration", "LogDriver"])
+            .and_then(Value::as_str),
+        Some("awslogs")
+    );
+}
+
+#[test]
+fn container_definitions_from_jsonencode() {
+    container_definitions_read_as_cloudformation(
+        "ecs-jsonencode",
+        r#"
+resource "aws_ecs_task_definition" "app" {
+  family = "app"
+  container_definitions = jsonencode([
+    {
+      name  = "app"
+      image = "nginx"
+      secrets = [
+        { name = "DB_PASSWORD", valueFrom = "/app/db-password" }
+      ]
+      logConfiguration = {
+        logDriver = "awslogs"
+        options   = { "awslogs-group" = "/ecs/app" }
+      }
+    }
+  ])
+}
+"#,
+    );
+}
+
+#[test]
+fn container_definitions_from_a_heredoc() {
+    container_definitions_read_as_cloudformation(
+        "ecs-heredoc",
+        r#"
+resource "aws_ecs_task_definition" "app" {
+  family                = "app"
+  container_definitions = <<EOF
+[
+  {
+    "name": "app",
+    "image": "nginx",
+    "secrets": [{ "name": "DB_PASSWORD", "valueFrom": "/app/db-password" }],
+    "logConfiguration": {
+      "logDriver": "awslogs",
+      "options": { "awslogs-group": "/ecs/app" }
+    }
+  }
+]
+EOF
+}
+"#,
+    );
+}

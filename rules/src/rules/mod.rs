@@ -7,6 +7,8 @@ mod boundary_or_scp_missing_allow;
 mod condition_never_satisfiable;
 mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
+mod ecs_execution_role_image_and_logs;
+mod ecs_secrets_permissions;
 mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
 mod kms_encrypted_resource_missing_key_permission;
@@ -35,6 +37,8 @@ pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
 pub use condition_never_satisfiable::ConditionNeverSatisfiable;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
+pub use ecs_execution_role_image_and_logs::EcsExecutionRoleImageAndLogs;
+pub use ecs_secrets_permissions::EcsSecretsPermissions;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
 pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
@@ -77,6 +81,8 @@ pub static ALL: &[&dyn Rule] = &[
     &KmsKeyPolicyDoesNotDelegate,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
+    &EcsExecutionRoleImageAndLogs,
+    &EcsSecretsPermissions,
     &LambdaInvokePermissionMissing,
     &SqsQueuePolicyMissing,
     &SnsTopicPolicyMissing,

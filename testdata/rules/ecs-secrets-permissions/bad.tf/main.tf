@@ -1,0 +1,47 @@
+# The execution role has only AmazonECSTaskExecutionRolePolicy: it cannot read the database
+# secret, encrypted with a customer managed key, that the container reads a JSON key of.
+
+resource "aws_kms_key" "secrets" {
+  description         = "Application secrets"
+  enable_key_rotation = true
+}
+
+resource "aws_secretsmanager_secret" "db" {
+  name       = "orders/database"
+  kms_key_id = aws_kms_key.secrets.arn
+}
+
+resource "aws_iam_role" "execution" {
+  name = "orders-execution"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "ecs-tasks.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  role       = aws_iam_role.execution.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+resource "aws_ecs_task_definition" "orders" {
+  family                   = "orders"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = 256
+  memory                   = 512
+  execution_role_arn       = aws_iam_role.execution.arn
+  container_definitions = jsonencode([
+    {
+      name  = "web"
+      image = "nginx:1.27"
+      secrets = [
+        { name = "DB_PASSWORD", valueFrom = "${aws_secretsmanager_secret.db.arn}:password::" }
+      ]
+    }
+  ])
+}
