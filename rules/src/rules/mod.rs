@@ -23,6 +23,8 @@ mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
+mod stepfunctions_logging_permissions;
+mod stepfunctions_task_permissions;
 mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
@@ -47,6 +49,8 @@ pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
+pub use stepfunctions_logging_permissions::StepfunctionsLoggingPermissions;
+pub use stepfunctions_task_permissions::StepfunctionsTaskPermissions;
 pub use unknown_action_or_service::UnknownActionOrService;
 
 use crate::registry::Rule;
@@ -69,6 +73,8 @@ pub static ALL: &[&dyn Rule] = &[
     &KmsKeyPolicyDoesNotDelegate,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
+    &StepfunctionsTaskPermissions,
+    &StepfunctionsLoggingPermissions,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
