@@ -4,8 +4,8 @@ use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Requirement, RunsAs, arn_service, closed_role, needs};
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Pseudo, Reference, Severity, Span, SymPart, SymStr, Symbol,
-    Value, ValueKind,
+    Attribute, Diagnostic, Part, Pseudo, Reference, Severity, Span, SymPart, SymStr, Symbol, Value,
+    ValueKind,
 };
 
 declare_rule! {
@@ -128,17 +128,19 @@ impl StepfunctionsTaskPermissions {
                     arn,
                     value,
                     certain,
+                    written_ref,
                 } = found;
                 if let Some(same) = out.iter_mut().find(|c| {
-                    c.machine == machine.id
-                        && c.req.resource == arn
-                        && c.req.actions == [action]
+                    c.machine == machine.id && c.req.resource == arn && c.req.actions == [action]
                 }) {
                     same.states.push(task.name.name.clone());
                     continue;
                 }
-                let written = match &value.kind {
-                    ValueKind::Ref(_) if ctx.resolver.string(&value).as_ref() == Some(&arn) => {
+                let written = match (&written_ref, &value.kind) {
+                    (Some(r), _) => ctx.written_ref(r),
+                    (None, ValueKind::Ref(_))
+                        if ctx.resolver.string(&value).as_ref() == Some(&arn) =>
+                    {
                         ctx.written(&value, &arn)
                     }
                     _ => ctx.written_str(&arn),
@@ -189,17 +191,27 @@ impl StepfunctionsTaskPermissions {
             let (action, parameter, kind) = integration(name)?;
             let params = state.get("Parameters").or_else(|| state.get("Arguments"))?;
             let value = params.get(parameter)?;
-            if value.as_str().is_some_and(|s| s.trim_start().starts_with("{%")) {
+            if value
+                .as_str()
+                .is_some_and(|s| s.trim_start().starts_with("{%"))
+            {
                 return None;
             }
             let arn = target_arn(ctx, value, kind)?;
-            let certain = !name.starts_with("states:") && names_stack_target(ctx, value, kind);
+            let in_stack = names_stack_target(ctx, value, kind);
+            let certain = !name.starts_with("states:") && in_stack;
             return Some(Target {
                 integration: name.to_string(),
                 action,
                 arn,
                 value: value.clone(),
                 certain,
+                written_ref: in_stack.then(|| single_reference(value)).flatten().map(
+                    |r| match kind {
+                        Kind::Arn(_) => r.clone(),
+                        _ => Reference::get_att(r.resource.clone(), "Arn"),
+                    },
+                ),
             });
         }
         // A Lambda function ARN as the resource: the legacy direct invocation.
@@ -207,12 +219,17 @@ impl StepfunctionsTaskPermissions {
             if has_unknown(&resource) {
                 return None;
             }
+            let in_stack = names_stack_target(ctx, resource_value, Kind::Function);
             return Some(Target {
                 integration: "Lambda (the function ARN as Resource)".to_string(),
                 action: "lambda:InvokeFunction",
-                certain: names_stack_target(ctx, resource_value, Kind::Function),
+                certain: in_stack,
                 arn: resource,
                 value: resource_value.clone(),
+                written_ref: in_stack
+                    .then(|| single_reference(resource_value))
+                    .flatten()
+                    .map(|r| Reference::get_att(r.resource.clone(), "Arn")),
             });
         }
         None
@@ -227,6 +244,8 @@ struct Target {
     /// The target is a resource of the stack named by reference: no resource policy out of
     /// sight can grant the call, and the ARN is what the task calls.
     certain: bool,
+    /// The stack reference that returns the target's ARN, for the fix.
+    written_ref: Option<Reference>,
 }
 
 /// Whether a symbolic string holds something iamlint cannot know at all.
