@@ -216,7 +216,11 @@ impl StepfunctionsTaskPermissions {
         }
         // A Lambda function ARN as the resource: the legacy direct invocation.
         if arn_service(&resource) == Some("lambda") && text.contains(":function:") {
-            if has_unknown(&resource) {
+            let placeholder = resource
+                .parts()
+                .iter()
+                .any(|p| matches!(p, SymPart::Lit(l) if l.contains("${")));
+            if has_unknown(&resource) || placeholder {
                 return None;
             }
             let in_stack = names_stack_target(ctx, resource_value, Kind::Function);
@@ -294,7 +298,11 @@ fn target_arn(ctx: &Context<'_>, value: &Value, kind: Kind) -> Option<SymStr> {
         Kind::QueueUrl => queue_arn(ctx, value)?,
         _ => ctx.resolver.string(value)?,
     };
-    if has_unknown(&resolved) {
+    // A `${name}` no substitution replaced (a definition read with `file()`, a missing
+    // `DefinitionSubstitutions` entry): not the name the task will use.
+    if has_unknown(&resolved)
+        || resolved.parts().iter().any(|p| matches!(p, SymPart::Lit(l) if l.contains("${")))
+    {
         return None;
     }
     let is_arn = resolved.literal_prefix().starts_with("arn:");
