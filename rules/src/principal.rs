@@ -302,8 +302,7 @@ fn connector_source_is(stack: &Stack, source: &Value, role: &Resource) -> bool {
     if let Some(name) = source.get("RoleName") {
         return match name.as_str() {
             Some(name) => {
-                name == role.id
-                    || role.property("RoleName").and_then(Value::as_str) == Some(name)
+                name == role.id || role.property("RoleName").and_then(Value::as_str) == Some(name)
             }
             None => true,
         };

@@ -301,7 +301,10 @@ fn target_arn(ctx: &Context<'_>, value: &Value, kind: Kind) -> Option<SymStr> {
     // A `${name}` no substitution replaced (a definition read with `file()`, a missing
     // `DefinitionSubstitutions` entry): not the name the task will use.
     if has_unknown(&resolved)
-        || resolved.parts().iter().any(|p| matches!(p, SymPart::Lit(l) if l.contains("${")))
+        || resolved
+            .parts()
+            .iter()
+            .any(|p| matches!(p, SymPart::Lit(l) if l.contains("${")))
     {
         return None;
     }
