@@ -17,7 +17,9 @@ declare_rule! {
     /// `lambda:InvokeFunction` for `arn:aws:states:::lambda:invoke` and Lambda function ARNs,
     /// `sns:Publish` for `sns:publish`, `sqs:SendMessage` for `sqs:sendMessage`,
     /// `dynamodb:GetItem`/`PutItem`/`UpdateItem`/`DeleteItem` for the DynamoDB integrations and
-    /// `states:StartExecution` for nested executions.
+    /// `states:StartExecution` for nested executions (with `.sync`, also
+    /// `states:DescribeExecution`/`StopExecution` on its executions and the EventBridge
+    /// actions on the `StepFunctionsGetEventsForStepFunctionsExecutionRule` rule).
     ///
     /// ## Why is this bad?
     /// Step Functions calls integrated services with the state machine's role. Nothing checks
@@ -53,6 +55,7 @@ declare_rule! {
     /// - https://docs.aws.amazon.com/step-functions/latest/dg/sqs-iam.html
     /// - https://docs.aws.amazon.com/step-functions/latest/dg/sns-iam.html
     /// - https://docs.aws.amazon.com/step-functions/latest/dg/dynamo-iam.html
+    /// - https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html
     pub struct StepfunctionsTaskPermissions {
         code: "IAM025",
         name: "stepfunctions-task-permissions",
@@ -119,61 +122,111 @@ impl StepfunctionsTaskPermissions {
                 continue;
             };
             for task in asl::tasks(&definition) {
-                let Some(found) = Self::target(ctx, &task.state) else {
-                    continue;
-                };
-                let Target {
-                    integration,
-                    action,
-                    arn,
-                    value,
-                    certain,
-                    written_ref,
-                } = found;
-                if let Some(same) = out.iter_mut().find(|c| {
-                    c.machine == machine.id && c.req.resource == arn && c.req.actions == [action]
-                }) {
-                    same.states.push(task.name.name.clone());
-                    continue;
-                }
-                let written = match (&written_ref, &value.kind) {
-                    (Some(r), _) => ctx.written_ref(r),
-                    (None, ValueKind::Ref(_))
-                        if ctx.resolver.string(&value).as_ref() == Some(&arn) =>
-                    {
-                        ctx.written(&value, &arn)
+                for found in Self::targets(ctx, &task.state) {
+                    let Target {
+                        integration,
+                        actions,
+                        arn,
+                        value,
+                        certain,
+                        written_ref,
+                    } = found;
+                    if let Some(same) = out.iter_mut().find(|c| {
+                        c.machine == machine.id && c.req.resource == arn && c.req.actions == actions
+                    }) {
+                        same.states.push(task.name.name.clone());
+                        continue;
                     }
-                    _ => ctx.written_str(&arn),
-                };
-                out.push(Call {
-                    req: Requirement {
-                        role: role.id().to_string(),
-                        role_value,
-                        actions: vec![action],
-                        resource: arn,
-                        code: Self::META.code,
-                        why: format!(
-                            "state machine {} calls {integration} in state {}",
-                            machine.id, task.name.name
-                        ),
-                        span: value.span,
-                        cite: None,
-                        subject: machine.id.clone(),
-                        severity: if certain {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
+                    let written = match (&written_ref, &value.kind) {
+                        (Some(r), _) => ctx.written_ref(r),
+                        (None, ValueKind::Ref(_))
+                            if ctx.resolver.string(&value).as_ref() == Some(&arn) =>
+                        {
+                            ctx.written(&value, &arn)
+                        }
+                        _ => ctx.written_str(&arn),
+                    };
+                    out.push(Call {
+                        req: Requirement {
+                            role: role.id().to_string(),
+                            role_value,
+                            actions,
+                            resource: arn,
+                            code: Self::META.code,
+                            why: format!(
+                                "state machine {} calls {integration} in state {}",
+                                machine.id, task.name.name
+                            ),
+                            span: value.span,
+                            cite: None,
+                            subject: machine.id.clone(),
+                            severity: if certain {
+                                Severity::Error
+                            } else {
+                                Severity::Warning
+                            },
+                            via_service: true,
                         },
-                        via_service: true,
-                    },
-                    machine: machine.id.clone(),
-                    states: vec![task.name.name.clone()],
-                    integration,
-                    written,
-                    target_span: value.span,
-                });
+                        machine: machine.id.clone(),
+                        states: vec![task.name.name.clone()],
+                        integration,
+                        written,
+                        target_span: value.span,
+                    });
+                }
             }
         }
+        out
+    }
+
+    /// What a `Task` state calls: the integration's action on its target, and for
+    /// `states:startExecution.sync` the actions Step Functions uses to follow the execution.
+    fn targets(ctx: &Context<'_>, state: &Value) -> Vec<Target> {
+        let Some(first) = Self::target(ctx, state) else {
+            return Vec::new();
+        };
+        let sync = first.integration == "states:startExecution"
+            && state
+                .get("Resource")
+                .and_then(|r| ctx.resolver.string(r))
+                .is_some_and(|r| ctx.sub_text(&r).contains(".sync"));
+        if !sync {
+            return vec![first];
+        }
+        let mut out = Vec::new();
+        // `…:stateMachine:NAME` → `…:execution:NAME:<any execution>`.
+        let mut execution = SymStr::new();
+        for part in first.arn.parts() {
+            match part {
+                SymPart::Lit(l) => execution.push_lit(l.replace(":stateMachine:", ":execution:")),
+                SymPart::Sym(sym) => execution.push_sym(sym.clone()),
+            }
+        }
+        if execution != first.arn {
+            execution.push_lit(":");
+            execution.push_sym(Symbol::Opaque);
+            out.push(Target {
+                integration: "states:startExecution.sync".to_string(),
+                actions: vec!["states:DescribeExecution", "states:StopExecution"],
+                arn: execution,
+                value: first.value.clone(),
+                certain: false,
+                written_ref: None,
+            });
+        }
+        out.push(Target {
+            integration: "states:startExecution.sync".to_string(),
+            actions: vec!["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            arn: built_arn(
+                "events",
+                "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                SymStr::new(),
+            ),
+            value: first.value.clone(),
+            certain: false,
+            written_ref: None,
+        });
+        out.insert(0, first);
         out
     }
 
@@ -202,7 +255,7 @@ impl StepfunctionsTaskPermissions {
             let certain = !name.starts_with("states:") && in_stack;
             return Some(Target {
                 integration: name.to_string(),
-                action,
+                actions: vec![action],
                 arn,
                 value: value.clone(),
                 certain,
@@ -226,7 +279,7 @@ impl StepfunctionsTaskPermissions {
             let in_stack = names_stack_target(ctx, resource_value, Kind::Function);
             return Some(Target {
                 integration: "Lambda (the function ARN as Resource)".to_string(),
-                action: "lambda:InvokeFunction",
+                actions: vec!["lambda:InvokeFunction"],
                 certain: in_stack,
                 arn: resource,
                 value: resource_value.clone(),
@@ -242,7 +295,7 @@ impl StepfunctionsTaskPermissions {
 
 struct Target {
     integration: String,
-    action: &'static str,
+    actions: Vec<&'static str>,
     arn: SymStr,
     value: Value,
     /// The target is a resource of the stack named by reference: no resource policy out of
@@ -439,7 +492,13 @@ impl Rule for StepfunctionsTaskPermissions {
                 Severity::Warning
             };
             let role_name = role.id();
-            let action = req.actions.join(", ");
+            let lacking: Vec<&str> = result
+                .missing
+                .iter()
+                .chain(&result.conditional)
+                .copied()
+                .collect();
+            let action = lacking.join(", ");
             let states = call.states.join(", ");
             let (state_word, it) = if call.states.len() == 1 {
                 ("State", "this state")
@@ -458,7 +517,7 @@ impl Rule for StepfunctionsTaskPermissions {
             }
             let help = format!(
                 "add this statement to one of {role_name}'s policies:\n{}",
-                ctx.fix_statement(&req.actions, &call.written)
+                ctx.fix_statement(&lacking, &call.written)
             );
             out.push(
                 Diagnostic::new(
