@@ -4,6 +4,7 @@
 //! and their policies ([`principal`]), asks the evaluator, and reports what AWS would deny.
 
 pub mod arn;
+mod asl;
 pub mod context;
 pub mod deliveries;
 pub mod docs;

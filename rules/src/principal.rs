@@ -173,6 +173,20 @@ pub fn resolve_role<'a>(stack: &'a Stack, role: &'a Resource) -> Role<'a> {
         }
     }
 
+    // SAM connectors whose source is this role add policies to it that iamlint does not
+    // expand (`AWS::Serverless::Connector` stays in the template as written).
+    for connector in stack.resources_of("AWS::Serverless::Connector") {
+        if connector
+            .property("Source")
+            .is_some_and(|source| connector_source_is(stack, source, role))
+        {
+            out.open.push(open(
+                connector.span,
+                "an AWS::Serverless::Connector adds policies to this role",
+            ));
+        }
+    }
+
     // Managed policies listed on the role.
     if let Some(arns) = role.property("ManagedPolicyArns") {
         for alt in arns.alternatives() {
@@ -281,6 +295,37 @@ fn readable(doc: &Value) -> bool {
     doc.alternatives()
         .iter()
         .all(|d| d.is_no_value() || d.as_map().is_some())
+}
+
+/// Whether a connector's `Source` is (or runs as) `role`; `true` when it cannot be told.
+fn connector_source_is(stack: &Stack, source: &Value, role: &Resource) -> bool {
+    if let Some(name) = source.get("RoleName") {
+        return match name.as_str() {
+            Some(name) => {
+                name == role.id || role.property("RoleName").and_then(Value::as_str) == Some(name)
+            }
+            None => true,
+        };
+    }
+    let target = match (source.get("Id"), source.get("Arn")) {
+        (Some(id), _) => match id.as_str() {
+            Some(id) => stack.resource(id),
+            None => return true,
+        },
+        (None, Some(arn)) => match &arn.kind {
+            ValueKind::Ref(r) => stack.resource(&r.resource),
+            _ => return false,
+        },
+        (None, None) => return false,
+    };
+    let Some(target) = target else {
+        return false;
+    };
+    ["Role", "RoleArn"].iter().any(|p| {
+        target
+            .property(p)
+            .is_some_and(|v| matches!(role_ref(stack, v), RoleRef::InStack(r) if r.id == role.id))
+    })
 }
 
 fn open(span: Span, message: impl Into<String>) -> OpenReason {

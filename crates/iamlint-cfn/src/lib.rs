@@ -147,7 +147,9 @@ pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) ->
                     .collect()
             })
             .unwrap_or_default();
-        sam::expand(root, &mut diagnostics)
+        let expansion = sam::expand(root, &mut diagnostics);
+        inline_definition_files(root, file);
+        expansion
             .generated
             .into_iter()
             .map(|(id, source)| {
@@ -180,5 +182,87 @@ pub fn parse_document(root: &mut Value, file: &SourceFile, options: &Options) ->
     Parsed {
         stack: Some(stack),
         diagnostics,
+    }
+}
+
+/// A SAM state machine's `DefinitionUri` that is a file of the repository (not `s3://…`, not
+/// a `Bucket`/`Key` map) read as its `Definition`, every node pointing at the `DefinitionUri`
+/// (the file is not one of the checked sources). Unreadable files leave it as it is.
+fn inline_definition_files(root: &mut Value, file: &SourceFile) {
+    let Some(resources) = root
+        .as_map_mut()
+        .and_then(|m| m.get_mut("Resources"))
+        .and_then(Value::as_map_mut)
+    else {
+        return;
+    };
+    for (_, resource) in &mut resources.entries {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::StepFunctions::StateMachine")
+        {
+            continue;
+        }
+        let Some(props) = resource
+            .as_map_mut()
+            .and_then(|m| m.get_mut("Properties"))
+            .and_then(Value::as_map_mut)
+        else {
+            continue;
+        };
+        if props.get("Definition").is_some() {
+            continue;
+        }
+        let Some((key, location)) = props.get_entry("DefinitionS3Location") else {
+            continue;
+        };
+        let Some(path) = location.as_str().filter(|p| !p.starts_with("s3://")) else {
+            continue;
+        };
+        let span = location.span;
+        let key_span = key.span;
+        let full = file
+            .path
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."))
+            .join(path);
+        let Ok(text) = std::fs::read_to_string(&full) else {
+            continue;
+        };
+        let source = SourceFile::new(file.id, full, text);
+        let Ok(mut definition) = syntax::parse_yaml(&source) else {
+            continue;
+        };
+        if definition.as_map().is_none() {
+            continue;
+        }
+        respan(&mut definition, span, 0);
+        props.insert(
+            iamlint_core::Key {
+                name: "Definition".to_string(),
+                span: key_span,
+            },
+            definition,
+        );
+    }
+}
+
+/// Points every node of `value` at `span`.
+fn respan(value: &mut Value, span: Span, depth: usize) {
+    value.span = span;
+    if depth > 64 {
+        return;
+    }
+    match &mut value.kind {
+        iamlint_core::ValueKind::List(items) => {
+            for item in items {
+                respan(item, span, depth + 1);
+            }
+        }
+        iamlint_core::ValueKind::Map(map) => {
+            for (k, v) in &mut map.entries {
+                k.span = span;
+                respan(v, span, depth + 1);
+            }
+        }
+        _ => {}
     }
 }

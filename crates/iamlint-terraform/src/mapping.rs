@@ -547,6 +547,25 @@ pub const TABLE: &[Mapping] = &[
             ("StateMachineName", Arg("name")),
             ("RoleArn", Arg("role_arn")),
             ("Definition", Policy("definition")),
+            (
+                "LoggingConfiguration",
+                Block(
+                    "logging_configuration",
+                    &[
+                        ("Level", Arg("level")),
+                        (
+                            "Destinations",
+                            Blocks(
+                                "\u{0}self",
+                                &[(
+                                    "CloudWatchLogsLogGroup",
+                                    Block("\u{0}self", &[("LogGroupArn", Arg("log_destination"))]),
+                                )],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
         ],
     },
     Mapping {
@@ -895,6 +914,18 @@ fn map_field(config: &Map, field: &Field, span: Span) -> Option<Value> {
             Some(Value::new(ValueKind::Map(out), block.span))
         }
         Field::Blocks(b, inner) => {
+            // `\u{0}self`: the block itself as a one-element list (when it has one of the
+            // inner table's arguments).
+            if *b == "\u{0}self" {
+                let mut entry = Map::default();
+                map_fields(config, inner, &mut entry, span);
+                return (!entry.is_empty()).then(|| {
+                    Value::new(
+                        ValueKind::List(vec![Value::new(ValueKind::Map(entry), span)]),
+                        span,
+                    )
+                });
+            }
             let blocks = config.get(b)?;
             let items: Vec<&Value> = match &blocks.kind {
                 ValueKind::List(items) => items.iter().collect(),

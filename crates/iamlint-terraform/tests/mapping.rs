@@ -453,3 +453,67 @@ EOF
 "#,
     );
 }
+
+#[test]
+fn state_machine_logging_and_definition_are_mapped() {
+    let (stack, _) = analyse(
+        "sfn",
+        r#"
+resource "aws_cloudwatch_log_group" "sfn" {
+  name = "/aws/vendedlogs/states/orders"
+}
+
+resource "aws_lambda_function" "charge" {
+  function_name = "charge"
+  role          = "arn:aws:iam::123456789012:role/x"
+}
+
+resource "aws_sfn_state_machine" "orders" {
+  name     = "orders"
+  role_arn = "arn:aws:iam::123456789012:role/x"
+  definition = jsonencode({
+    StartAt = "Charge"
+    States = {
+      Charge = {
+        Type       = "Task"
+        Resource   = "arn:aws:states:::lambda:invoke"
+        Parameters = { FunctionName = aws_lambda_function.charge.arn }
+        End        = true
+      }
+    }
+  })
+
+  logging_configuration {
+    log_destination = "${aws_cloudwatch_log_group.sfn.arn}:*"
+    level           = "ERROR"
+  }
+}
+"#,
+    );
+    let machine = stack
+        .resource("aws_sfn_state_machine.orders")
+        .expect("the state machine");
+    let logging = machine
+        .property("LoggingConfiguration")
+        .expect("LoggingConfiguration");
+    assert_eq!(logging.get("Level").and_then(Value::as_str), Some("ERROR"));
+    let destinations = logging
+        .get("Destinations")
+        .and_then(Value::as_list)
+        .expect("Destinations");
+    assert_eq!(destinations.len(), 1);
+    assert!(
+        destinations[0]
+            .get_path(&["CloudWatchLogsLogGroup", "LogGroupArn"])
+            .is_some()
+    );
+    let function = machine
+        .property("Definition")
+        .and_then(|d| d.get_path(&["States", "Charge", "Parameters", "FunctionName"]))
+        .expect("the task's FunctionName");
+    let ValueKind::Ref(r) = &function.kind else {
+        panic!("a typed reference, got {function:?}");
+    };
+    assert_eq!(r.resource, "aws_lambda_function.charge");
+    assert_eq!(r.attribute, Attribute::Get("Arn".to_string()));
+}

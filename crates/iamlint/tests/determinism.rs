@@ -42,11 +42,9 @@ fn output_is_identical_across_thread_counts_and_runs() {
     for format in ["human", "compact", "json", "sarif", "github", "junit"] {
         let first = run(format, "1");
         assert!(!first.is_empty(), "{format} printed nothing");
-        for threads in ["8"] {
-            assert!(
-                run(format, threads) == first,
-                "{format} output differs with RAYON_NUM_THREADS={threads}"
-            );
-        }
+        assert!(
+            run(format, "8") == first,
+            "{format} output differs with RAYON_NUM_THREADS=8"
+        );
     }
 }

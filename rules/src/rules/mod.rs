@@ -29,6 +29,8 @@ mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod sns_topic_policy_missing;
 mod sqs_queue_policy_missing;
+mod stepfunctions_logging_permissions;
+mod stepfunctions_task_permissions;
 mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
@@ -59,6 +61,8 @@ pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
 pub use sns_topic_policy_missing::SnsTopicPolicyMissing;
 pub use sqs_queue_policy_missing::SqsQueuePolicyMissing;
+pub use stepfunctions_logging_permissions::StepfunctionsLoggingPermissions;
+pub use stepfunctions_task_permissions::StepfunctionsTaskPermissions;
 pub use unknown_action_or_service::UnknownActionOrService;
 
 use crate::registry::Rule;
@@ -86,6 +90,8 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaInvokePermissionMissing,
     &SqsQueuePolicyMissing,
     &SnsTopicPolicyMissing,
+    &StepfunctionsTaskPermissions,
+    &StepfunctionsLoggingPermissions,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,

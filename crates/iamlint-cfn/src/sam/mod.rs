@@ -90,6 +90,7 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
             continue;
         }
         globals.apply(&key.name, &kind, &mut resource, ctx.diagnostics);
+        out.extend(embedded_connectors(&key, &resource));
         let produced = match kind.as_str() {
             "AWS::Serverless::Function" => function::expand(&key, &resource, &mut ctx),
             "AWS::Serverless::StateMachine" => state_machine::expand(&key, &resource, &mut ctx),
@@ -330,3 +331,37 @@ fn shell(key: &Key, resource: &Value, kind: &str) -> (Key, Value) {
 
 #[cfg(test)]
 mod tests;
+
+/// The embedded `Connectors` of a SAM resource as the standalone `AWS::Serverless::Connector`
+/// resources SAM makes of them (`<ResourceId><ConnectorName>`, `Source: {Id: <ResourceId>}`).
+/// Connectors are not expanded into policies; the rules treat the roles they name as open.
+fn embedded_connectors(key: &Key, resource: &Value) -> Vec<(Key, Value)> {
+    let Some(connectors) = resource.get("Connectors").and_then(Value::as_map) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, connector) in connectors.iter() {
+        let span = connector.span;
+        let mut props = connector
+            .get("Properties")
+            .and_then(Value::as_map)
+            .cloned()
+            .unwrap_or_default();
+        props.insert(
+            value::key("Source", span),
+            value::obj(vec![("Id", value::s(key.name.clone(), span))], span),
+        );
+        let connector = value::obj(
+            vec![
+                ("Type", value::s("AWS::Serverless::Connector", span)),
+                ("Properties", Value::new(ValueKind::Map(props), span)),
+            ],
+            span,
+        );
+        out.push((
+            value::key(&format!("{}{}", key.name, name.name), name.span),
+            connector,
+        ));
+    }
+    out
+}

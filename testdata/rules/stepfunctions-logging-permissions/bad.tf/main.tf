@@ -1,0 +1,47 @@
+# The state machine logs to CloudWatch Logs, but its role has no log-delivery actions.
+
+data "aws_iam_policy_document" "states_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "orders" {
+  name = "/aws/vendedlogs/states/orders"
+}
+
+resource "aws_iam_role" "orders" {
+  name               = "orders"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+}
+
+data "aws_iam_policy_document" "orders" {
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.orders.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "orders" {
+  role   = aws_iam_role.orders.id
+  policy = data.aws_iam_policy_document.orders.json
+}
+
+resource "aws_sfn_state_machine" "orders" {
+  name     = "orders"
+  role_arn = aws_iam_role.orders.arn
+  definition = jsonencode({
+    StartAt = "Done"
+    States  = { Done = { Type = "Pass", End = true } }
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.orders.arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+}
