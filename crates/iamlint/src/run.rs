@@ -1,7 +1,7 @@
 //! One check run: discover, read, parse (in parallel), run the rules (in parallel), collect.
 
 use crate::discover::{self, Candidate};
-use iamlint_core::{Diagnostic, FileId, Graph, SourceFile, SourceMap, Span, Stack};
+use iamlint_core::{Diagnostic, FileId, SourceFile, SourceMap, Span, Stack};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -52,24 +52,60 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };
-    let results: Vec<FileResult> = candidates
-        .par_iter()
-        .enumerate()
-        .map(|(i, candidate)| {
-            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            guarded("reading this file", || {
-                check_file(id, candidate, &parse_options)
-            })
-            .unwrap_or_else(|message| FileResult {
-                file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
-                is_template: true,
-                stack: None,
-                diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
-            })
+    // File ids: the CloudFormation candidates first, then the organisation's policy files,
+    // then the Terraform files (whose number is known only once their units are read).
+    let mut next_id = candidates.len();
+    let mut org_sources = Vec::new();
+    let org_options = iamlint_rules::context::Options {
+        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+    };
+    // Each unit is read and checked in one task, with no barrier between reading and
+    // checking, and the Terraform units run beside the CloudFormation files; a unit's stack
+    // is dropped once its findings are made.
+    let check = |stack: &Stack| {
+        guarded("running the rules on this file", || {
+            iamlint_rules::check_stack_with(stack, &options.rules, &org_options)
         })
-        .collect();
+        .unwrap_or_else(|message| {
+            vec![Diagnostic::input_error(
+                Span::file_start(stack.file),
+                message,
+            )]
+        })
+    };
+    let (results, tf) = rayon::join(
+        || {
+            candidates
+                .par_iter()
+                .enumerate()
+                .map(|(i, candidate)| {
+                    let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+                    let mut result = guarded("reading this file", || {
+                        check_file(id, candidate, &parse_options)
+                    })
+                    .unwrap_or_else(|message| FileResult {
+                        file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
+                        is_template: true,
+                        stack: None,
+                        diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
+                    });
+                    if let Some(stack) = result.stack.take() {
+                        result.diagnostics.extend(check(&stack));
+                    }
+                    result
+                })
+                .collect::<Vec<FileResult>>()
+        },
+        || {
+            let mut tf = terraform_units(&terraform, next_id, &options.terraform);
+            let findings: Vec<Vec<Diagnostic>> = tf.stacks.par_iter().map(check).collect();
+            tf.stacks.clear();
+            tf.diagnostics.extend(findings.into_iter().flatten());
+            tf
+        },
+    );
 
-    let mut graph = Graph::new();
     let mut diagnostics = Vec::new();
     let mut templates = 0;
     let mut sources = SourceMap::new();
@@ -79,45 +115,15 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             templates += 1;
         }
         diagnostics.extend(result.diagnostics);
-        if let Some(stack) = result.stack {
-            graph.push(stack);
-        }
     }
-
-    let tf = terraform_units(&terraform, candidates.len(), &options.terraform);
-    templates += tf.units;
-    diagnostics.extend(tf.diagnostics);
-    graph.stacks.extend(tf.stacks);
-    for file in tf.files {
-        sources.insert(file);
-    }
-
-    // The organisation's policy files come after every other file in the source map.
-    let mut next_id = sources.len();
-    let mut org_sources = Vec::new();
-    let org_options = iamlint_rules::context::Options {
-        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
-        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
-    };
     for file in org_sources {
         sources.insert(file);
     }
-    let findings: Vec<Vec<Diagnostic>> = graph
-        .stacks
-        .par_iter()
-        .map(|stack| {
-            guarded("running the rules on this file", || {
-                iamlint_rules::check_stack_with(stack, &options.rules, &org_options)
-            })
-            .unwrap_or_else(|message| {
-                vec![Diagnostic::input_error(
-                    Span::file_start(stack.file),
-                    message,
-                )]
-            })
-        })
-        .collect();
-    diagnostics.extend(findings.into_iter().flatten());
+    templates += tf.units;
+    diagnostics.extend(tf.diagnostics);
+    for file in tf.files {
+        sources.insert(file);
+    }
     diagnostics.retain(|d| options.rules.reports(d));
     crate::report::sort(&sources, &mut diagnostics);
     RunOutput {
