@@ -290,10 +290,8 @@ impl<'a> Evaluator<'a> {
                 }
                 Value::new(ValueKind::Map(map), span)
             }
-            Expression::StringTemplate(t) => self.eval_template(scope, t, file, span, false)?,
-            Expression::HeredocTemplate(h) => {
-                self.eval_template(scope, &h.template, file, span, true)?
-            }
+            Expression::StringTemplate(t) => self.eval_template(scope, t, file, span)?,
+            Expression::HeredocTemplate(h) => self.eval_template(scope, &h.template, file, span)?,
             Expression::Parenthesis(p) => self.eval(scope, p.inner(), file)?,
             Expression::Variable(v) => {
                 let name = v.as_str();
@@ -421,19 +419,12 @@ impl<'a> Evaluator<'a> {
 
     // ---- templates ----------------------------------------------------------------------
 
-    fn eval_template(
-        &self,
-        scope: &Scope,
-        template: &Template,
-        file: FileId,
-        span: Span,
-        heredoc: bool,
-    ) -> Eval {
+    fn eval_template(&self, scope: &Scope, template: &Template, file: FileId, span: Span) -> Eval {
         let mut segs = Vec::new();
         if !self.template_segments(scope, template, file, &mut segs)? {
             return Ok(unknown("a template with an unknown directive", span));
         }
-        Ok(crate::template::build(self, segs, file, span, heredoc))
+        Ok(crate::template::build(self, segs, file, span))
     }
 
     /// Appends the segments of a template; false when a directive cannot be decided.
@@ -534,7 +525,7 @@ impl<'a> Evaluator<'a> {
             return Ok(unknown("a template with an unknown directive", span));
         }
         let whole = Span::new(file.id, 0, file.text.len());
-        Ok(crate::template::build(self, segs, file.id, whole, true))
+        Ok(crate::template::build(self, segs, file.id, whole))
     }
 
     // ---- references -----------------------------------------------------------------------
@@ -1165,9 +1156,6 @@ impl<'a> Evaluator<'a> {
                 self.loader
                     .module(&module_inst.module, &decl.name, s, &module_inst.prefix)
             });
-            if loaded.is_none() {
-                self.note_unresolved(decl);
-            }
             let cyclic = loaded.as_ref().is_some_and(|m| {
                 let mut cur = Some(inst);
                 while let Some(i) = cur {
@@ -1219,11 +1207,6 @@ impl<'a> Evaluator<'a> {
         }
         module_inst.children.borrow_mut().insert(call, out.clone());
         out
-    }
-
-    fn note_unresolved(&self, _decl: &crate::module::ModuleCall) {
-        // A registry or git module not downloaded: its outputs are unknown and nothing
-        // depends on them. Not an error (ARCHITECTURE.md: the module is "open").
     }
 
     fn module_ref(

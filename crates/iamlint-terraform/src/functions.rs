@@ -88,7 +88,6 @@ pub fn call(
                         segs,
                         f.id,
                         Span::new(f.id, 0, f.text.len()),
-                        true,
                     ))
                 }
                 None => unknown_result(),

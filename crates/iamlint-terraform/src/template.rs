@@ -23,13 +23,7 @@ const CLOSE: char = '\u{E001}';
 const MAX_CHOICES: usize = 4;
 
 /// The value of a template: a JSON document when the text is one, else a string.
-pub fn build(
-    ev: &Evaluator<'_>,
-    segs: Vec<Seg>,
-    file: FileId,
-    span: Span,
-    _heredoc: bool,
-) -> Value {
+pub fn build(ev: &Evaluator<'_>, segs: Vec<Seg>, file: FileId, span: Span) -> Value {
     // An interpolation that is an undecidable conditional: both templates.
     if let Some(i) = segs
         .iter()
@@ -54,7 +48,7 @@ pub fn build(
         let branch = |b: &Value| {
             let mut copy = segs.clone();
             copy[i] = Seg::Value(b.clone(), *s);
-            build(ev, copy, file, span, _heredoc)
+            build(ev, copy, file, span)
         };
         return Value::new(
             ValueKind::Choice(Box::new(iamlint_core::Choice {
