@@ -96,7 +96,8 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
             })
             .collect();
         let address = inst.prefix.trim_end_matches('.').to_string();
-        mapping::open_to_module(&mut stack, &address, &inputs);
+        let why = format!("what module {address} attaches");
+        mapping::open_principals(&mut stack, &address, &why, &inputs);
     }
     let diagnostics = ev.diagnostics.into_inner();
     Some(Analysed { stack, diagnostics })

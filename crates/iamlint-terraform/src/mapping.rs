@@ -1235,6 +1235,18 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
     if let Some(p) = previous {
         sources.resize(attachments.len(), p);
     }
+    for (tf_type, address, value) in tf_resources {
+        if tf_type == "aws_kms_grant"
+            && let Some(grantee) = value.get("grantee_principal")
+        {
+            open_principals(
+                stack,
+                address,
+                &format!("the operations KMS grant {address} allows"),
+                std::slice::from_ref(grantee),
+            );
+        }
+    }
     for (a, source) in attachments.into_iter().zip(sources) {
         let Some(id) = target_id(stack, &a.target, a.target_kind) else {
             unidentified_attachment(stack, source, &a);
@@ -1311,9 +1323,10 @@ fn unidentified_attachment(stack: &mut Stack, source: &str, a: &Attachment) {
 }
 
 /// Principals handed to a module iamlint cannot read (a registry or git module not
-/// downloaded): the module may attach policies to them, so they are open. Each role (user,
-/// group) referenced by the module's inputs gets a policy of unknown content.
-pub fn open_to_module(stack: &mut Stack, call: &str, inputs: &[Value]) {
+/// downloaded), or the grantees of a KMS grant (which allows its operations outside every
+/// policy): what they may do is more than their policies say, so they are open. Each role
+/// (user, group) referenced by `inputs` gets a policy of unknown content, `why`.
+pub fn open_principals(stack: &mut Stack, id: &str, why: &str, inputs: &[Value]) {
     let mut refs = Vec::new();
     for v in inputs {
         collect_refs(v, &mut refs, 0);
@@ -1346,13 +1359,10 @@ pub fn open_to_module(stack: &mut Stack, call: &str, inputs: &[Value]) {
                 name: "PolicyDocument".into(),
                 span,
             },
-            Value::new(
-                ValueKind::Unknown(Unknown::External(format!("what module {call} attaches"))),
-                span,
-            ),
+            Value::new(ValueKind::Unknown(Unknown::External(why.to_string())), span),
         );
         stack.add_resource(resource(
-            &format!("{call}#input{i}"),
+            &format!("{id}#open{i}"),
             "AWS::IAM::Policy",
             props,
             span,

@@ -610,8 +610,8 @@ fn override_files_merge_into_the_blocks_they_override() {
 
 #[test]
 fn principals_out_of_sight_are_opened_not_guessed() {
-    // A role handed to a module iamlint cannot read, and a policy attached to a role named by
-    // an unknown value, may change what the role may do: each becomes a policy of unknown
+    // A role handed to a module iamlint cannot read, a policy attached to a role named by an
+    // unknown value, and a KMS grant to a role may change what the role may do: each becomes a policy of unknown
     // content on the role (which the rules treat as an open role, and stay silent on).
     let d = dir(
         "open",
@@ -636,6 +636,12 @@ data "aws_iam_policy_document" "d" {
   }
 }
 resource "aws_iam_policy" "p" { policy = data.aws_iam_policy_document.d.json }
+resource "aws_kms_key" "k" {}
+resource "aws_kms_grant" "g" {
+  key_id            = aws_kms_key.k.key_id
+  grantee_principal = aws_iam_role.r.arn
+  operations        = ["Decrypt"]
+}
 "#,
         )],
     );
@@ -647,8 +653,9 @@ resource "aws_iam_policy" "p" { policy = data.aws_iam_policy_document.d.json }
     assert_eq!(
         opened,
         [
+            "aws_kms_grant.g#open0",
             "aws_iam_role_policy_attachment.a#unidentified",
-            "module.policies#input0"
+            "module.policies#open0"
         ]
     );
     for id in opened {
