@@ -110,6 +110,15 @@ pub fn statement(format: Format, actions: &[&str], resource: &str, indent: usize
     }
 }
 
+/// [`statement`] on several resources (each already written in the stack's syntax).
+pub fn statement_on(format: Format, actions: &[&str], resources: &[&str], indent: usize) -> String {
+    if format.is_cloudformation() {
+        yaml_statement_on(actions, resources, indent)
+    } else {
+        hcl_statement_on(actions, resources, indent)
+    }
+}
+
 /// [`statement`] with one condition (`test` `variable` = `value`, written in the stack's
 /// syntax).
 pub fn statement_with_condition(

@@ -77,3 +77,124 @@ Resources:
         logs.help
     );
 }
+
+/// A permissions boundary that leaves the logs actions out for a role shared by many
+/// functions: one IAM030 finding at the boundary, whose statement covers every function's log
+/// group (each function needs its own group's streams).
+#[test]
+fn a_boundary_limiting_a_shared_role_makes_one_finding() {
+    let mut template = String::from(
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Boundary:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:*
+            Resource: "*"
+  Shared:
+    Type: AWS::IAM::Role
+    Properties:
+      PermissionsBoundary: !Ref Boundary
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: lambda.amazonaws.com }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents]
+                Resource: "*"
+"#,
+    );
+    for i in 0..50 {
+        write!(
+            template,
+            "  Fn{i}:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n      Handler: index.handler\n      Role: !GetAtt Shared.Arn\n      Code: {{ ZipFile: \"x\" }}\n"
+        )
+        .unwrap();
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_boundary");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("template.yaml");
+    std::fs::write(&file, template).unwrap();
+    let output = run(&RunOptions {
+        paths: vec![file],
+        parameters: HashMap::new(),
+        terraform: Default::default(),
+        rules: Selection::new(&[], &[]).unwrap(),
+    });
+    let boundary: Vec<_> = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "IAM030")
+        .collect();
+    assert_eq!(boundary.len(), 1, "{boundary:#?}");
+    assert!(
+        boundary[0].message.contains("Fn49."),
+        "{}",
+        boundary[0].message
+    );
+}
+
+/// An explicit deny taking a shared role's network-interface actions away from functions in a
+/// VPC: one IAM029 finding at the deny.
+#[test]
+fn an_explicit_deny_on_a_shared_role_makes_one_finding() {
+    let mut template = String::from(
+        r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Shared:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: { Service: lambda.amazonaws.com }
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents, ec2:*]
+                Resource: "*"
+              - Effect: Deny
+                Action: ec2:CreateNetworkInterface
+                Resource: "*"
+"#,
+    );
+    for i in 0..50 {
+        write!(
+            template,
+            "  Fn{i}:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n      Handler: index.handler\n      Role: !GetAtt Shared.Arn\n      Code: {{ ZipFile: \"x\" }}\n      VpcConfig: {{ SubnetIds: [subnet-1], SecurityGroupIds: [sg-1] }}\n"
+        )
+        .unwrap();
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_deny");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("template.yaml");
+    std::fs::write(&file, template).unwrap();
+    let output = run(&RunOptions {
+        paths: vec![file],
+        parameters: HashMap::new(),
+        terraform: Default::default(),
+        rules: Selection::new(&[], &[]).unwrap(),
+    });
+    let deny: Vec<_> = output
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "IAM029")
+        .collect();
+    assert_eq!(deny.len(), 1, "{deny:#?}");
+}

@@ -7,6 +7,7 @@ use crate::requests::{Requirement, RunsAs, all_required};
 use iamlint_core::{Diagnostic, Span};
 use iamlint_policy::eval::{Layer, Outcome, Tri};
 use iamlint_policy::policy::Effect;
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it does
@@ -94,7 +95,9 @@ impl Rule for BoundaryOrScpMissingAllow {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for required in all_required(ctx) {
+        let all = all_required(ctx);
+        let mut reports: Vec<(usize, Limited)> = Vec::new();
+        for (index, required) in all.iter().enumerate() {
             let req = &required.req;
             let context = required.context.as_slice();
             let Some(role) = ctx.role(&req.role) else {
@@ -178,9 +181,34 @@ impl Rule for BoundaryOrScpMissingAllow {
                     }
                 }
             }
-            for limited in found {
-                out.push(report(ctx, req, role, &limited));
+            reports.extend(found.into_iter().map(|l| (index, l)));
+        }
+        // One root cause, one finding: a boundary that leaves the same actions out for several
+        // functions of one role gets one statement covering every resource they need, so their
+        // findings have the same fix at the same place and merge (`merge`).
+        let mut resources: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for (index, limited) in &reports {
+            let req = &all[*index].req;
+            if limited.limit == Limit::Boundary {
+                let list = resources
+                    .entry((req.role.clone(), limited.actions.join(",")))
+                    .or_default();
+                let r = resource_yaml(ctx, req);
+                if !list.contains(&r) {
+                    list.push(r);
+                }
             }
+        }
+        for (index, limited) in reports {
+            let req = &all[index].req;
+            let Some(role) = ctx.role(&req.role) else {
+                continue;
+            };
+            let shared = resources
+                .get(&(req.role.clone(), limited.actions.join(",")))
+                .cloned()
+                .unwrap_or_else(|| vec![resource_yaml(ctx, req)]);
+            out.push(report(ctx, req, role, &limited, &shared));
         }
     }
 }
@@ -199,6 +227,7 @@ fn report(
     req: &Requirement<'_>,
     role: &Role<'_>,
     limited: &Limited,
+    resources: &[String],
 ) -> Diagnostic {
     let role_name = role.id();
     let actions = limited.actions.join(", ");
@@ -243,7 +272,12 @@ fn report(
                     };
                     format!(
                         "add this statement to the boundary policy {name}:\n{}",
-                        ctx.fix_statement(&limited.actions, &resource_yaml(ctx, req))
+                        crate::fix::statement_on(
+                            ctx.stack.format,
+                            &limited.actions,
+                            &resources.iter().map(String::as_str).collect::<Vec<_>>(),
+                            2
+                        )
                     )
                 }
             };
