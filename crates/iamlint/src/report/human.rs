@@ -177,6 +177,9 @@ impl SourceCode for IndexedSource {
     }
 }
 
+/// The most secondary labels drawn for one finding.
+const MAX_LABELS_SHOWN: usize = 16;
+
 /// A finding in miette's terms: the primary file with its labels, and one related report per
 /// other file that holds a label.
 struct Rendered {
@@ -198,7 +201,9 @@ impl Rendered {
             source_span(d.span),
         )];
         let mut related: Vec<Rendered> = Vec::new();
-        for label in &d.labels {
+        // A finding merged from many functions of one role holds a label per function; people
+        // read the first few, and every one is in the machine-readable formats.
+        for label in d.labels.iter().take(MAX_LABELS_SHOWN) {
             if label.span.file == file {
                 labels.push(LabeledSpan::new_with_span(
                     Some(label.message.clone()),
@@ -225,8 +230,17 @@ impl Rendered {
                 });
             }
         }
+        let hidden = d.labels.len().saturating_sub(MAX_LABELS_SHOWN);
+        let message = if hidden > 0 {
+            format!(
+                "{} ({hidden} more places are not drawn here; --format json lists them all)",
+                d.message
+            )
+        } else {
+            d.message.clone()
+        };
         Rendered {
-            message: d.message.clone(),
+            message,
             code: format!("{}({})", d.code, d.name),
             severity: match d.severity {
                 Severity::Error => miette::Severity::Error,
@@ -299,6 +313,32 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
+
+    /// A finding merged from thousands of functions draws its first labels and says how many
+    /// more there are (the machine-readable formats keep them all).
+    #[test]
+    fn many_labels_are_drawn_up_to_a_limit() {
+        let mut sources = SourceMap::new();
+        let file = sources.add("t.yaml", "x\n".repeat(100));
+        let mut d = Diagnostic::input_error(Span::new(file.id, 0, 1), "m");
+        for i in 0..40 {
+            d.labels.push(iamlint_core::Label {
+                span: Span::new(file.id, 2 * i, 2 * i + 1),
+                message: format!("l{i}"),
+            });
+        }
+        let mut files = Files {
+            sources: &sources,
+            indexed: HashMap::new(),
+        };
+        let rendered = Rendered::new(&mut files, &d);
+        assert_eq!(rendered.labels.len(), 1 + MAX_LABELS_SHOWN);
+        assert!(
+            rendered.message.contains("24 more places"),
+            "{}",
+            rendered.message
+        );
+    }
 
     /// The indexed reader returns what miette's whole-text reader returns, for every span of
     /// texts with LF and CRLF line ends, blank lines, no final newline, multi-byte characters
