@@ -12,6 +12,21 @@ use iamlint_rules::Selection;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+/// Checks `template` (written to a folder named `name`) with every rule.
+fn check(name: &str, template: String) -> Vec<iamlint_core::Diagnostic> {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("template.yaml");
+    std::fs::write(&file, template).unwrap();
+    run(&RunOptions {
+        paths: vec![file],
+        parameters: HashMap::new(),
+        terraform: Default::default(),
+        rules: Selection::new(&[], &[]).unwrap(),
+    })
+    .diagnostics
+}
+
 #[test]
 fn a_role_shared_by_two_thousand_functions_makes_one_finding_per_rule() {
     let mut template = String::from(
@@ -43,28 +58,15 @@ Resources:
         )
         .unwrap();
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_role");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("template.yaml");
-    std::fs::write(&file, template).unwrap();
-    let output = run(&RunOptions {
-        paths: vec![file],
-        parameters: HashMap::new(),
-        terraform: Default::default(),
-        rules: Selection::new(&[], &[]).unwrap(),
-    });
+    let diagnostics = check("shared_role", template);
     let mut by_code: HashMap<&str, usize> = HashMap::new();
-    for d in &output.diagnostics {
+    for d in &diagnostics {
         *by_code.entry(d.code).or_default() += 1;
     }
     for code in ["IAM001", "IAM003", "IAM007"] {
         assert_eq!(by_code.get(code), Some(&1), "{code}: {by_code:?}");
     }
-    let logs = output
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "IAM003")
-        .unwrap();
+    let logs = diagnostics.iter().find(|d| d.code == "IAM003").unwrap();
     assert!(logs.message.contains("Fn1, Fn2"), "{}", logs.message);
     assert!(logs.message.ends_with("Fn1999."), "{}", logs.message);
     // Many default log groups: the suggested statement names them with one wildcard.
@@ -122,21 +124,8 @@ Resources:
         )
         .unwrap();
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_boundary");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("template.yaml");
-    std::fs::write(&file, template).unwrap();
-    let output = run(&RunOptions {
-        paths: vec![file],
-        parameters: HashMap::new(),
-        terraform: Default::default(),
-        rules: Selection::new(&[], &[]).unwrap(),
-    });
-    let boundary: Vec<_> = output
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "IAM030")
-        .collect();
+    let diagnostics = check("shared_boundary", template);
+    let boundary: Vec<_> = diagnostics.iter().filter(|d| d.code == "IAM030").collect();
     assert_eq!(boundary.len(), 1, "{boundary:#?}");
     assert!(
         boundary[0].message.contains("Fn49."),
@@ -181,20 +170,7 @@ Resources:
         )
         .unwrap();
     }
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared_deny");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("template.yaml");
-    std::fs::write(&file, template).unwrap();
-    let output = run(&RunOptions {
-        paths: vec![file],
-        parameters: HashMap::new(),
-        terraform: Default::default(),
-        rules: Selection::new(&[], &[]).unwrap(),
-    });
-    let deny: Vec<_> = output
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "IAM029")
-        .collect();
+    let diagnostics = check("shared_deny", template);
+    let deny: Vec<_> = diagnostics.iter().filter(|d| d.code == "IAM029").collect();
     assert_eq!(deny.len(), 1, "{deny:#?}");
 }
