@@ -432,6 +432,23 @@ fn connector_targets(ctx: &Context<'_>, target: &Resource) -> bool {
 
 /// The span a refused delivery is reported at: the policy's statements, or the target when
 /// it has no policy.
+/// Where a finding about a policy that refuses a delivery points (its `Statement`), and what
+/// the message says the policy does ("queue policy X does not allow", "… explicitly denies").
+pub fn refusal(
+    format: Format,
+    policy: &Resource,
+    document: &Value,
+    explicit: bool,
+) -> (iamlint_core::Span, String) {
+    let name = policy_name(format, policy);
+    let why = if explicit {
+        format!("{name} explicitly denies")
+    } else {
+        format!("{name} does not allow")
+    };
+    (statement_span(document), why)
+}
+
 pub fn statement_span(document: &Value) -> iamlint_core::Span {
     document.get("Statement").map_or(document.span, |s| s.span)
 }

@@ -103,14 +103,11 @@ impl Rule for SnsTopicPolicyMissing {
                     explicit,
                     account_grant,
                 } => {
-                    let name = deliveries::policy_name(ctx.stack.format, policy);
+                    let (span, why) =
+                        deliveries::refusal(ctx.stack.format, policy, document, *explicit);
                     (
-                        deliveries::statement_span(document),
-                        if *explicit {
-                            format!("{name} explicitly denies")
-                        } else {
-                            format!("{name} does not allow")
-                        },
+                        span,
+                        why,
                         if first.deploy_time && !*account_grant {
                             Severity::Error
                         } else {

@@ -114,14 +114,11 @@ impl Rule for SqsQueuePolicyMissing {
                     explicit,
                     account_grant,
                 } => {
-                    let name = deliveries::policy_name(ctx.stack.format, policy);
+                    let (span, why) =
+                        deliveries::refusal(ctx.stack.format, policy, document, *explicit);
                     (
-                        deliveries::statement_span(document),
-                        if *explicit {
-                            format!("{name} explicitly denies")
-                        } else {
-                            format!("{name} does not allow")
-                        },
+                        span,
+                        why,
                         if *account_grant {
                             Severity::Warning
                         } else {
