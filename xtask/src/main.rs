@@ -5,9 +5,14 @@
 //! - `docs [--check]`: write `docs/rules/` from the rules' doc comments (CI checks staleness).
 //! - `ready`: what CI runs (`.ci/run`: fmt, clippy, tests, docs freshness, corpus).
 //! - `corpus [--list CODE]`: run iamlint over `../shared/corpus` and print figures.
+//! - `bench [DIR] [--runs K] [--quick] [--peers] [--synth N,N…]`: time and memory, against the
+//!   peers with `--peers`.
+//! - `synth N [DIR]`: write a synthetic repository of N units.
 
+mod bench;
 mod corpus;
 mod docs;
+mod synth;
 mod update_data;
 
 use std::path::PathBuf;
@@ -21,6 +26,9 @@ fn main() -> ExitCode {
         Some("update-data") => update_data::run(rest),
         Some("docs") => docs::run(&root, rest.iter().any(|a| a == "--check")),
         Some("corpus") => corpus::run(&root, rest),
+        Some("bench") => bench::run(&root, rest),
+        Some("synth") => synth::run(&root, rest),
+        Some("__measure") => bench::measure_child(rest),
         Some("ready") => ready(&root),
         Some(other) => Err(format!("unknown task `{other}`\n{USAGE}")),
         None => Err(USAGE.to_string()),
@@ -34,8 +42,8 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask <ready | update-data [--check] | docs [--check] | corpus [--list CODE]>";
+const USAGE: &str = "usage: cargo xtask <ready | update-data [--check] | docs [--check] | corpus [--list CODE] | \
+     bench [DIR] [--runs K] [--quick] [--peers] [--synth N,N…] | synth N [DIR]>";
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

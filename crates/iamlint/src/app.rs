@@ -92,9 +92,22 @@ fn check(args: &CheckArgs) -> u8 {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if let Err(e) = report::write(args.format, &report, &report::Options { color }, &mut out)
-        .and_then(|()| out.flush())
-    {
+    let output_started = std::time::Instant::now();
+    let written = report::write(args.format, &report, &report::Options { color }, &mut out)
+        .and_then(|()| out.flush());
+    if std::env::var_os("IAMLINT_TIMINGS").is_some() {
+        // For `cargo xtask bench`: parse and rules are summed over threads.
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        let t = &output.timings;
+        eprintln!(
+            "iamlint timings: walk={:.0}ms parse={:.0}ms rules={:.0}ms output={:.0}ms",
+            ms(t.walk),
+            ms(t.parse),
+            ms(t.rules),
+            ms(output_started.elapsed())
+        );
+    }
+    if let Err(e) = written {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write the report: {e}");
         }

@@ -26,6 +26,38 @@ pub struct RunOutput {
     pub templates: usize,
     /// A path the user named could not be read or walked.
     pub path_errors: Vec<String>,
+    /// Where the time went (`IAMLINT_TIMINGS`, `cargo xtask bench`).
+    pub timings: Timings,
+}
+
+/// Time spent per stage, summed over the threads that ran it (so parse and rules can add up
+/// to more than the wall time).
+#[derive(Debug, Default)]
+pub struct Timings {
+    pub walk: std::time::Duration,
+    /// Reading and parsing files and building each unit's graph (both front ends).
+    pub parse: std::time::Duration,
+    /// Running the rules: working out requests and evaluating them.
+    pub rules: std::time::Duration,
+}
+
+/// A stage's time, added from many threads.
+#[derive(Default)]
+struct Clock(std::sync::atomic::AtomicU64);
+
+impl Clock {
+    fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = f();
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.0
+            .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+        out
+    }
+
+    fn total(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// What reading and parsing one file gave.
@@ -43,7 +75,10 @@ pub fn run(options: &RunOptions) -> RunOutput {
 /// [`run`] with the organisation's SCP and RCP files (read and checked by
 /// [`crate::config::read_org_files`]), which every rule sees.
 pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutput {
+    let walk_started = std::time::Instant::now();
     let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    let walk = walk_started.elapsed();
+    let (parse_clock, rules_clock) = (Clock::default(), Clock::default());
     // Terraform files belong to module folders, analysed as units below; a variable
     // definitions file named on the command line stands for its folder.
     let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
@@ -65,7 +100,8 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     // is dropped once its findings are made.
     let check = |stack: &Stack| {
         guarded("running the rules on this file", || {
-            iamlint_rules::check_stack_with(stack, &options.rules, &org_options)
+            rules_clock
+                .time(|| iamlint_rules::check_stack_with(stack, &options.rules, &org_options))
         })
         .unwrap_or_else(|message| {
             vec![Diagnostic::input_error(
@@ -82,7 +118,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                 .map(|(i, candidate)| {
                     let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
                     let mut result = guarded("reading this file", || {
-                        check_file(id, candidate, &parse_options)
+                        parse_clock.time(|| check_file(id, candidate, &parse_options))
                     })
                     .unwrap_or_else(|message| FileResult {
                         file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
@@ -98,7 +134,8 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                 .collect::<Vec<FileResult>>()
         },
         || {
-            let mut tf = terraform_units(&terraform, next_id, &options.terraform);
+            let mut tf =
+                parse_clock.time(|| terraform_units(&terraform, next_id, &options.terraform));
             let findings: Vec<Vec<Diagnostic>> = tf.stacks.par_iter().map(check).collect();
             tf.stacks.clear();
             tf.diagnostics.extend(findings.into_iter().flatten());
@@ -135,6 +172,11 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             .into_iter()
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
+        timings: Timings {
+            walk,
+            parse: parse_clock.total(),
+            rules: rules_clock.total(),
+        },
     }
 }
 

@@ -2,6 +2,12 @@
 //! never executes anything a repository asks for (Terraform `external` data sources and
 //! provisioners, SAM/CDK build commands, scripts named by templates).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly"
+)]
+
 mod common;
 
 use common::{iamlint, workspace};
@@ -10,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("iamlint-security-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("iamlint-security-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -58,7 +63,11 @@ fn a_check_writes_nothing_into_the_tree_or_the_working_directory() {
     let before = snapshot(&dir);
     for format in ["human", "compact", "json", "sarif", "github", "junit"] {
         let out = iamlint(&["--format", format, "repo"], &dir);
-        assert_eq!(out.status.code(), Some(1), "{format}: the broken examples report");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: the broken examples report"
+        );
         let out = iamlint(&["--format", format, "."], &tree);
         assert_eq!(out.status.code(), Some(1), "{format}");
     }

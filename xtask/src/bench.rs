@@ -1,0 +1,375 @@
+//! `cargo xtask bench [DIR] [--runs K] [--quick] [--peers]`: measures the release build of
+//! iamlint on a folder — files, bytes, wall time (median of K runs), peak memory, and the split
+//! between walk, parse (with the graph) evaluation and output that iamlint reports when
+//! `IAMLINT_TIMINGS` is set. With `--peers`, the same folder goes through checkov and cfn-lint
+//! (installed on request into `target/bench-peers`, a Python virtual environment, from PyPI)
+//! and trivy (when a `trivy` binary is on PATH: it is published on none of the registries this
+//! project installs from), and the ratios are printed side by side.
+//!
+//! `--synth 1000,10000,100000` instead measures synthetic repositories of those sizes, one row
+//! each, to show time growing linearly and memory staying flat.
+//!
+//! Without DIR: `../shared/corpus` when present, else a synthetic repository of 1,000 units
+//! (`cargo xtask synth`). `--quick` (CI) makes one run over 200 synthetic units and fails only
+//! when iamlint crashes, never on timing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// What one measured command did.
+#[derive(Clone, Debug)]
+struct Measure {
+    wall_ms: f64,
+    peak_kb: u64,
+    status: Option<i32>,
+    stderr: String,
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let peers = args.iter().any(|a| a == "--peers");
+    let runs: usize = match args.iter().position(|a| a == "--runs") {
+        Some(i) => args
+            .get(i + 1)
+            .ok_or("--runs needs a number")?
+            .parse()
+            .map_err(|e| format!("--runs: {e}"))?,
+        None if quick => 1,
+        None => 5,
+    };
+    if let Some(i) = args.iter().position(|a| a == "--synth") {
+        let sizes = args
+            .get(i + 1)
+            .ok_or("--synth needs sizes: 1000,10000,100000")?;
+        return scale(root, sizes, runs);
+    }
+    let mut positional = Vec::new();
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if a == "--runs" || a == "--synth" {
+            skip = true;
+        } else if !a.starts_with("--") {
+            positional.push(PathBuf::from(a));
+        }
+    }
+    let dir = match positional.first() {
+        Some(d) => d.clone(),
+        None if !quick && root.join("../shared/corpus").is_dir() => root.join("../shared/corpus"),
+        None => {
+            let units = if quick { 200 } else { 1000 };
+            let dir = root.join(format!("target/synth-{units}"));
+            crate::synth::write(&dir, units)?;
+            dir
+        }
+    };
+    if !dir.is_dir() {
+        return Err(format!("{}: not a directory", dir.display()));
+    }
+    let exe = build(root)?;
+    let (files, bytes) = size(&dir);
+    println!(
+        "{}: {files} files, {:.1} MB",
+        dir.display(),
+        bytes as f64 / 1e6
+    );
+
+    let mut own = Vec::new();
+    for _ in 0..runs.max(1) {
+        let m = measure(
+            &[
+                exe.to_string_lossy().as_ref(),
+                "--format",
+                "json",
+                "--color",
+                "never",
+                dir.to_string_lossy().as_ref(),
+            ],
+            &[("IAMLINT_TIMINGS", "1")],
+        )?;
+        if !matches!(m.status, Some(0..=2)) {
+            return Err(format!(
+                "iamlint crashed on {} ({:?}):\n{}",
+                dir.display(),
+                m.status,
+                m.stderr
+            ));
+        }
+        own.push(m);
+    }
+    let wall = median(own.iter().map(|m| m.wall_ms).collect());
+    let peak = own.iter().map(|m| m.peak_kb).max().unwrap_or(0);
+    println!(
+        "iamlint: {wall:.0} ms wall (median of {}), {:.0} MB peak, exit {:?}",
+        own.len(),
+        peak as f64 / 1024.0,
+        own[0].status
+    );
+    match own.iter().rev().find_map(|m| timings(&m.stderr)) {
+        Some(split) => println!("  split (CPU time summed over threads): {split}"),
+        None => println!("  split: not reported"),
+    }
+    if !peers {
+        return Ok(());
+    }
+
+    println!();
+    println!(
+        "{:<10} {:>10} {:>9} {:>8} {:>8}",
+        "tool", "wall ms", "peak MB", "× time", "× mem"
+    );
+    let row = |name: &str, m: &Measure| {
+        println!(
+            "{:<10} {:>10.0} {:>9.0} {:>8.1} {:>8.1}",
+            name,
+            m.wall_ms,
+            m.peak_kb as f64 / 1024.0,
+            m.wall_ms / wall.max(0.001),
+            m.peak_kb as f64 / peak.max(1) as f64
+        );
+    };
+    row(
+        "iamlint",
+        &Measure {
+            wall_ms: wall,
+            peak_kb: peak,
+            status: own[0].status,
+            stderr: String::new(),
+        },
+    );
+    let venv = root.join("target/bench-peers");
+    let bin = venv.join("bin");
+    if !bin.join("checkov").is_file() || !bin.join("cfn-lint").is_file() {
+        println!(
+            "(installing checkov and cfn-lint from PyPI into {})",
+            venv.display()
+        );
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+            && Command::new(bin.join("pip"))
+                .args(["install", "--quiet", "checkov", "cfn-lint"])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+        if !ok {
+            println!("cannot install checkov and cfn-lint (no Python 3 venv or no PyPI)");
+        }
+    }
+    let d = dir.to_string_lossy().into_owned();
+    if bin.join("checkov").is_file() {
+        let checkov = bin.join("checkov").to_string_lossy().into_owned();
+        let m = measure(
+            &[
+                &checkov,
+                "--quiet",
+                "--compact",
+                "--output",
+                "json",
+                "--framework",
+                "cloudformation",
+                "terraform",
+                "--directory",
+                &d,
+            ],
+            &[],
+        )?;
+        row("checkov", &m);
+    }
+    if bin.join("cfn-lint").is_file() {
+        // cfn-lint expands the globs itself; it reads only CloudFormation and SAM.
+        let cfn_lint = bin.join("cfn-lint").to_string_lossy().into_owned();
+        let globs: Vec<String> = ["yaml", "yml", "json", "template"]
+            .iter()
+            .map(|e| format!("{d}/**/*.{e}"))
+            .collect();
+        let mut argv = vec![cfn_lint.as_str(), "--format", "json", "--"];
+        argv.extend(globs.iter().map(String::as_str));
+        let m = measure(&argv, &[])?;
+        row("cfn-lint", &m);
+    }
+    match which("trivy") {
+        Some(trivy) => {
+            let trivy = trivy.to_string_lossy().into_owned();
+            let m = measure(&[&trivy, "config", "--quiet", "--format", "json", &d], &[])?;
+            row("trivy", &m);
+        }
+        None => println!(
+            "trivy      not measured: no `trivy` on PATH (it is published on none of PyPI, npm, \
+             crates.io or Debian's packages)"
+        ),
+    }
+    println!(
+        "(peers run once each; iamlint is the median of {} runs)",
+        own.len()
+    );
+    Ok(())
+}
+
+/// `--synth 1000,10000,100000`: time and peak memory of one run per synthetic repository size,
+/// to show how both grow with the number of units.
+fn scale(root: &Path, sizes: &str, runs: usize) -> Result<(), String> {
+    let exe = build(root)?;
+    println!(
+        "{:>8} {:>8} {:>9} {:>10} {:>9} {:>11}",
+        "units", "files", "MB", "wall ms", "peak MB", "µs per unit"
+    );
+    for n in sizes.split(',') {
+        let n: usize = n
+            .trim()
+            .replace('_', "")
+            .parse()
+            .map_err(|e| format!("--synth {n}: {e}"))?;
+        let dir = root.join(format!("target/synth-{n}"));
+        let (files, bytes) = crate::synth::write(&dir, n)?;
+        let mut walls = Vec::new();
+        let mut peak = 0;
+        for _ in 0..runs.max(1) {
+            let m = measure(
+                &[
+                    exe.to_string_lossy().as_ref(),
+                    "--format",
+                    "json",
+                    dir.to_string_lossy().as_ref(),
+                ],
+                &[],
+            )?;
+            if !matches!(m.status, Some(0..=2)) {
+                return Err(format!(
+                    "iamlint crashed on {} ({:?})",
+                    dir.display(),
+                    m.status
+                ));
+            }
+            walls.push(m.wall_ms);
+            peak = peak.max(m.peak_kb);
+        }
+        let wall = median(walls);
+        println!(
+            "{n:>8} {files:>8} {:>9.1} {wall:>10.0} {:>9.0} {:>11.1}",
+            bytes as f64 / 1e6,
+            peak as f64 / 1024.0,
+            wall * 1000.0 / n.max(1) as f64
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+/// Builds the release binary; returns its path.
+fn build(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--package", "iamlint"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/iamlint"))
+}
+
+/// Runs `argv` through `cargo xtask __measure`, a fresh process whose only child is the
+/// command, so that its peak resident memory is the command's alone.
+fn measure(argv: &[&str], env: &[(&str, &str)]) -> Result<Measure, String> {
+    let me = std::env::current_exe().map_err(|e| format!("current exe: {e}"))?;
+    let mut cmd = Command::new(me);
+    cmd.arg("__measure").args(argv);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().map_err(|e| format!("{}: {e}", argv[0]))?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    let line = report
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("measure "))
+        .ok_or_else(|| format!("{}: no measurement: {report}", argv[0]))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let num = |i: usize| fields.get(i).and_then(|s| s.parse::<f64>().ok());
+    Ok(Measure {
+        wall_ms: num(1).unwrap_or(f64::NAN),
+        peak_kb: num(2).unwrap_or(0.0) as u64,
+        status: fields.get(3).and_then(|s| s.parse().ok()),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// `__measure CMD ARGS…`: runs the command with its output discarded (stderr kept), and prints
+/// `measure WALL_MS PEAK_KB STATUS`.
+pub fn measure_child(args: &[String]) -> Result<(), String> {
+    let (program, rest) = args.split_first().ok_or("__measure needs a command")?;
+    let started = Instant::now();
+    let out = Command::new(program)
+        .args(rest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    let wall = started.elapsed().as_secs_f64() * 1000.0;
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    // The peak resident set of the largest child waited for: the command (kilobytes on Linux).
+    let peak_kb = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map(|u| u64::try_from(u.max_rss()).unwrap_or(0))
+        .unwrap_or(0);
+    println!(
+        "measure {wall:.1} {peak_kb} {}",
+        out.status
+            .code()
+            .map_or("signal".to_string(), |c| c.to_string())
+    );
+    Ok(())
+}
+
+/// The `iamlint timings:` line iamlint prints on stderr when `IAMLINT_TIMINGS` is set.
+fn timings(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("iamlint timings: "))
+        .map(str::to_string)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Regular files and bytes below `dir` (symlinks not followed).
+fn size(dir: &Path) -> (usize, u64) {
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.path().symlink_metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if meta.is_file() {
+                files += 1;
+                bytes += meta.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
