@@ -42,6 +42,15 @@ pub struct Workspace {
     base: u32,
     files: Mutex<FileTable>,
     modules: Mutex<HashMap<PathBuf, Arc<Module>>>,
+    /// What every module parsed so far calls and reported, kept when the module itself is
+    /// released (see [`Workspace::release`]).
+    parsed: Mutex<HashMap<PathBuf, Parsed>>,
+}
+
+/// What is remembered of a module once parsed: the local folders it calls, its input errors.
+struct Parsed {
+    calls: Vec<PathBuf>,
+    diagnostics: Vec<iamlint_core::Diagnostic>,
 }
 
 impl Workspace {
@@ -58,6 +67,7 @@ impl Workspace {
             base,
             files: Mutex::new(table),
             modules: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -121,10 +131,11 @@ impl Workspace {
         table.files.get(i).cloned().flatten()
     }
 
-    /// The input errors of every module parsed (each module once, however many units use it).
+    /// The input errors of every module parsed (each module once, however many units use it
+    /// and however often it was parsed).
     pub fn parse_diagnostics(&self) -> Vec<iamlint_core::Diagnostic> {
-        let modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<_> = modules
+        let parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<_> = parsed
             .values()
             .flat_map(|m| m.diagnostics.iter().cloned())
             .collect();
@@ -132,7 +143,8 @@ impl Workspace {
         out
     }
 
-    /// The module in `dir` (parsed once). `None` when the folder has no Terraform files.
+    /// The module in `dir` (parsed once, and kept until [`Workspace::release`]). `None` when
+    /// the folder has no Terraform files.
     pub fn module(&self, dir: &Path) -> Option<Arc<Module>> {
         let dir = normalize(dir);
         if let Some(m) = self
@@ -143,7 +155,67 @@ impl Workspace {
         {
             return Some(Arc::clone(m));
         }
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        let module = self.parse(&dir)?;
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        Some(Arc::clone(modules.entry(dir).or_insert(module)))
+    }
+
+    /// Parses the module in `dir` to learn what it calls and its input errors, without keeping
+    /// it; whether the folder has Terraform files. Finding the roots of a large tree this way
+    /// keeps only what is needed in memory; each root parses its modules again when analysed.
+    pub fn scan(&self, dir: &Path) -> bool {
+        let dir = normalize(dir);
+        if self
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&dir)
+        {
+            return true;
+        }
+        self.parse(&dir).is_some()
+    }
+
+    /// The local module folders the module in `dir` calls (parsing it when it has not been).
+    pub fn local_calls(&self, dir: &Path) -> Vec<PathBuf> {
+        let dir = normalize(dir);
+        if !self.scan(&dir) {
+            return Vec::new();
+        }
+        self.parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&dir)
+            .map(|p| p.calls.clone())
+            .unwrap_or_default()
+    }
+
+    /// `dir` and every local module folder it calls, directly or not.
+    pub fn local_closure(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut seen = vec![normalize(dir)];
+        let mut i = 0;
+        while i < seen.len() {
+            for c in self.local_calls(&seen[i].clone()) {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                }
+            }
+            i += 1;
+        }
+        seen
+    }
+
+    /// Drops the parsed module of `dir` (a later [`Workspace::module`] parses it again); its
+    /// files stay, since findings may point into them.
+    pub fn release(&self, dir: &Path) {
+        self.modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&normalize(dir));
+    }
+
+    fn parse(&self, dir: &Path) -> Option<Arc<Module>> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
             .ok()?
             .flatten()
             .map(|e| e.path())
@@ -154,9 +226,17 @@ impl Workspace {
         }
         paths.sort();
         let files: Vec<Arc<SourceFile>> = paths.iter().filter_map(|p| self.read(p)).collect();
-        let module = Arc::new(Module::parse(&dir, files));
-        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
-        Some(Arc::clone(modules.entry(dir).or_insert(module)))
+        let module = Arc::new(Module::parse(dir, files));
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        parsed.entry(dir.to_path_buf()).or_insert_with(|| Parsed {
+            calls: module
+                .local_sources()
+                .into_iter()
+                .filter(|s| s.as_path() != dir)
+                .collect(),
+            diagnostics: module.diagnostics.clone(),
+        });
+        Some(module)
     }
 }
 
@@ -245,13 +325,7 @@ impl UnitLoader for Unit<'_> {
 pub fn root_modules(ws: &Workspace, dirs: &[PathBuf], always: &[PathBuf]) -> Vec<PathBuf> {
     let mut called = std::collections::HashSet::new();
     for d in dirs {
-        if let Some(m) = ws.module(d) {
-            for s in m.local_sources() {
-                if normalize(&s) != normalize(d) {
-                    called.insert(normalize(&s));
-                }
-            }
-        }
+        called.extend(ws.local_calls(d));
     }
     let mut roots: Vec<PathBuf> = dirs
         .iter()

@@ -134,12 +134,13 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                 .collect::<Vec<FileResult>>()
         },
         || {
-            let mut tf =
-                parse_clock.time(|| terraform_units(&terraform, next_id, &options.terraform));
-            let findings: Vec<Vec<Diagnostic>> = tf.stacks.par_iter().map(check).collect();
-            tf.stacks.clear();
-            tf.diagnostics.extend(findings.into_iter().flatten());
-            tf
+            terraform_units(
+                &terraform,
+                next_id,
+                &options.terraform,
+                &parse_clock,
+                &check,
+            )
         },
     );
 
@@ -197,7 +198,6 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// What the Terraform units of a run gave.
 struct TerraformUnits {
-    stacks: Vec<Stack>,
     diagnostics: Vec<Diagnostic>,
     /// Every Terraform file read, with ids from the `base` given on.
     files: Vec<Arc<SourceFile>>,
@@ -218,11 +218,14 @@ fn parent_dir(path: &std::path::Path) -> PathBuf {
 
 /// Finds the root modules among the folders of `files` (a folder named through one of its
 /// files is a root whatever calls it), and analyses each with its child modules, in
-/// parallel. File ids start at `base`.
+/// parallel; each root's stack is checked with `check` as soon as it is built, and dropped.
+/// File ids start at `base`.
 fn terraform_units(
     files: &[Candidate],
     base: usize,
     options: &iamlint_terraform::Options,
+    parse_clock: &Clock,
+    check: &(dyn Fn(&Stack) -> Vec<Diagnostic> + Sync),
 ) -> TerraformUnits {
     let walked: Vec<PathBuf> = files
         .iter()
@@ -240,41 +243,69 @@ fn terraform_units(
         .collect();
     dirs.par_iter().for_each(|d| {
         // A panic here is reported when the module's unit is analysed below.
-        let _ = guarded("reading this module", || ws.module(d));
+        let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
     });
     let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
-    let analysed: Vec<_> = roots
+    // A parsed module is kept while a root that calls it has still to be analysed, so that
+    // memory follows the units in flight rather than the size of the tree.
+    let closures: Vec<Vec<PathBuf>> = roots.iter().map(|r| ws.local_closure(r)).collect();
+    let mut users: HashMap<PathBuf, std::sync::atomic::AtomicUsize> = HashMap::new();
+    for dir in closures.iter().flatten() {
+        users
+            .entry(dir.clone())
+            .or_default()
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let release = |root: usize| {
+        for dir in &closures[root] {
+            if users
+                .get(dir)
+                .is_some_and(|n| n.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1)
+            {
+                ws.release(dir);
+            }
+        }
+    };
+    // One task per root: analysed, checked, and its stack dropped.
+    let analysed: Vec<Option<Vec<Diagnostic>>> = roots
         .par_iter()
-        .filter_map(|r| {
-            guarded("analysing this Terraform module", || {
-                iamlint_terraform::analyse_root(&ws, r, options)
-            })
-            .map_err(|message| {
-                let file = walked
-                    .iter()
-                    .find(|p| parent_dir(p) == *r)
-                    .and_then(|p| ws.read(p))
-                    .map_or(FileId(u32::MAX), |f| f.id);
-                Diagnostic::input_error(Span::file_start(file), message)
-            })
-            .transpose()
+        .enumerate()
+        .map(|(i, r)| {
+            let analysed = parse_clock.time(|| {
+                guarded("analysing this Terraform module", || {
+                    iamlint_terraform::analyse_root(&ws, r, options)
+                })
+            });
+            let out = match analysed {
+                Ok(None) => None,
+                Ok(Some(a)) => {
+                    let mut diagnostics = a.diagnostics;
+                    diagnostics.extend(check(&a.stack));
+                    Some(diagnostics)
+                }
+                Err(message) => {
+                    let file = walked
+                        .iter()
+                        .find(|p| parent_dir(p) == *r)
+                        .and_then(|p| ws.read(p))
+                        .map_or(FileId(u32::MAX), |f| f.id);
+                    Some(vec![Diagnostic::input_error(
+                        Span::file_start(file),
+                        message,
+                    )])
+                }
+            };
+            release(i);
+            out
         })
         .collect();
     let mut out = TerraformUnits {
-        stacks: Vec::new(),
         diagnostics: ws.parse_diagnostics(),
         files: Vec::new(),
-        units: analysed.len(),
+        units: analysed.iter().filter(|a| a.is_some()).count(),
     };
-    for a in analysed {
-        match a {
-            Ok(a) => {
-                out.stacks.push(a.stack);
-                out.diagnostics.extend(a.diagnostics);
-            }
-            Err(d) => out.diagnostics.push(d),
-        }
-    }
+    out.diagnostics
+        .extend(analysed.into_iter().flatten().flatten());
     out.files = ws.into_files();
     out
 }
