@@ -10,6 +10,7 @@ use iamlint_policy::eval::{self, Layers, MissingKeys, Outcome, Request, RequestC
 use iamlint_policy::policy::{PolicyKind, parse_policy};
 
 /// One service delivering to a queue or topic of the stack.
+#[derive(Clone)]
 pub struct Delivery<'a> {
     /// The resource that configures the delivery (subscription, bucket, rule, topic).
     pub source: &'a Resource,
@@ -188,6 +189,54 @@ pub fn deliveries<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
                     deploy_time: false,
                     dead_letter: what != "target",
                 });
+            }
+        }
+    }
+    out
+}
+
+/// [`deliveries`] and, besides, CloudWatch alarms publishing to topics of the stack
+/// (`AlarmActions`, `OKActions`, `InsufficientDataActions`). Alarms publish through SNS's
+/// default topic policy, which the queue- and topic-policy rules leave to their own checks;
+/// the key of an encrypted topic must let `cloudwatch.amazonaws.com` use it all the same
+/// (SNS Developer Guide, "Enable compatibility between event sources from AWS services and
+/// encrypted topics").
+pub fn deliveries_with_alarms<'a>(ctx: &Context<'a>) -> Vec<Delivery<'a>> {
+    let mut out = deliveries(ctx);
+    for kind in ["AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"] {
+        for alarm in ctx.stack.resources_of(kind) {
+            let mut seen: Vec<&str> = Vec::new();
+            for list in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+                for value in items(alarm.property(list)) {
+                    let Some(target) =
+                        referenced(ctx, value).filter(|r| r.kind == "AWS::SNS::Topic")
+                    else {
+                        continue;
+                    };
+                    // One alarm publishing to one topic on several state changes is one sender.
+                    if seen.contains(&target.id.as_str()) {
+                        continue;
+                    }
+                    seen.push(&target.id);
+                    let reference = Reference {
+                        resource: alarm.id.clone(),
+                        attribute: Attribute::Get("Arn".into()),
+                    };
+                    out.push(Delivery {
+                        source: alarm,
+                        sender: format!("CloudWatch alarm {}", alarm.id),
+                        service: "cloudwatch.amazonaws.com",
+                        source_arn: Some((
+                            ctx.resolver.reference(&reference, 0),
+                            ctx.written_ref(&reference),
+                        )),
+                        same_account: true,
+                        target_value: value,
+                        target,
+                        deploy_time: false,
+                        dead_letter: false,
+                    });
+                }
             }
         }
     }

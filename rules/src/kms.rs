@@ -419,6 +419,22 @@ pub fn key_policy(ctx: &Context<'_>, key: &Resource) -> Option<Policy> {
     Some(policy)
 }
 
+/// Where a statement goes in a key's policy: the `Statement` key, else `KeyPolicy`, else the
+/// key's logical id.
+pub fn key_policy_statement_span(key: &Resource) -> Span {
+    let Some((policy_key, policy)) = key
+        .properties
+        .as_map()
+        .and_then(|m| m.get_entry("KeyPolicy"))
+    else {
+        return key.span;
+    };
+    policy
+        .as_map()
+        .and_then(|m| m.get_entry("Statement"))
+        .map_or(policy_key.span, |(k, _)| k.span)
+}
+
 /// Whether the key's policy is the declared one (`false`: the default key policy applies).
 pub fn has_declared_policy(key: &Resource) -> bool {
     key.property("KeyPolicy").is_some()

@@ -274,6 +274,9 @@ impl<'a> Resolver<'a> {
             ("AWS::Events::Rule", Some("Arn")) => {
                 arn("events", true, prefixed("rule/", name("Name")))
             }
+            ("AWS::CloudWatch::Alarm" | "AWS::CloudWatch::CompositeAlarm", Some("Arn")) => {
+                arn("cloudwatch", true, prefixed("alarm:", name("AlarmName")))
+            }
             ("AWS::Events::EventBus", None | Some("Name")) => name("Name"),
             ("AWS::Events::EventBus", Some("Arn")) => {
                 arn("events", true, prefixed("event-bus/", name("Name")))

@@ -656,6 +656,50 @@ pub const TABLE: &[Mapping] = &[
             ("EventBusName", Arg("event_bus_name")),
         ],
     },
+    Mapping {
+        tf_type: "aws_cloudwatch_event_bus",
+        kind: "AWS::Events::EventBus",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("name", Attr::Ref),
+        ],
+        props: &[
+            ("Name", Arg("name")),
+            ("KmsKeyIdentifier", Arg("kms_key_identifier")),
+        ],
+    },
+    // ---- CloudWatch alarms (their actions publish to SNS topics) ---------------------------
+    Mapping {
+        tf_type: "aws_cloudwatch_metric_alarm",
+        kind: "AWS::CloudWatch::Alarm",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("alarm_name", Attr::Ref),
+        ],
+        props: &[
+            ("AlarmName", Arg("alarm_name")),
+            ("AlarmActions", Arg("alarm_actions")),
+            ("OKActions", Arg("ok_actions")),
+            ("InsufficientDataActions", Arg("insufficient_data_actions")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_cloudwatch_composite_alarm",
+        kind: "AWS::CloudWatch::CompositeAlarm",
+        computed: &[
+            ("arn", Attr::Get("Arn")),
+            ("id", Attr::Ref),
+            ("alarm_name", Attr::Ref),
+        ],
+        props: &[
+            ("AlarmName", Arg("alarm_name")),
+            ("AlarmActions", Arg("alarm_actions")),
+            ("OKActions", Arg("ok_actions")),
+            ("InsufficientDataActions", Arg("insufficient_data_actions")),
+        ],
+    },
 ];
 
 pub fn lookup(tf_type: &str) -> Option<&'static Mapping> {

@@ -517,3 +517,56 @@ resource "aws_sfn_state_machine" "orders" {
     assert_eq!(r.resource, "aws_lambda_function.charge");
     assert_eq!(r.attribute, Attribute::Get("Arn".to_string()));
 }
+
+/// Alarm actions and an event bus's key: what IAM015/IAM016 read.
+/// https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_event_bus
+/// (`kms_key_identifier`), .../cloudwatch_metric_alarm (`alarm_actions`, `ok_actions`,
+/// `insufficient_data_actions`).
+#[test]
+fn alarms_and_event_buses_keep_their_topics_and_keys() {
+    let (stack, _) = analyse(
+        "alarms-buses",
+        r#"
+resource "aws_kms_key" "k" {}
+resource "aws_sns_topic" "alerts" {
+  name = "alerts"
+}
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name    = "errors"
+  alarm_actions = [aws_sns_topic.alerts.arn]
+  ok_actions    = [aws_sns_topic.alerts.arn]
+}
+resource "aws_cloudwatch_composite_alarm" "all" {
+  alarm_name                = "all"
+  alarm_rule                = "ALARM(errors)"
+  insufficient_data_actions = [aws_sns_topic.alerts.arn]
+}
+resource "aws_cloudwatch_event_bus" "orders" {
+  name               = "orders"
+  kms_key_identifier = aws_kms_key.k.arn
+}
+"#,
+    );
+    let alarm = stack
+        .resource("aws_cloudwatch_metric_alarm.errors")
+        .unwrap();
+    assert_eq!(alarm.kind, "AWS::CloudWatch::Alarm");
+    for list in ["AlarmActions", "OKActions"] {
+        let actions = alarm.property(list).and_then(Value::as_list).unwrap();
+        assert!(matches!(
+            &actions[0].kind,
+            ValueKind::Ref(r) if r.resource == "aws_sns_topic.alerts" && r.attribute == Attribute::Ref
+        ));
+    }
+    let composite = stack
+        .resource("aws_cloudwatch_composite_alarm.all")
+        .unwrap();
+    assert_eq!(composite.kind, "AWS::CloudWatch::CompositeAlarm");
+    assert!(composite.property("InsufficientDataActions").is_some());
+    let bus = stack.resource("aws_cloudwatch_event_bus.orders").unwrap();
+    assert_eq!(bus.kind, "AWS::Events::EventBus");
+    assert!(matches!(
+        &bus.property("KmsKeyIdentifier").unwrap().kind,
+        ValueKind::Ref(r) if r.resource == "aws_kms_key.k" && r.attribute == Attribute::Get("Arn".into())
+    ));
+}

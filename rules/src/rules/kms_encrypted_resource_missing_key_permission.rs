@@ -503,7 +503,7 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
                     resource: key.id.to_string(),
                     attribute: iamlint_core::Attribute::Get("Arn".to_string()),
                 }),
-                Some(key_policy_statement_span(key)),
+                Some(kms::key_policy_statement_span(key)),
             )
         }
         KeyRef::External(arn) => {
@@ -640,22 +640,6 @@ fn check_use(ctx: &Context<'_>, target: &Encrypted<'_>, u: &Use<'_>) -> Option<D
     let mut d = d.with_help(help).with_resource(target.resource.id.clone());
     d.labels.dedup_by(|a, b| a.span == b.span);
     Some(d)
-}
-
-/// Where a statement goes in a key's policy: the `Statement` key, else `KeyPolicy`, else the
-/// key's logical id.
-pub(crate) fn key_policy_statement_span(key: &Resource) -> Span {
-    let Some((policy_key, policy)) = key
-        .properties
-        .as_map()
-        .and_then(|m| m.get_entry("KeyPolicy"))
-    else {
-        return key.span;
-    };
-    policy
-        .as_map()
-        .and_then(|m| m.get_entry("Statement"))
-        .map_or(policy_key.span, |(k, _)| k.span)
 }
 
 /// The logical id a value references: `!GetAtt X.Arn`, `!Ref X`, or a `Fn::Sub` with a single

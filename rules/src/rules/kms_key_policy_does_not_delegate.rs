@@ -1,9 +1,9 @@
 use crate::context::Context;
 use crate::declare_rule;
 use crate::kms;
+use crate::kms::key_policy_statement_span;
 use crate::policies::{is_allow, items, statements};
 use crate::registry::{Rule, RuleMeta};
-use crate::rules::kms_encrypted_resource_missing_key_permission::key_policy_statement_span;
 use iamlint_core::{Diagnostic, Severity, Span, Value};
 use iamlint_policy::eval::{Outcome, Uncertainty, match_action};
 

@@ -3,6 +3,7 @@
 
 mod action_resource_type_mismatch;
 mod arn_scope_mismatch;
+mod aws_managed_key_blocks_service_delivery;
 mod boundary_or_scp_missing_allow;
 mod condition_never_satisfiable;
 mod dynamodb_index_arn_missing;
@@ -13,6 +14,7 @@ mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
 mod kms_encrypted_resource_missing_key_permission;
 mod kms_key_policy_does_not_delegate;
+mod kms_key_policy_missing_service_principal;
 mod lambda_async_destination_permissions;
 mod lambda_dlq_permissions;
 mod lambda_efs_permissions;
@@ -35,6 +37,7 @@ mod unknown_action_or_service;
 
 pub use action_resource_type_mismatch::ActionResourceTypeMismatch;
 pub use arn_scope_mismatch::ArnScopeMismatch;
+pub use aws_managed_key_blocks_service_delivery::AwsManagedKeyBlocksServiceDelivery;
 pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
 pub use condition_never_satisfiable::ConditionNeverSatisfiable;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
@@ -45,6 +48,7 @@ pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
 pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
 pub use kms_key_policy_does_not_delegate::KmsKeyPolicyDoesNotDelegate;
+pub use kms_key_policy_missing_service_principal::KmsKeyPolicyMissingServicePrincipal;
 pub use lambda_async_destination_permissions::LambdaAsyncDestinationPermissions;
 pub use lambda_dlq_permissions::LambdaDlqPermissions;
 pub use lambda_efs_permissions::LambdaEfsPermissions;
@@ -83,6 +87,8 @@ pub static ALL: &[&dyn Rule] = &[
     &SecretArnMissingSuffix,
     &KmsEncryptedResourceMissingKeyPermission,
     &KmsKeyPolicyDoesNotDelegate,
+    &AwsManagedKeyBlocksServiceDelivery,
+    &KmsKeyPolicyMissingServicePrincipal,
     &DynamodbIndexArnMissing,
     &DynamodbStreamArnMismatch,
     &EcsExecutionRoleImageAndLogs,
