@@ -11,8 +11,8 @@
 use crate::eval::reference;
 use crate::module::Mode;
 use iamlint_core::{
-    AppliedBy, Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
-    ValueKind,
+    AppliedBy, Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack,
+    Unknown, Value, ValueKind,
 };
 
 /// A CloudFormation attribute a Terraform attribute stands for.

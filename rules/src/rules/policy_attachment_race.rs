@@ -242,13 +242,7 @@ impl Rule for PolicyAttachmentRace {
             let names: Vec<String> = race
                 .carriers
                 .iter()
-                .map(|(id, _)| {
-                    if cfn {
-                        id.clone()
-                    } else {
-                        block_name(id)
-                    }
-                })
+                .map(|(id, _)| if cfn { id.clone() } else { block_name(id) })
                 .collect();
             let policies = names.join(", ");
             let tool = if cfn { "CloudFormation" } else { "Terraform" };

@@ -250,7 +250,8 @@ impl Rule for S3PublicPolicyBlocked {
                 continue;
             };
             let (parsed, _) = parse_policy(document, PolicyKind::Resource, &ctx.resolver);
-            let public: Vec<&Statement> = parsed.statements.iter().filter(|s| is_public(s)).collect();
+            let public: Vec<&Statement> =
+                parsed.statements.iter().filter(|s| is_public(s)).collect();
             let Some(first) = public.first() else {
                 continue;
             };
@@ -262,13 +263,19 @@ impl Rule for S3PublicPolicyBlocked {
                     format!(
                         "Block Public Access setting BlockPublicPolicy of bucket {} is on{}, so S3 rejects the PutBucketPolicy call with 403 Access Denied",
                         bucket.id,
-                        if span == bucket.span { " (the default for new buckets)" } else { "" }
+                        if span == bucket.span {
+                            " (the default for new buckets)"
+                        } else {
+                            ""
+                        }
                     ),
                     span,
                     turn_off_help(ctx, bucket, cfn),
                 ),
                 Block::Off(span) => {
-                    let applied = ctx.stack.applied_by(&bucket.id, span_of_config(bucket).unwrap_or(span));
+                    let applied = ctx
+                        .stack
+                        .applied_by(&bucket.id, span_of_config(bucket).unwrap_or(span));
                     match applied {
                         Some(by) if ctx.created_after(&policy.id, by) == Some(false) => (
                             Severity::Warning,
@@ -299,7 +306,9 @@ impl Rule for S3PublicPolicyBlocked {
                 policy.id, bucket.id
             );
             let mut d = Diagnostic::new(Self::META.code, Self::META.name, severity, at, message)
-                .with_label("a grant to everyone, not limited by a fixed source, VPC, account or principal");
+                .with_label(
+                    "a grant to everyone, not limited by a fixed source, VPC, account or principal",
+                );
             for s in public.iter().skip(1) {
                 let span = s.principals.as_ref().map_or(s.span, |p| p.span);
                 d = d.with_secondary(span, "another grant to everyone");
@@ -307,7 +316,10 @@ impl Rule for S3PublicPolicyBlocked {
             d = d.with_secondary(
                 setting_span,
                 if setting_span == bucket.span {
-                    format!("bucket {} is created with Block Public Access on", bucket.id)
+                    format!(
+                        "bucket {} is created with Block Public Access on",
+                        bucket.id
+                    )
                 } else {
                     "Block Public Access setting".to_string()
                 },
