@@ -205,6 +205,52 @@ impl<'a> Context<'a> {
             .collect()
     }
 
+    /// Whether the resource `from` is certainly created after `to`: `to` is reached from
+    /// `from` through `depends_on` and the references in properties (every branch of a
+    /// condition), transitively. `None` when the stack's creation order is not known
+    /// ([`Stack::ordering_known`](iamlint_core::Stack)).
+    pub fn created_after(&self, from: &str, to: &str) -> Option<bool> {
+        if !self.stack.ordering_known {
+            return None;
+        }
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::from([from]);
+        let mut work = vec![from];
+        while let Some(id) = work.pop() {
+            let Some(resource) = self.stack.resource(id) else {
+                continue;
+            };
+            let mut next: Vec<&str> = resource.depends_on.iter().map(String::as_str).collect();
+            let mut values = vec![&resource.properties];
+            while let Some(v) = values.pop() {
+                match &v.kind {
+                    iamlint_core::ValueKind::Ref(r) => next.push(&r.resource),
+                    iamlint_core::ValueKind::Template(parts) => {
+                        next.extend(parts.iter().filter_map(|p| match p {
+                            iamlint_core::Part::Ref(r) => Some(r.resource.as_str()),
+                            _ => None,
+                        }));
+                    }
+                    iamlint_core::ValueKind::Map(m) => values.extend(m.iter().map(|(_, v)| v)),
+                    iamlint_core::ValueKind::List(items) => values.extend(items.iter()),
+                    iamlint_core::ValueKind::Choice(c) => {
+                        values.push(&c.if_true);
+                        values.push(&c.if_false);
+                    }
+                    _ => {}
+                }
+            }
+            for n in next {
+                if n == to {
+                    return Some(true);
+                }
+                if seen.insert(n) {
+                    work.push(n);
+                }
+            }
+        }
+        Some(false)
+    }
+
     /// A resource standing for "whatever the action is called on": `*` for actions without a
     /// resource type; an unknown ARN otherwise.
     pub fn any_resource_of(&self, action: &str) -> SymStr {

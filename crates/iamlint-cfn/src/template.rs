@@ -82,6 +82,8 @@ pub(crate) fn build_stack(
     let mut template = Template::new(root, given);
     template.unknown_conditions = extensions.unknown_conditions;
     let mut stack = Stack::new(format, file);
+    // Every ordering is a `Ref`, `Fn::GetAtt`, `Fn::Sub` or `DependsOn` in the template.
+    stack.ordering_known = true;
 
     if let Some(params) = root.get("Parameters").and_then(Value::as_map) {
         for (key, decl) in params.iter() {

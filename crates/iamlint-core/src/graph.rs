@@ -65,6 +65,11 @@ pub struct Resource {
     pub span: Span,
     /// The CloudFormation `Condition` the resource is created under, if any.
     pub condition: Option<String>,
+    /// Resources this one is created after besides those its properties refer to
+    /// (CloudFormation `DependsOn`; for Terraform, every resource its configuration reaches
+    /// through references, locals, module inputs and outputs, and `depends_on`). An id may name
+    /// a resource that is not in the graph (a Terraform type no rule reads, such as a policy
+    /// attachment): it is still an ordering.
     pub depends_on: Vec<String>,
     pub origin: Origin,
 }
@@ -83,6 +88,19 @@ impl Resource {
     }
 }
 
+/// A value in a resource's properties that a separate resource applies to it after it exists:
+/// Terraform's `aws_iam_role_policy_attachment` folded into the role's `ManagedPolicyArns`,
+/// `aws_s3_bucket_public_access_block` into the bucket's `PublicAccessBlockConfiguration`.
+/// The value takes effect when `by` is created, not with `resource`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedBy {
+    pub resource: String,
+    /// The span of the applied value (an entry of a list property, or the whole property).
+    pub span: Span,
+    /// The id of the resource that applies it (it may not be in the graph).
+    pub by: String,
+}
+
 /// One template or module: the scope in which references resolve.
 #[derive(Clone, Debug)]
 pub struct Stack {
@@ -92,6 +110,12 @@ pub struct Stack {
     /// Every file of the stack.
     pub files: Vec<FileId>,
     pub parameters: Vec<Parameter>,
+    /// Values of resources applied by separate resources ([`AppliedBy`]).
+    pub applied: Vec<AppliedBy>,
+    /// Whether every resource's references and `depends_on` name everything it is created
+    /// after, so that "nothing orders A after B" can be told. False where the front end does
+    /// not know the creation order (a Terraform plan).
+    pub ordering_known: bool,
     resources: Vec<Resource>,
     index: HashMap<String, usize>,
 }
@@ -103,6 +127,8 @@ impl Stack {
             file,
             files: vec![file],
             parameters: Vec::new(),
+            applied: Vec::new(),
+            ordering_known: false,
             resources: Vec::new(),
             index: HashMap::new(),
         }
@@ -150,6 +176,15 @@ impl Stack {
     /// Resources of one type, in declaration order.
     pub fn resources_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Resource> + 'a {
         self.resources.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// The resource that applies the value at `span` of `resource`, when a separate one does
+    /// ([`AppliedBy`]).
+    pub fn applied_by(&self, resource: &str, span: Span) -> Option<&str> {
+        self.applied
+            .iter()
+            .find(|a| a.resource == resource && a.span == span)
+            .map(|a| a.by.as_str())
     }
 
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {

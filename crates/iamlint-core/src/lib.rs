@@ -10,7 +10,7 @@ pub mod symbolic;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
-pub use graph::{Format, Graph, Origin, Parameter, Resource, Stack};
+pub use graph::{AppliedBy, Format, Graph, Origin, Parameter, Resource, Stack};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use symbolic::{SymPart, SymStr, Symbol};
 pub use value::{Attribute, Choice, Key, Map, Part, Pseudo, Reference, Unknown, Value, ValueKind};

@@ -7,6 +7,7 @@
 //! through one table ([`mapping`]), so the rules never know which front end made it. A plan
 //! in JSON (`terraform show -json`) is a unit of its own ([`plan`]), mapped by the same table.
 
+pub mod dependencies;
 pub mod eval;
 pub mod functions;
 pub mod mapping;
@@ -23,6 +24,7 @@ pub use unit::{Workspace, is_terraform_file, root_modules};
 
 use iamlint_core::{Diagnostic, Format, Stack};
 use module::Mode;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// What analysing one root module gave.
@@ -40,6 +42,10 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
     let loader = unit::Unit::new(ws, dir);
     let ev = eval::Evaluator::new(root, &loader, options);
     let mut resources = Vec::new();
+    // The declaration (module instance, index) each resource comes from, and the addresses of
+    // each declaration's instances.
+    let mut declared_by = Vec::new();
+    let mut addresses: HashMap<(usize, usize), Vec<String>> = HashMap::new();
     let mut tf_resources = Vec::new();
     let mut i = 0;
     while i < ev.insts.borrow().len() {
@@ -53,12 +59,13 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
                 let Ok(value) = ev.resource_value(i, decl_index, &instance, decl.span) else {
                     continue;
                 };
-                resources.extend(mapping::to_resources(
-                    &decl.tf_type,
-                    &address,
-                    &value,
-                    decl.span,
-                ));
+                let mapped = mapping::to_resources(&decl.tf_type, &address, &value, decl.span);
+                declared_by.extend(std::iter::repeat_n((i, decl_index), mapped.len()));
+                resources.extend(mapped);
+                addresses
+                    .entry((i, decl_index))
+                    .or_default()
+                    .push(address.clone());
                 tf_resources.push((decl.tf_type.clone(), address, value));
             }
         }
@@ -67,8 +74,20 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
         }
         i += 1;
     }
+    let ordering = dependencies::ordering(&ev);
     let mut stack = Stack::new(Format::Terraform, first);
-    for r in resources {
+    stack.ordering_known = true;
+    for (mut r, decl) in resources.into_iter().zip(declared_by) {
+        if let Some(after) = ordering.get(&decl) {
+            let mut ids: Vec<String> = after
+                .iter()
+                .filter_map(|d| addresses.get(d))
+                .flatten()
+                .cloned()
+                .collect();
+            ids.sort();
+            r.depends_on = ids;
+        }
         stack.add_resource(r);
     }
     mapping::attach(&mut stack, &tf_resources);

@@ -11,8 +11,8 @@
 use crate::eval::reference;
 use crate::module::Mode;
 use iamlint_core::{
-    Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack, Unknown, Value,
-    ValueKind,
+    AppliedBy, Attribute, Key, Map, Origin, Part, Pseudo, Reference, Resource, Span, Stack,
+    Unknown, Value, ValueKind,
 };
 
 /// A CloudFormation attribute a Terraform attribute stands for.
@@ -1191,6 +1191,22 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                     });
                 }
             }
+            // Terraform's default for each setting is false, as S3's is for one left out of
+            // `PutPublicAccessBlock`.
+            "aws_s3_bucket_public_access_block" => {
+                let Some(bucket) = get("bucket") else {
+                    continue;
+                };
+                let mut block = Map::default();
+                map_fields(config, PUBLIC_ACCESS_BLOCK, &mut block, value.span);
+                attachments.push(Attachment {
+                    target: bucket,
+                    target_kind: "AWS::S3::Bucket",
+                    property: "PublicAccessBlockConfiguration",
+                    value: Value::new(ValueKind::Map(block), value.span),
+                    append: false,
+                });
+            }
             // The bucket's whole notification configuration (S3 replaces it as a whole).
             "aws_s3_bucket_notification" => {
                 let Some(bucket) = get("bucket") else {
@@ -1302,6 +1318,11 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
         let Some(props) = res.properties.as_map_mut() else {
             continue;
         };
+        let applied = AppliedBy {
+            resource: id.clone(),
+            span: a.value.span,
+            by: source.to_string(),
+        };
         if a.append {
             match props.get_mut(a.property).map(|v| &mut v.kind) {
                 Some(ValueKind::List(items)) => items.push(a.value),
@@ -1322,6 +1343,7 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
                 a.value,
             );
         }
+        stack.applied.push(applied);
     }
 }
 
@@ -1463,6 +1485,14 @@ const BUCKET_NOTIFICATION: &[(&str, Field)] = &[
             ],
         ),
     ),
+];
+
+/// `aws_s3_bucket_public_access_block` as the bucket's `PublicAccessBlockConfiguration`.
+const PUBLIC_ACCESS_BLOCK: &[(&str, Field)] = &[
+    ("BlockPublicAcls", Arg("block_public_acls")),
+    ("BlockPublicPolicy", Arg("block_public_policy")),
+    ("IgnorePublicAcls", Arg("ignore_public_acls")),
+    ("RestrictPublicBuckets", Arg("restrict_public_buckets")),
 ];
 
 /// `aws_cloudwatch_event_target` as one entry of the rule's `Targets`.

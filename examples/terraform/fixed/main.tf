@@ -68,6 +68,10 @@ resource "aws_lambda_function" "api" {
     subnet_ids         = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
     security_group_ids = ["sg-0123456789abcdef0"]
   }
+
+  # Lambda checks the network-interface permissions when it creates the function: the
+  # attachment that grants them must exist first (IAM039).
+  depends_on = [aws_iam_role_policy_attachment.api_logs]
 }
 
 resource "aws_kms_key" "orders" {

@@ -25,9 +25,11 @@ mod lambda_logs_permissions;
 mod lambda_qualifier_mismatch;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
+mod policy_attachment_race;
 mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
+mod s3_public_policy_blocked;
 mod secret_arn_missing_suffix;
 mod sns_topic_policy_missing;
 mod sqs_queue_policy_missing;
@@ -59,9 +61,11 @@ pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_qualifier_mismatch::LambdaQualifierMismatch;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
+pub use policy_attachment_race::PolicyAttachmentRace;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
+pub use s3_public_policy_blocked::S3PublicPolicyBlocked;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
 pub use sns_topic_policy_missing::SnsTopicPolicyMissing;
 pub use sqs_queue_policy_missing::SqsQueuePolicyMissing;
@@ -105,5 +109,7 @@ pub static ALL: &[&dyn Rule] = &[
     &InvalidPrincipalOrArn,
     &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
+    &S3PublicPolicyBlocked,
+    &PolicyAttachmentRace,
     &LambdaQualifierMismatch,
 ];

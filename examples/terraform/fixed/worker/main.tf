@@ -62,4 +62,7 @@ resource "aws_lambda_function" "worker" {
 resource "aws_lambda_event_source_mapping" "orders" {
   event_source_arn = var.queue_arn
   function_name    = aws_lambda_function.worker.arn
+
+  # Lambda checks that the role can read the queue when it creates the mapping (IAM039).
+  depends_on = [aws_iam_role_policy.worker]
 }
