@@ -42,6 +42,8 @@ pub struct Workspace {
     base: u32,
     files: Mutex<FileTable>,
     modules: Mutex<HashMap<PathBuf, Arc<Module>>>,
+    /// Texts read instead of the files at these (normalised) paths: an editor's unsaved buffers.
+    overlay: HashMap<PathBuf, Arc<str>>,
 }
 
 impl Workspace {
@@ -58,7 +60,18 @@ impl Workspace {
             base,
             files: Mutex::new(table),
             modules: Mutex::new(HashMap::new()),
+            overlay: HashMap::new(),
         }
+    }
+
+    /// Reads these texts instead of the files at their paths (an editor's unsaved buffers);
+    /// every other file comes from disk.
+    pub fn with_overlay(mut self, overlay: &HashMap<PathBuf, Arc<str>>) -> Self {
+        self.overlay = overlay
+            .iter()
+            .map(|(p, t)| (normalize(p), Arc::clone(t)))
+            .collect();
+        self
     }
 
     /// Every file, in id order (a file that was never read is empty).
@@ -101,11 +114,16 @@ impl Workspace {
         if let Some(f) = existing {
             return Some(f);
         }
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-            return None;
-        }
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text: Arc<str> = match self.overlay.get(&path) {
+            Some(text) => Arc::clone(text),
+            None => {
+                let meta = std::fs::metadata(&path).ok()?;
+                if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                    return None;
+                }
+                std::fs::read_to_string(&path).ok()?.into()
+            }
+        };
         let file = Arc::new(SourceFile::new(id, path.clone(), text));
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let i = (id.0 - self.base) as usize;

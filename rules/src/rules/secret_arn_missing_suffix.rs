@@ -2,7 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::policies::{self, DocKind};
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Diagnostic, Severity, SymPart, SymStr, Value};
+use iamlint_core::{Diagnostic, Fix, Severity, SymPart, SymStr, Value};
 
 declare_rule! {
     /// ## What it does
@@ -81,6 +81,17 @@ impl Rule for SecretArnMissingSuffix {
                             continue;
                         };
                         seen.push(item.span);
+                        let fix = match name.parts().last() {
+                            Some(SymPart::Lit(tail)) => {
+                                crate::edits::append_to_string(ctx, item, tail, "-??????")
+                            }
+                            _ => None,
+                        }
+                        .map(|edit| {
+                            // Six `?` match exactly the suffix AWS appends: the ARN then names
+                            // this secret and nothing else.
+                            Fix::safe("end the secret ARN with `-??????`", vec![edit])
+                        });
                         let mut message = format!(
                             "{} grants access to {}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({}-AbCdEf): this ARN matches no secret.",
                             located.resource.id,
@@ -112,7 +123,8 @@ impl Rule for SecretArnMissingSuffix {
                                     ctx.written_str(&wildcard)
                                 )
                             })
-                            .with_resource(located.resource.id.clone()),
+                            .with_resource(located.resource.id.clone())
+                            .with_fix(fix),
                         );
                         break;
                     }
