@@ -1,0 +1,3 @@
+pub fn serve_stdio() -> Result<(), Box<dyn std::error::Error + Sync + Send>> {
+    Ok(())
+}
