@@ -6,7 +6,7 @@
 //! text alone. Nothing is re-serialised: the bytes outside an edit stay as written.
 
 use crate::context::Context;
-use iamlint_core::{Edit, Format, SourceFile, Span, Value, ValueKind};
+use iamlint_core::{Edit, Format, Resource, SourceFile, Span, Value, ValueKind};
 
 /// The syntax of the text a span is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +134,17 @@ pub fn add_beside(
     anchor: &Value,
     item: &str,
 ) -> Option<Vec<Edit>> {
+    add_item(ctx, element, anchor, item, &["Resource", "resources"])
+}
+
+/// [`add_beside`] for the list (or scalar) `element` written after one of the keys `keys`.
+pub fn add_item(
+    ctx: &Context<'_>,
+    element: &Value,
+    anchor: &Value,
+    item: &str,
+    keys: &[&str],
+) -> Option<Vec<Edit>> {
     let (file, syntax) = located(ctx, element.span)?;
     if anchor.span.file != element.span.file
         || anchor.span.start < element.span.start
@@ -154,7 +165,7 @@ pub fn add_beside(
     let element_text = file.snippet(element.span);
     // Only a `Resource` the user wrote (not one a SAM policy template or a Terraform
     // attachment made).
-    if !after_resource_key(&text[..element.span.start as usize]) {
+    if !after_key(&text[..element.span.start as usize], keys) {
         return None;
     }
     match &element.kind {
@@ -202,7 +213,7 @@ pub fn add_beside(
                     let before = prefix.trim_end();
                     let key_line = before.strip_suffix(':')?;
                     let key = key_line.trim_start().trim_start_matches("- ").trim_start();
-                    if !matches!(key, "Resource" | "\"Resource\"" | "'Resource'") {
+                    if !keys.contains(&key.trim_matches(['"', '\''])) {
                         return None;
                     }
                     let key_column = key_line.len() - key.len();
@@ -237,10 +248,148 @@ pub fn widens_others(grant: &crate::arn::Grant<'_>, resource_type: &str, fixed: 
         })
 }
 
+/// Attaches the AWS managed policy `policy` (`service-role/AWSLambdaVPCAccessExecutionRole`)
+/// to a role the user wrote: a new `ManagedPolicyArns` item (or the property, first of the
+/// role's `Properties`) in CloudFormation; in Terraform a new item of the role's
+/// `managed_policy_arns` when it has one (that list is exclusive), else a new
+/// `aws_iam_role_policy_attachment` resource after the role's block.
+pub fn attach_managed_policy(
+    ctx: &Context<'_>,
+    role: &Resource,
+    policy: &str,
+) -> Option<Vec<Edit>> {
+    if role.is_generated() {
+        return None;
+    }
+    let properties = role.properties.as_map()?;
+    let (file, syntax) = located(ctx, role.properties.span)?;
+    match syntax {
+        Syntax::Yaml | Syntax::Json => {
+            let item = format!("!Sub arn:${{AWS::Partition}}:iam::aws:policy/{policy}");
+            if let Some(list) = properties.get("ManagedPolicyArns") {
+                let last = list.as_list()?.last()?;
+                return add_item(ctx, list, last, &item, &["ManagedPolicyArns"]);
+            }
+            let (first_key, _) = properties.entries.first()?;
+            let at = first_key.span.start as usize;
+            let text = &*file.text;
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &text[line_start..at];
+            let nl = newline(text);
+            let insert = if syntax == Syntax::Json {
+                let sep = if indent.trim().is_empty() {
+                    format!("{nl}{indent}")
+                } else {
+                    " ".to_string()
+                };
+                format!("\"ManagedPolicyArns\": [{}],{sep}", json_of_yaml(&item)?)
+            } else {
+                if !indent.chars().all(|c| c == ' ') {
+                    return None;
+                }
+                let pad = " ".repeat(sequence_offset(text));
+                format!("ManagedPolicyArns:{nl}{indent}{pad}- {item}{nl}{indent}")
+            };
+            Some(vec![Edit::insert(
+                Span::point(first_key.span.file, at),
+                insert,
+            )])
+        }
+        Syntax::Hcl => {
+            let arn = format!("\"arn:aws:iam::aws:policy/{policy}\"");
+            let name = role.id.rsplit('.').next()?;
+            let text = &*file.text;
+            let header = format!("resource \"aws_iam_role\" \"{name}\"");
+            let at = role.span.start as usize;
+            let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+            if !text[line_start..].starts_with(&header) {
+                return None;
+            }
+            let open = line_start + text[line_start..].find('{')?;
+            let close = block_end(text, open)?;
+            let body = &text[open..close];
+            if body.contains("count") || body.contains("for_each") || body.contains("<<") {
+                return None;
+            }
+            if body.contains("managed_policy_arns") {
+                // Exclusive: an attachment beside it would be removed; add to the list.
+                let list = properties.get("ManagedPolicyArns")?;
+                let last = list.as_list()?.last()?;
+                return add_item(ctx, list, last, &arn, &["managed_policy_arns"]);
+            }
+            let attachment = format!("{name}_vpc_access");
+            let taken = ctx
+                .stack
+                .files
+                .iter()
+                .filter_map(|f| ctx.source(*f))
+                .any(|f| {
+                    f.text.contains(&format!(
+                        "\"aws_iam_role_policy_attachment\" \"{attachment}\""
+                    ))
+                });
+            if taken {
+                return None;
+            }
+            let nl = newline(text);
+            Some(vec![Edit::insert(
+                Span::point(role.properties.span.file, close + 1),
+                format!(
+                    "{nl}{nl}resource \"aws_iam_role_policy_attachment\" \"{attachment}\" {{{nl}  role       = aws_iam_role.{name}.name{nl}  policy_arn = {arn}{nl}}}"
+                ),
+            )])
+        }
+    }
+}
+
+/// The offset of the `}` closing the HCL block whose `{` is at `open` (strings and comments
+/// skipped); `None` when it cannot be told.
+fn block_end(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'"' => {
+                // A quoted string; `${…}` inside may hold braces and quotes of its own.
+                i += 1;
+                let mut inner = 0usize;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 1,
+                        b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                            inner += 1;
+                            i += 1;
+                        }
+                        b'}' if inner > 0 => inner -= 1,
+                        b'"' if inner == 0 => break,
+                        b'\n' => return None,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'#' => i += text[i..].find('\n')?,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i += text[i..].find('\n')?,
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i += text[i..].find("*/")? + 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Whether `before` (the text before a value) ends with a statement's resource key:
 /// `Resource:` (YAML, also before a block sequence's first `-`), `"Resource":` (JSON),
 /// `Resource =` (HCL `jsonencode`) or `resources =` (`aws_iam_policy_document`).
-fn after_resource_key(before: &str) -> bool {
+fn after_key(before: &str, keys: &[&str]) -> bool {
     let before = before.trim_end();
     let before = before.strip_suffix('-').unwrap_or(before).trim_end();
     let Some(key) = before
@@ -254,7 +403,7 @@ fn after_resource_key(before: &str) -> bool {
         .strip_suffix('"')
         .or_else(|| key.strip_suffix('\''))
         .unwrap_or(key);
-    ["Resource", "resources"].iter().any(|name| {
+    keys.iter().any(|name| {
         key.strip_suffix(name).is_some_and(|rest| {
             !rest
                 .chars()
@@ -370,15 +519,24 @@ mod tests {
         assert_eq!(string_end("!Join [x]", Syntax::Yaml), None);
     }
 
+    const RESOURCE: &[&str] = &["Resource", "resources"];
+
     #[test]
     fn resource_keys() {
-        assert!(after_resource_key("  Resource: "));
-        assert!(after_resource_key("  Resource:\n    - "));
-        assert!(after_resource_key("\"Resource\": "));
-        assert!(after_resource_key("    resources = "));
-        assert!(after_resource_key("    Resource  = "));
-        assert!(!after_resource_key("    BucketName: "));
-        assert!(!after_resource_key("    NotResource: "));
+        assert!(after_key("  Resource: ", RESOURCE));
+        assert!(after_key("  Resource:\n    - ", RESOURCE));
+        assert!(after_key("\"Resource\": ", RESOURCE));
+        assert!(after_key("    resources = ", RESOURCE));
+        assert!(after_key("    Resource  = ", RESOURCE));
+        assert!(!after_key("    BucketName: ", RESOURCE));
+        assert!(!after_key("    NotResource: ", RESOURCE));
+    }
+
+    #[test]
+    fn hcl_blocks_end_at_their_brace() {
+        let text = "resource \"a\" \"b\" {\n  x = \"${f({})}\" # }\n  y = { z = 1 }\n}\nrest";
+        let open = text.find('{').unwrap();
+        assert_eq!(block_end(text, open), Some(text.find("}\nrest").unwrap()));
     }
 
     #[test]

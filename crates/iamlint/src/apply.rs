@@ -153,6 +153,7 @@ pub fn unified_diff(changes: &[Change]) -> String {
     let mut out = String::new();
     for change in changes {
         let path = change.path.to_string_lossy().replace('\\', "/");
+        let path = path.trim_start_matches('/');
         let diff = similar::TextDiff::from_lines(&*change.before, &*change.after);
         out.push_str(
             &diff
