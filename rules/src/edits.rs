@@ -109,10 +109,13 @@ fn string_end(text: &str, syntax: Syntax) -> Option<usize> {
             let scalar = scalar.trim_end();
             let first = scalar.chars().next()?;
             let end = if first == '"' || first == '\'' {
-                if !(scalar.len() >= 2 && scalar.ends_with(first)) {
+                // The closing quote; what follows may only be a comment (a span may reach it).
+                let close = closing_quote(scalar, first)?;
+                let rest = scalar[close + 1..].trim_start();
+                if !(rest.is_empty() || rest.starts_with('#')) {
                     return None;
                 }
-                scalar.len() - 1
+                close
             } else {
                 if "!&*[]{}|>#%@`,".contains(first) || scalar.contains(" #") {
                     return None;
@@ -122,6 +125,29 @@ fn string_end(text: &str, syntax: Syntax) -> Option<usize> {
             Some(offset + skip + end)
         }
     }
+}
+
+/// The offset of the quote closing the YAML scalar that `quote` opens at offset 0 (`''` is a
+/// quote inside single quotes, `\"` inside double quotes).
+fn closing_quote(scalar: &str, quote: char) -> Option<usize> {
+    let bytes = scalar.as_bytes();
+    let q = u8::try_from(quote).ok()?;
+    let mut i = 1;
+    while i < bytes.len() {
+        if q == b'"' && bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == q {
+            if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Adds an item beside `anchor` in the list `element` (a statement's `Resource`), or turns
@@ -516,6 +542,8 @@ mod tests {
         assert_eq!(string_end("!Sub arn:${X}", Syntax::Yaml), Some(13));
         assert_eq!(string_end("Fn::Sub: arn:${X}", Syntax::Yaml), Some(17));
         assert_eq!(string_end("!Ref Secret", Syntax::Yaml), None);
+        assert_eq!(string_end("'a''b'   # c", Syntax::Yaml), Some(5));
+        assert_eq!(string_end("\"a\\\"b\" x", Syntax::Yaml), None);
         assert_eq!(string_end("!Join [x]", Syntax::Yaml), None);
     }
 
