@@ -243,7 +243,7 @@ pub fn add_item(
                         return None;
                     }
                     let key_column = key_line.len() - key.len();
-                    let pad = " ".repeat(key_column + sequence_offset(text));
+                    let pad = " ".repeat(key_column + sequence_offset(&text[..a_start]));
                     let colon = line_start + before.len();
                     let at = line_end(text, a_end);
                     Some(vec![
@@ -313,7 +313,7 @@ pub fn attach_managed_policy(
                 if !indent.chars().all(|c| c == ' ') {
                     return None;
                 }
-                let pad = " ".repeat(sequence_offset(text));
+                let pad = " ".repeat(sequence_offset(&text[..at]));
                 format!("ManagedPolicyArns:{nl}{indent}{pad}- {item}{nl}{indent}")
             };
             Some(vec![Edit::insert(
@@ -462,10 +462,12 @@ fn line_end(text: &str, offset: usize) -> usize {
     }
 }
 
-/// How far a block sequence's `-` is indented from its key in this file (`Key:` then
-/// `  - item` is 2, `- item` under the key is 0); 2 when the file has none.
+/// How far a block sequence's `-` is indented from its key in `text` (the file up to the
+/// edit), as the nearest list before the edit does it (`Key:` then `  - item` is 2, `- item`
+/// under the key is 0); 2 when there is none.
 fn sequence_offset(text: &str) -> usize {
     let mut previous: Option<&str> = None;
+    let mut found = None;
     for line in text.lines() {
         let trimmed = line.trim_start();
         if let Some(key_line) = previous
@@ -479,12 +481,12 @@ fn sequence_offset(text: &str) -> usize {
                     0
                 };
             let dash_indent = line.len() - trimmed.len();
-            return dash_indent.saturating_sub(key_indent);
+            found = Some(dash_indent.saturating_sub(key_indent));
         }
         let t = line.trim_end();
         previous = (t.ends_with(':') && !t.trim_start().starts_with('#')).then_some(line);
     }
-    2
+    found.unwrap_or(2)
 }
 
 /// A YAML item as iamlint's help writes it (`!Sub "…"`, `!GetAtt A.B`, `!Ref A`, a plain or
@@ -587,6 +589,7 @@ mod tests {
     #[test]
     fn sequence_offsets() {
         assert_eq!(sequence_offset("a:\n  - x\n"), 2);
+        assert_eq!(sequence_offset("a:\n- x\nb:\n  - y\n"), 2);
         assert_eq!(sequence_offset("a:\n- x\n"), 0);
         assert_eq!(sequence_offset("  - b:\n      - x\n"), 2);
         assert_eq!(sequence_offset("a: 1\n"), 2);

@@ -5,8 +5,8 @@ use crate::policies::{self, DocKind};
 use crate::principal::DocOrigin;
 use crate::registry::{Rule, RuleMeta};
 use iamlint_core::{
-    Attribute, Diagnostic, Fix, Part, Pseudo, Severity, Span, SymPart, SymStr, Symbol, Value,
-    ValueKind,
+    Attribute, Diagnostic, Fix, Part, Pseudo, Safety, Severity, Span, SymPart, SymStr, Symbol,
+    Value, ValueKind,
 };
 use iamlint_policy::catalog::{self, Action};
 use std::collections::BTreeSet;
@@ -78,6 +78,8 @@ declare_rule! {
 struct Principal<'v> {
     who: String,
     grants: Vec<Grant<'v>>,
+    /// A resource-based policy (a bucket policy...): its principals may be anyone.
+    resource_policy: bool,
 }
 
 impl Rule for ActionResourceTypeMismatch {
@@ -97,6 +99,7 @@ impl Rule for ActionResourceTypeMismatch {
             principals.push(Principal {
                 who: holder.who(),
                 grants: arn::allow_statements(&ctx.resolver, docs),
+                resource_policy: false,
             });
         }
         // Resource policies stand alone.
@@ -105,6 +108,7 @@ impl Rule for ActionResourceTypeMismatch {
                 principals.push(Principal {
                     who: format!("{} {}", located.resource.id, located.path),
                     grants: arn::allow_statements(&ctx.resolver, [(located.document, true)]),
+                    resource_policy: true,
                 });
             }
         }
@@ -279,7 +283,16 @@ fn report(
     }
     d = d.with_help(help.join("\n"));
     let fixed: Vec<String> = dead.iter().map(|(a, _, _)| a.full_name()).collect();
-    d = d.with_fix(s3_fix(ctx, grant, resource_value, &items, &fixed));
+    d = d.with_fix(
+        s3_fix(ctx, grant, resource_value, &items, &fixed).map(|mut fix| {
+            if principal.resource_policy {
+                // The grant comes alive for the policy's principals, who may be anyone
+                // (`Principal: "*"` would make the objects public): a decision, not a fix.
+                fix.safety = Safety::Unsafe;
+            }
+            fix
+        }),
+    );
     out.push(d);
 }
 

@@ -2,7 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::policies::{self, DocKind};
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Diagnostic, Fix, Severity, SymPart, SymStr, Value};
+use iamlint_core::{Diagnostic, Fix, Safety, Severity, SymPart, SymStr, Value};
 
 declare_rule! {
     /// ## What it does
@@ -89,8 +89,18 @@ impl Rule for SecretArnMissingSuffix {
                         }
                         .map(|edit| {
                             // Six `?` match exactly the suffix AWS appends: the ARN then names
-                            // this secret and nothing else.
-                            Fix::safe("end the secret ARN with `-??????`", vec![edit])
+                            // this secret and nothing else. Written elsewhere (a variable, a
+                            // module input) the text may serve more than this policy.
+                            let in_policy = within(item.span, statement.span);
+                            Fix::new(
+                                "end the secret ARN with `-??????`",
+                                if in_policy {
+                                    Safety::Safe
+                                } else {
+                                    Safety::Unsafe
+                                },
+                                vec![edit],
+                            )
                         });
                         let mut message = format!(
                             "{} grants access to {}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({}-AbCdEf): this ARN matches no secret.",
@@ -132,6 +142,11 @@ impl Rule for SecretArnMissingSuffix {
             }
         }
     }
+}
+
+/// Whether `inner` lies inside `outer` (same file).
+fn within(inner: iamlint_core::Span, outer: iamlint_core::Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
 }
 
 /// The secret name of a secret ARN lacking the random suffix, with the finding's severity: an
