@@ -28,7 +28,7 @@ fn blocks(page: &str, language: &str) -> Vec<String> {
         .collect()
 }
 
-/// Compact output with errors, warnings and notes, from the bundled examples.
+/// Compact output with errors, warnings and notes: the bundled examples and rule fixtures.
 fn compact_output() -> String {
     let root = workspace().canonicalize().unwrap();
     let out = iamlint(
@@ -40,11 +40,15 @@ fn compact_output() -> String {
             "examples/cloudformation",
             "examples/sam",
             "examples/terraform",
+            "testdata/rules/action-resource-type-mismatch/bad.cfn.yaml",
+            "testdata/rules/lambda-efs-permissions/bad-read-only.cfn.yaml",
         ],
         &root,
     );
     let text = stdout(&out);
-    assert!(text.lines().count() >= 3, "{text}");
+    for severity in [": error[", ": warning[", ": note["] {
+        assert!(text.contains(severity), "{text}");
+    }
     text
 }
 
