@@ -163,6 +163,58 @@ pub fn add_beside(
     add_item(ctx, element, anchor, item, &["Resource", "resources"])
 }
 
+/// [`add_beside`] with `item` already written in the file's own syntax (JSON in a JSON
+/// template), as [`with_suffix`] and [`without_suffix`] make it.
+pub fn add_written_beside(
+    ctx: &Context<'_>,
+    element: &Value,
+    anchor: &Value,
+    item: &str,
+) -> Option<Vec<Edit>> {
+    add_item_written(ctx, element, anchor, item, &["Resource", "resources"], true)
+}
+
+/// The user's string `value` with `suffix` added inside it, in its own syntax
+/// (`"arn:aws:s3:::${var.b}"` → `"arn:aws:s3:::${var.b}/*"`).
+pub fn with_suffix(ctx: &Context<'_>, value: &Value, suffix: &str) -> Option<String> {
+    let (text, end, value_end) = string_text(ctx, value)?;
+    Some(format!("{}{suffix}{}", &text[..end], &text[end..value_end]))
+}
+
+/// The user's string `value` without `suffix` at its end, in its own syntax
+/// (`"arn:aws:s3:::${var.b}/*"` → `"arn:aws:s3:::${var.b}"`).
+pub fn without_suffix(ctx: &Context<'_>, value: &Value, suffix: &str) -> Option<String> {
+    let (text, end, value_end) = string_text(ctx, value)?;
+    let kept = text[..end].strip_suffix(suffix)?;
+    Some(format!("{kept}{}", &text[end..value_end]))
+}
+
+/// The one-line source text of a string value, where its characters end, and where the
+/// value ends (after its closing quote or brace; a comment the span reaches left out).
+fn string_text<'a>(ctx: &Context<'a>, value: &Value) -> Option<(&'a str, usize, usize)> {
+    if !matches!(value.kind, ValueKind::String(_) | ValueKind::Template(_)) {
+        return None;
+    }
+    let (file, syntax) = located(ctx, value.span)?;
+    let text = file.snippet(value.span);
+    if text.is_empty() || text.contains('\n') {
+        return None;
+    }
+    let end = string_end(text, syntax)?;
+    let rest = &text[end..];
+    let value_end = if rest.starts_with(['"', '\'']) {
+        // The closing quote, and the `}` of a JSON `{"Fn::Sub": "…"}`.
+        let after_quote = end + 1;
+        match text[after_quote..].trim_start().strip_prefix('}') {
+            Some(tail) if syntax == Syntax::Json => text.len() - tail.len(),
+            _ => after_quote,
+        }
+    } else {
+        end
+    };
+    Some((text, end, value_end))
+}
+
 /// [`add_beside`] for the list (or scalar) `element` written after one of the keys `keys`.
 pub fn add_item(
     ctx: &Context<'_>,
@@ -170,6 +222,17 @@ pub fn add_item(
     anchor: &Value,
     item: &str,
     keys: &[&str],
+) -> Option<Vec<Edit>> {
+    add_item_written(ctx, element, anchor, item, keys, false)
+}
+
+fn add_item_written(
+    ctx: &Context<'_>,
+    element: &Value,
+    anchor: &Value,
+    item: &str,
+    keys: &[&str],
+    written: bool,
 ) -> Option<Vec<Edit>> {
     let (file, syntax) = located(ctx, element.span)?;
     if anchor.span.file != element.span.file
@@ -179,8 +242,8 @@ pub fn add_item(
         return None;
     }
     let item = match syntax {
-        Syntax::Json => json_of_yaml(item)?,
-        Syntax::Yaml | Syntax::Hcl => item.to_string(),
+        Syntax::Json if !written => json_of_yaml(item)?,
+        _ => item.to_string(),
     };
     let text = &*file.text;
     let span_file = element.span.file;

@@ -46,8 +46,9 @@ fn options(path: &Path, code: &str) -> RunOptions {
     }
 }
 
-/// Fixes one fixture (a template, or a Terraform folder) for one rule and checks the result.
-fn fixes_cleanly(rule: &str, code: &str, fixture: &str) {
+/// Fixes one fixture (a template, or a Terraform folder) for one rule, checks the result and
+/// returns the fixed texts.
+fn fixes_cleanly(rule: &str, code: &str, fixture: &str) -> String {
     let source = workspace().join("testdata/fix").join(rule).join(fixture);
     let dir = scratch(&format!("{rule}-{fixture}"));
     let target = dir.join(fixture);
@@ -124,6 +125,7 @@ fn fixes_cleanly(rule: &str, code: &str, fixture: &str) {
             &*change.before
         );
     }
+    fixed.changes.iter().map(|c| c.after.to_string()).collect()
 }
 
 #[test]
@@ -135,8 +137,20 @@ fn secret_arn_suffix() {
 
 #[test]
 fn s3_bucket_or_object_arn_beside_the_mismatched_one() {
-    for fixture in ["template.cfn.yaml", "template.cfn.json", "hcl.tf"] {
-        fixes_cleanly("action-resource-type-mismatch", "IAM010", fixture);
+    // A bucket named by a parameter or variable stays so (not its current value).
+    for (fixture, expected) in [
+        (
+            "template.cfn.yaml",
+            "- !Sub 'arn:${AWS::Partition}:s3:::${ArchiveBucket}'\n",
+        ),
+        (
+            "template.cfn.json",
+            "{ \"Fn::Sub\": \"arn:${AWS::Partition}:s3:::${ArchiveBucket}\" }]",
+        ),
+        ("hcl.tf", "\"arn:aws:s3:::${var.archive_bucket}\"]"),
+    ] {
+        let fixed = fixes_cleanly("action-resource-type-mismatch", "IAM010", fixture);
+        assert!(fixed.contains(expected), "{fixed}");
     }
 }
 

@@ -313,9 +313,31 @@ fn s3_fix(
         return None;
     }
     let (_, anchor) = grant.resources.first()?;
-    let edits = crate::edits::add_beside(ctx, element, anchor, item)?;
+    // The help names the bucket by reference when the user did (`!GetAtt Bucket.Arn`);
+    // otherwise the new ARN is the user's own text with `/*` added or removed, so variables
+    // stay variables (the help shows their current value).
+    let by_reference = match &anchor.kind {
+        ValueKind::Ref(_) => true,
+        ValueKind::Template(parts) => matches!(parts.as_slice(), [Part::Ref(_), Part::Lit(_)]),
+        _ => false,
+    };
+    let (edits, shown) = if by_reference {
+        (
+            crate::edits::add_beside(ctx, element, anchor, item)?,
+            item.clone(),
+        )
+    } else {
+        let written = match *resource_type {
+            "object" => crate::edits::with_suffix(ctx, anchor, "/*")?,
+            _ => crate::edits::without_suffix(ctx, anchor, "/*")?,
+        };
+        (
+            crate::edits::add_written_beside(ctx, element, anchor, &written)?,
+            written,
+        )
+    };
     let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
-    let message = format!("add {item} to the statement's resources");
+    let message = format!("add {shown} to the statement's resources");
     Some(
         if crate::edits::widens_others(grant, resource_type, &fixed) {
             Fix::unsafe_(message, edits)

@@ -41,3 +41,20 @@ resource "aws_iam_role_policy" "put" {
     }]
   })
 }
+
+variable "archive_bucket" {
+  type    = string
+  default = "acme-archive"
+}
+
+resource "aws_iam_role_policy" "archive" {
+  role = aws_iam_role.app.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["s3:ListBucket", "s3:GetObject"]
+      Resource = "arn:aws:s3:::${var.archive_bucket}/*" # stays a variable
+    }]
+  })
+}
