@@ -56,6 +56,11 @@ declare_rule! {
     /// `"*"` with a `kms:RequestAlias` or `kms:ResourceAliases` condition. Actions without
     /// resource types need `Resource: "*"`.
     ///
+    /// For S3, `iamlint --fix` adds the bucket ARN or the `/*` objects ARN beside the
+    /// mismatched one (turning a single `Resource` into a list). It leaves the fix to you when
+    /// another action of the statement would also gain the new ARN, and in a bucket policy,
+    /// whose principals may be anyone.
+    ///
     /// An error for S3 buckets and objects, KMS keys and aliases, CloudWatch Logs groups and
     /// streams, DynamoDB tables and Secrets Manager secrets; a warning for other services
     /// (their catalog ARN formats are less well tried) and for actions that take only `"*"`.

@@ -37,6 +37,8 @@ declare_rule! {
     /// ## How to fix
     /// Add `!Sub "${Table.Arn}/index/*"` (or the ARNs of the indexes the code queries) to the
     /// statement's `Resource`. SAM's `DynamoDBReadPolicy` and `DynamoDBCrudPolicy` include it.
+    /// `iamlint --fix` adds `…/index/*` beside the table's ARN, unless another action of the
+    /// statement applies to indexes too.
     ///
     /// A warning: whether the code queries an index cannot be seen in the template.
     ///

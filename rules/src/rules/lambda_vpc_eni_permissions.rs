@@ -50,7 +50,10 @@ declare_rule! {
     /// grants the CloudWatch Logs actions), or add a statement allowing
     /// `ec2:CreateNetworkInterface`, `ec2:DescribeNetworkInterfaces` and
     /// `ec2:DeleteNetworkInterface` on `"*"`. SAM adds the managed policy itself when a
-    /// function with `VpcConfig` has no `Role`.
+    /// function with `VpcConfig` has no `Role`. `iamlint --fix` attaches the managed policy:
+    /// a `ManagedPolicyArns` item in CloudFormation, an `aws_iam_role_policy_attachment` after
+    /// the role in Terraform (an item of its `managed_policy_arns` when it has that exclusive
+    /// list); for a role in a Terraform module, the role of every caller, it only offers it.
     ///
     /// A grant that carries conditions may not satisfy Lambda's pre-flight check; it is
     /// reported as a warning.

@@ -30,7 +30,9 @@ declare_rule! {
     /// ## How to fix
     /// Use `!Ref Secret` (a secret's `Ref` is its full ARN) when the secret is in the
     /// template, or end the ARN with `-??????` (six `?`, not `-*`, which would also match
-    /// `prod/db-admin`).
+    /// `prod/db-admin`). `iamlint --fix` appends `-??????` inside the string as you wrote it
+    /// (plain or quoted YAML, JSON, HCL); written in a variable or module input instead of the
+    /// statement, the fix is offered but not applied (the value may serve more than this policy).
     ///
     /// An error whether or not the template creates the secret: every secret's ARN has the
     /// suffix, so an ARN without it and without a wildcard matches nothing. No Secrets Manager
