@@ -313,6 +313,10 @@ impl Server {
     }
 
     /// The findings of the file at `path` as LSP diagnostics, with their safe fixes.
+    #[expect(
+        clippy::mutable_key_type,
+        reason = "lsp-types keys WorkspaceEdit changes by Uri, whose cache is never mutated through a key"
+    )]
     fn convert(
         &self,
         sources: &SourceMap,
