@@ -4,12 +4,12 @@
 use crate::principal::{self, Role};
 use crate::requests::Requirement;
 use crate::resolve::Resolver;
-use iamlint_core::{Span, Stack, SymStr, Symbol, Value};
+use iamlint_core::{FileId, SourceFile, Span, Stack, SymStr, Symbol, Value};
 use iamlint_policy::policy::{LiteralResolver, Policy, PolicyKind, parse_policy};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The answer to "does this role's policy set allow the action?".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +129,8 @@ pub struct Context<'a> {
     pub(crate) parsed: RefCell<HashMap<String, Rc<crate::evaluate::ParsedRole>>>,
     /// Every rule's requirements, on first use.
     requirements: OnceCell<Vec<Requirement<'a>>>,
+    /// The text of the stack's files, when the caller gave it: fixes are made from it.
+    sources: &'a [Arc<SourceFile>],
 }
 
 /// The options of a check given no organisation policies.
@@ -152,7 +154,19 @@ impl<'a> Context<'a> {
             standalone: OnceLock::new(),
             parsed: RefCell::new(HashMap::new()),
             requirements: OnceCell::new(),
+            sources: &[],
         }
+    }
+
+    /// This context with the text of the stack's files, from which rules make fixes.
+    pub fn with_sources(mut self, sources: &'a [Arc<SourceFile>]) -> Self {
+        self.sources = sources;
+        self
+    }
+
+    /// The text of one of the stack's files, when the caller gave it.
+    pub fn source(&self, file: FileId) -> Option<&'a SourceFile> {
+        self.sources.iter().find(|f| f.id == file).map(|f| &**f)
     }
 
     /// What every rule requires principals of the stack to be allowed to do, whatever rules

@@ -9,6 +9,7 @@ pub mod context;
 pub mod deliveries;
 pub mod docs;
 mod ecs;
+mod edits;
 pub mod evaluate;
 mod fix;
 pub mod kms;
@@ -39,7 +40,18 @@ pub fn check_stack_with(
     selection: &Selection,
     options: &context::Options,
 ) -> Vec<Diagnostic> {
-    let ctx = Context::with_options(stack, options);
+    check_stack_with_sources(stack, selection, options, &[])
+}
+
+/// [`check_stack_with`] given the text of the stack's files, from which rules make the
+/// structured fixes ([`iamlint_core::Fix`]) of their findings (without it, findings carry none).
+pub fn check_stack_with_sources(
+    stack: &Stack,
+    selection: &Selection,
+    options: &context::Options,
+    sources: &[std::sync::Arc<iamlint_core::SourceFile>],
+) -> Vec<Diagnostic> {
+    let ctx = Context::with_options(stack, options).with_sources(sources);
     let mut out = Vec::new();
     for rule in registry::rules() {
         if selection.enabled(rule.meta().code) {

@@ -1,5 +1,6 @@
 //! Diagnostics: what is wrong, why (labels on the user's spans), and what to do (help).
 
+use crate::fix::Fix;
 use crate::source::Span;
 use std::fmt;
 
@@ -62,6 +63,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The resource (logical id or address) the finding is about.
     pub resource: Option<String>,
+    /// The edits that fix it, where they are mechanical.
+    pub fix: Option<Fix>,
 }
 
 /// The code and name of input errors, which every front end reports.
@@ -86,6 +89,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             resource: None,
+            fix: None,
         }
     }
 
@@ -131,6 +135,11 @@ impl Diagnostic {
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Option<Fix>) -> Self {
+        self.fix = fix;
         self
     }
 

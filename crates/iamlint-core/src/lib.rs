@@ -4,12 +4,14 @@
 //! Nothing here knows a file format or a rule.
 
 pub mod diagnostic;
+pub mod fix;
 pub mod graph;
 pub mod source;
 pub mod symbolic;
 pub mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
+pub use fix::{Edit, Fix, Safety};
 pub use graph::{AppliedBy, Format, Graph, Origin, Parameter, Resource, Stack};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use symbolic::{SymPart, SymStr, Symbol};

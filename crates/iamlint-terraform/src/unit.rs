@@ -45,6 +45,8 @@ pub struct Workspace {
     /// What every module parsed so far calls and reported, kept when the module itself is
     /// released (see [`Workspace::release`]).
     parsed: Mutex<HashMap<PathBuf, Parsed>>,
+    /// Texts read instead of the files at these (normalised) paths: an editor's unsaved buffers.
+    overlay: HashMap<PathBuf, Arc<str>>,
 }
 
 /// What is remembered of a module once parsed: the local folders it calls, its input errors.
@@ -68,7 +70,18 @@ impl Workspace {
             files: Mutex::new(table),
             modules: Mutex::new(HashMap::new()),
             parsed: Mutex::new(HashMap::new()),
+            overlay: HashMap::new(),
         }
+    }
+
+    /// Reads these texts instead of the files at their paths (an editor's unsaved buffers);
+    /// every other file comes from disk.
+    pub fn with_overlay(mut self, overlay: &HashMap<PathBuf, Arc<str>>) -> Self {
+        self.overlay = overlay
+            .iter()
+            .map(|(p, t)| (normalize(p), Arc::clone(t)))
+            .collect();
+        self
     }
 
     /// Every file, in id order (a file that was never read is empty).
@@ -111,11 +124,16 @@ impl Workspace {
         if let Some(f) = existing {
             return Some(f);
         }
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-            return None;
-        }
-        let text = std::fs::read_to_string(&path).ok()?;
+        let text: Arc<str> = match self.overlay.get(&path) {
+            Some(text) => Arc::clone(text),
+            None => {
+                let meta = std::fs::metadata(&path).ok()?;
+                if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                    return None;
+                }
+                std::fs::read_to_string(&path).ok()?.into()
+            }
+        };
         let file = Arc::new(SourceFile::new(id, path.clone(), text));
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let i = (id.0 - self.base) as usize;

@@ -36,6 +36,13 @@ pub fn main() -> ExitCode {
         Some(Command::Simulate(args)) => simulate(&args),
         Some(Command::Rules(args)) => rules(args.format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Lsp) => match crate::lsp::serve_stdio() {
+            Ok(()) => EXIT_CLEAN,
+            Err(e) => {
+                eprintln!("error: language server: {e}");
+                EXIT_INPUT
+            }
+        },
     };
     ExitCode::from(code)
 }
@@ -73,7 +80,37 @@ fn check(args: &CheckArgs) -> u8 {
         },
         rules: selection,
     };
-    let output = run::run_with(&options, &org);
+    let mut fixed = None;
+    let output = if args.fix || args.diff {
+        let result = crate::apply::fix(&options, &org);
+        if args.diff {
+            for error in &result.output.path_errors {
+                eprintln!("error: {error}");
+            }
+            if print_or_fail(&crate::apply::unified_diff(&result.changes)) != EXIT_CLEAN {
+                return EXIT_INPUT;
+            }
+            let n = result.fixed;
+            eprintln!(
+                "Would fix {n} finding{} ({} remaining).",
+                if n == 1 { "" } else { "s" },
+                result.output.diagnostics.len()
+            );
+            return if result.changes.is_empty() {
+                EXIT_CLEAN
+            } else {
+                EXIT_FINDINGS
+            };
+        }
+        if let Err(e) = crate::apply::write(&result.changes) {
+            eprintln!("error: cannot write the fixed file: {e}");
+            return EXIT_INPUT;
+        }
+        fixed = Some(result.fixed);
+        result.output
+    } else {
+        run::run_with(&options, &org)
+    };
     for error in &output.path_errors {
         eprintln!("error: {error}");
     }
@@ -112,6 +149,25 @@ fn check(args: &CheckArgs) -> u8 {
             eprintln!("error: cannot write the report: {e}");
         }
         return EXIT_INPUT;
+    }
+    if let Some(n) = fixed {
+        eprintln!(
+            "Fixed {n} finding{} ({} remaining).",
+            if n == 1 { "" } else { "s" },
+            output.diagnostics.len()
+        );
+    } else if args.format == crate::cli::OutputFormat::Human {
+        let fixable = output
+            .diagnostics
+            .iter()
+            .filter(|d| d.fix.as_ref().is_some_and(|f| f.is_safe()))
+            .count();
+        if fixable > 0 {
+            eprintln!(
+                "{fixable} finding{} can be fixed with `iamlint --fix` (`--diff` shows the change first).",
+                if fixable == 1 { "" } else { "s" }
+            );
+        }
     }
     if !output.path_errors.is_empty() || output.diagnostics.iter().any(|d| d.is_input_error()) {
         return EXIT_INPUT;

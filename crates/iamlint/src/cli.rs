@@ -33,6 +33,9 @@ pub enum Command {
         /// A rule code (IAM001) or name (lambda-vpc-eni-permissions).
         rule: String,
     },
+    /// Run a language server over stdin/stdout: diagnostics and quick fixes for open
+    /// CloudFormation, SAM and Terraform files (see docs/editors.md).
+    Lsp,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -91,6 +94,15 @@ pub struct CheckArgs {
     /// `terraform plan -var-file`; `terraform.tfvars` and `*.auto.tfvars` are read anyway.
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+
+    /// Apply the safe fixes to the files checked, then report what remains.
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print the safe fixes as a unified diff instead of writing them (exit status 1 when
+    /// there is something to fix).
+    #[arg(long)]
+    pub diff: bool,
 
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]

@@ -2,9 +2,11 @@
 //! the check run, the reporters. `main.rs` is the only place that prints or exits.
 
 pub mod app;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod lsp;
 pub mod report;
 pub mod run;
 pub mod version;

@@ -75,6 +75,19 @@ pub fn run(options: &RunOptions) -> RunOutput {
 /// [`run`] with the organisation's SCP and RCP files (read and checked by
 /// [`crate::config::read_org_files`]), which every rule sees.
 pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutput {
+    run_overlay(options, org, &Overlay::new())
+}
+
+/// Texts to check instead of the files at these paths (an editor's unsaved buffers, or a
+/// `--diff` round's fixed files); every other file is read from disk.
+pub type Overlay = HashMap<PathBuf, Arc<str>>;
+
+/// [`run_with`] reading the texts of `overlay` instead of the files at their paths.
+pub fn run_overlay(
+    options: &RunOptions,
+    org: &crate::config::OrgFiles,
+    overlay: &Overlay,
+) -> RunOutput {
     let walk_started = std::time::Instant::now();
     let (all_candidates, walk_errors) = discover::discover(&options.paths);
     let walk = walk_started.elapsed();
@@ -98,10 +111,16 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     // Each unit is read and checked in one task, with no barrier between reading and
     // checking, and the Terraform units run beside the CloudFormation files; a unit's stack
     // is dropped once its findings are made.
-    let check = |stack: &Stack| {
+    let check = |stack: &Stack, sources: &[Arc<SourceFile>]| {
         guarded("running the rules on this file", || {
-            rules_clock
-                .time(|| iamlint_rules::check_stack_with(stack, &options.rules, &org_options))
+            rules_clock.time(|| {
+                iamlint_rules::check_stack_with_sources(
+                    stack,
+                    &options.rules,
+                    &org_options,
+                    sources,
+                )
+            })
         })
         .unwrap_or_else(|message| {
             vec![Diagnostic::input_error(
@@ -118,7 +137,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                 .map(|(i, candidate)| {
                     let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
                     let mut result = guarded("reading this file", || {
-                        parse_clock.time(|| check_file(id, candidate, &parse_options))
+                        parse_clock.time(|| check_file(id, candidate, &parse_options, overlay))
                     })
                     .unwrap_or_else(|message| FileResult {
                         file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
@@ -127,7 +146,9 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                         diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
                     });
                     if let Some(stack) = result.stack.take() {
-                        result.diagnostics.extend(check(&stack));
+                        result
+                            .diagnostics
+                            .extend(check(&stack, std::slice::from_ref(&result.file)));
                     }
                     result
                 })
@@ -138,6 +159,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                 &terraform,
                 next_id,
                 &options.terraform,
+                overlay,
                 &parse_clock,
                 &check,
             )
@@ -224,15 +246,17 @@ fn terraform_units(
     files: &[Candidate],
     base: usize,
     options: &iamlint_terraform::Options,
+    overlay: &Overlay,
     parse_clock: &Clock,
-    check: &(dyn Fn(&Stack) -> Vec<Diagnostic> + Sync),
+    check: &(dyn Fn(&Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync),
 ) -> TerraformUnits {
     let walked: Vec<PathBuf> = files
         .iter()
         .filter(|c| iamlint_terraform::is_terraform_file(&c.path))
         .map(|c| c.path.clone())
         .collect();
-    let ws = iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked);
+    let ws = iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked)
+        .with_overlay(overlay);
     let mut dirs: Vec<PathBuf> = files.iter().map(|c| parent_dir(&c.path)).collect();
     dirs.sort();
     dirs.dedup();
@@ -280,7 +304,13 @@ fn terraform_units(
                 Ok(None) => None,
                 Ok(Some(a)) => {
                     let mut diagnostics = a.diagnostics;
-                    diagnostics.extend(check(&a.stack));
+                    // The unit's files, from which rules make fixes: its modules' files.
+                    let files: Vec<Arc<SourceFile>> = closures[i]
+                        .iter()
+                        .filter_map(|d| ws.module(d))
+                        .flat_map(|m| m.files.clone())
+                        .collect();
+                    diagnostics.extend(check(&a.stack, &files));
                     Some(diagnostics)
                 }
                 Err(message) => {
@@ -362,8 +392,16 @@ fn org_levels(
         .collect()
 }
 
-fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options) -> FileResult {
+fn check_file(
+    id: FileId,
+    candidate: &Candidate,
+    options: &iamlint_cfn::Options,
+    overlay: &Overlay,
+) -> FileResult {
     let path = candidate.path.clone();
+    if let Some(text) = overlay.get(&candidate.path) {
+        return check_text(id, candidate, options, text.to_string(), None);
+    }
     let unreadable = |message: String| {
         let file = Arc::new(SourceFile::new(id, path.clone(), ""));
         FileResult {
@@ -429,7 +467,18 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
             )
         }
     };
-    let file = Arc::new(SourceFile::new(id, path, text));
+    check_text(id, candidate, options, text, utf8_error)
+}
+
+/// Checks the text of one candidate (read from disk, or given by an overlay).
+fn check_text(
+    id: FileId,
+    candidate: &Candidate,
+    options: &iamlint_cfn::Options,
+    text: String,
+    utf8_error: Option<usize>,
+) -> FileResult {
+    let file = Arc::new(SourceFile::new(id, candidate.path.clone(), text));
     if is_json(&candidate.path) && iamlint_terraform::detect_plan(&file.text) {
         return check_plan(file, utf8_error);
     }

@@ -5,7 +5,8 @@ use crate::policies::{self, DocKind};
 use crate::principal::DocOrigin;
 use crate::registry::{Rule, RuleMeta};
 use iamlint_core::{
-    Attribute, Diagnostic, Part, Pseudo, Severity, Span, SymPart, SymStr, Symbol, Value, ValueKind,
+    Attribute, Diagnostic, Fix, Part, Pseudo, Safety, Severity, Span, SymPart, SymStr, Symbol,
+    Value, ValueKind,
 };
 use iamlint_policy::catalog::{self, Action};
 use std::collections::BTreeSet;
@@ -55,6 +56,11 @@ declare_rule! {
     /// `"*"` with a `kms:RequestAlias` or `kms:ResourceAliases` condition. Actions without
     /// resource types need `Resource: "*"`.
     ///
+    /// For S3, `iamlint --fix` adds the bucket ARN or the `/*` objects ARN beside the
+    /// mismatched one (turning a single `Resource` into a list). It leaves the fix to you when
+    /// another action of the statement would also gain the new ARN, and in a bucket policy,
+    /// whose principals may be anyone.
+    ///
     /// An error for S3 buckets and objects, KMS keys and aliases, CloudWatch Logs groups and
     /// streams, DynamoDB tables and Secrets Manager secrets; a warning for other services
     /// (their catalog ARN formats are less well tried) and for actions that take only `"*"`.
@@ -77,6 +83,8 @@ declare_rule! {
 struct Principal<'v> {
     who: String,
     grants: Vec<Grant<'v>>,
+    /// A resource-based policy (a bucket policy...): its principals may be anyone.
+    resource_policy: bool,
 }
 
 impl Rule for ActionResourceTypeMismatch {
@@ -96,6 +104,7 @@ impl Rule for ActionResourceTypeMismatch {
             principals.push(Principal {
                 who: holder.who(),
                 grants: arn::allow_statements(&ctx.resolver, docs),
+                resource_policy: false,
             });
         }
         // Resource policies stand alone.
@@ -104,6 +113,7 @@ impl Rule for ActionResourceTypeMismatch {
                 principals.push(Principal {
                     who: format!("{} {}", located.resource.id, located.path),
                     grants: arn::allow_statements(&ctx.resolver, [(located.document, true)]),
+                    resource_policy: true,
                 });
             }
         }
@@ -210,10 +220,13 @@ fn report(
     };
     let mut needs = Vec::new();
     let mut help = Vec::new();
+    // The S3 ARN to add beside the statement's, when every dead action needs the same one.
+    let mut items: Vec<Option<(String, &'static str)>> = Vec::new();
     for (action, fit, _) in dead {
         let name = action.full_name();
         match fit {
             Fit::NeedsStar => {
+                items.push(None);
                 needs.push(format!("{name} takes no resource type (only \"*\")"));
                 help.push(format!(
                     "grant {name} in a statement of its own with {}",
@@ -233,7 +246,8 @@ fn report(
                     "{name} applies only to {} resources",
                     types.join(" or ")
                 ));
-                let advice = suggestion(ctx, action, grant, &patterns);
+                let (advice, item) = suggestion(ctx, action, grant, &patterns);
+                items.push(item);
                 if advice.starts_with("grant ") {
                     help.push(advice);
                 } else {
@@ -273,7 +287,69 @@ fn report(
         d = d.with_secondary(*span, format!("{} granted here", action.full_name()));
     }
     d = d.with_help(help.join("\n"));
+    let fixed: Vec<String> = dead.iter().map(|(a, _, _)| a.full_name()).collect();
+    d = d.with_fix(
+        s3_fix(ctx, grant, resource_value, &items, &fixed).map(|mut fix| {
+            if principal.resource_policy {
+                // The grant comes alive for the policy's principals, who may be anyone
+                // (`Principal: "*"` would make the objects public): a decision, not a fix.
+                fix.safety = Safety::Unsafe;
+            }
+            fix
+        }),
+    );
     out.push(d);
+}
+
+/// Adds the object ARN (`…/*`) or the bucket ARN beside the statement's S3 resource. Safe when
+/// no other action of the statement applies to the added resource type.
+fn s3_fix(
+    ctx: &Context<'_>,
+    grant: &Grant<'_>,
+    element: &Value,
+    items: &[Option<(String, &'static str)>],
+    fixed: &[String],
+) -> Option<Fix> {
+    let (item, resource_type) = items.first()?.as_ref()?;
+    if items
+        .iter()
+        .any(|i| i.as_ref() != Some(&(item.clone(), *resource_type)))
+    {
+        return None;
+    }
+    let (_, anchor) = grant.resources.first()?;
+    // The help names the bucket by reference when the user did (`!GetAtt Bucket.Arn`);
+    // otherwise the new ARN is the user's own text with `/*` added or removed, so variables
+    // stay variables (the help shows their current value).
+    let by_reference = match &anchor.kind {
+        ValueKind::Ref(_) => true,
+        ValueKind::Template(parts) => matches!(parts.as_slice(), [Part::Ref(_), Part::Lit(_)]),
+        _ => false,
+    };
+    let (edits, shown) = if by_reference {
+        (
+            crate::edits::add_beside(ctx, element, anchor, item)?,
+            item.clone(),
+        )
+    } else {
+        let written = match *resource_type {
+            "object" => crate::edits::with_suffix(ctx, anchor, "/*")?,
+            _ => crate::edits::without_suffix(ctx, anchor, "/*")?,
+        };
+        (
+            crate::edits::add_written_beside(ctx, element, anchor, &written)?,
+            written,
+        )
+    };
+    let fixed: Vec<&str> = fixed.iter().map(String::as_str).collect();
+    let message = format!("add {shown} to the statement's resources");
+    Some(
+        if crate::edits::widens_others(grant, resource_type, &fixed) {
+            Fix::unsafe_(message, edits)
+        } else {
+            Fix::safe(message, edits)
+        },
+    )
 }
 
 /// The ARN the action needs, in the template's syntax, derived from what the user wrote when
@@ -283,13 +359,16 @@ fn suggestion(
     action: &Action,
     grant: &Grant<'_>,
     patterns: &[(&str, &str)],
-) -> String {
+) -> (String, Option<(String, &'static str)>) {
     let name = action.full_name();
     let types: BTreeSet<&str> = patterns.iter().map(|(t, _)| *t).collect();
     let Some((resource, value)) = grant.resources.first() else {
-        return format!(
-            "grant {name} on an ARN of the form {}",
-            patterns_text(patterns)
+        return (
+            format!(
+                "grant {name} on an ARN of the form {}",
+                patterns_text(patterns)
+            ),
+            None,
         );
     };
     let service = arn::split(ctx.stack, resource);
@@ -304,9 +383,12 @@ fn suggestion(
                 }
                 _ => ctx.written_str(&object),
             };
-            return format!(
-                "{name} applies to objects: grant it on the objects of the bucket, {}",
-                crate::fix::resource_line(ctx.stack.format, &yaml)
+            return (
+                format!(
+                    "{name} applies to objects: grant it on the objects of the bucket, {}",
+                    crate::fix::resource_line(ctx.stack.format, &yaml)
+                ),
+                Some((yaml, "object")),
             );
         }
         if types.contains("bucket")
@@ -321,9 +403,12 @@ fn suggestion(
                 },
                 _ => ctx.written_str(&bucket),
             };
-            return format!(
-                "{name} applies to the bucket itself: grant it on the bucket's ARN, {}",
-                crate::fix::resource_line(ctx.stack.format, &yaml)
+            return (
+                format!(
+                    "{name} applies to the bucket itself: grant it on the bucket's ARN, {}",
+                    crate::fix::resource_line(ctx.stack.format, &yaml)
+                ),
+                Some((yaml, "bucket")),
             );
         }
     }
@@ -338,13 +423,16 @@ fn suggestion(
             region: SymStr::sym(Symbol::Pseudo(Pseudo::Region)),
             ..parts
         };
-        return format!(
-            "a KMS key ARN always has a region: {}",
-            crate::fix::resource_line(ctx.stack.format, &ctx.written_str(&fixed.join()))
+        return (
+            format!(
+                "a KMS key ARN always has a region: {}",
+                crate::fix::resource_line(ctx.stack.format, &ctx.written_str(&fixed.join()))
+            ),
+            None,
         );
     }
     if action.service == "kms" && types.contains("key") && !types.contains("alias") {
-        return if ctx.stack.format.is_cloudformation() {
+        let text = if ctx.stack.format.is_cloudformation() {
             format!(
                 "KMS authorizes {name} against the key's ARN (arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/KEY-ID, or !GetAtt Key.Arn), never an alias; to grant by alias use Resource: \"*\" with a kms:ResourceAliases or kms:RequestAlias condition"
             )
@@ -353,15 +441,22 @@ fn suggestion(
                 "KMS authorizes {name} against the key's ARN (aws_kms_key.KEY.arn, or \"arn:${{data.aws_partition.current.partition}}:kms:${{data.aws_region.current.name}}:${{data.aws_caller_identity.current.account_id}}:key/KEY-ID\"), never an alias; to grant by alias use resources = [\"*\"] with a kms:ResourceAliases or kms:RequestAlias condition"
             )
         };
+        return (text, None);
     }
     if action.service == "logs" && types.contains("log-stream") {
-        return format!(
-            "{name} applies to log streams: end the log group ARN with :* (…:log-group:NAME:*) or :log-stream:*"
+        return (
+            format!(
+                "{name} applies to log streams: end the log group ARN with :* (…:log-group:NAME:*) or :log-stream:*"
+            ),
+            None,
         );
     }
-    format!(
-        "grant {name} on an ARN of the form {}",
-        patterns_text(patterns)
+    (
+        format!(
+            "grant {name} on an ARN of the form {}",
+            patterns_text(patterns)
+        ),
+        None,
     )
 }
 

@@ -3,7 +3,7 @@ use crate::context::{Context, Grant as Allowed};
 use crate::declare_rule;
 use crate::principal::DocOrigin;
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Diagnostic, Reference, Resource, Severity, Span, SymStr, Symbol, Value};
+use iamlint_core::{Diagnostic, Fix, Reference, Resource, Severity, Span, SymStr, Symbol, Value};
 use iamlint_policy::eval::{Tri, match_arn};
 
 declare_rule! {
@@ -37,6 +37,8 @@ declare_rule! {
     /// ## How to fix
     /// Add `!Sub "${Table.Arn}/index/*"` (or the ARNs of the indexes the code queries) to the
     /// statement's `Resource`. SAM's `DynamoDBReadPolicy` and `DynamoDBCrudPolicy` include it.
+    /// `iamlint --fix` adds `…/index/*` beside the table's ARN, unless another action of the
+    /// statement applies to indexes too.
     ///
     /// A warning: whether the code queries an index cannot be seen in the template.
     ///
@@ -111,17 +113,17 @@ impl Rule for DynamodbIndexArnMissing {
                 });
                 let grants = arn::allow_statements(&ctx.resolver, docs);
                 // The grant to extend: the statement's `Resource` that names the table.
-                let place: Option<(Span, &Value)> = grants
+                let place: Option<(&arn::Grant<'_>, &Value, &Value)> = grants
                     .iter()
                     .filter(|g| g.own && actions.iter().any(|a| g.allows_action(a)))
                     .find_map(|g| {
-                        g.resources
+                        let (_, anchor) = g
+                            .resources
                             .iter()
-                            .find(|(r, _)| match_arn(r, &table_arn) != Tri::No)
-                            .and_then(|_| g.statement.get("Resource"))
-                            .map(|v| (v.span, v))
+                            .find(|(r, _)| match_arn(r, &table_arn) != Tri::No)?;
+                        Some((g, g.statement.get("Resource")?, *anchor))
                     });
-                let span = place.map_or(role.fix_span(), |(s, _)| s);
+                let span = place.map_or(role.fix_span(), |(_, v, _)| v.span);
                 let message = format!(
                     "{} can {} table {} but not its indexes ({}): a query or scan with IndexName will be denied.",
                     holder.who(),
@@ -162,11 +164,36 @@ impl Rule for DynamodbIndexArnMissing {
                         format!("{} has secondary indexes", table.id),
                     )
                     .with_help(help)
-                    .with_resource(role.id().to_string()),
+                    .with_resource(role.id().to_string())
+                    .with_fix(place.and_then(|(grant, element, anchor)| {
+                        index_fix(ctx, grant, element, anchor, &arn, &actions)
+                    })),
                 );
             }
         }
     }
+}
+
+/// Adds `TABLE_ARN/index/*` beside the table's ARN in the statement's `Resource`. Safe when
+/// no other action of the statement applies to indexes (the new ARN then widens nothing but
+/// the query and scan the finding is about).
+fn index_fix(
+    ctx: &Context<'_>,
+    grant: &arn::Grant<'_>,
+    element: &Value,
+    anchor: &Value,
+    table_arn: &iamlint_core::Reference,
+    actions: &[&str],
+) -> Option<Fix> {
+    let item = ctx.written_ref_with(table_arn, "/index/*");
+    let edits = crate::edits::add_beside(ctx, element, anchor, &item)?;
+    let widens_other = crate::edits::widens_others(grant, "index", actions);
+    let message = format!("add {item} to the statement's resources");
+    Some(if widens_other {
+        Fix::unsafe_(message, edits)
+    } else {
+        Fix::safe(message, edits)
+    })
 }
 
 /// The names of the table's global and local secondary indexes (a symbol for a name iamlint

@@ -2,7 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Requirement, RunsAs, function_role, needs};
-use iamlint_core::{Diagnostic, Severity, Stack, Unknown, Value, ValueKind};
+use iamlint_core::{Diagnostic, Fix, Safety, Severity, Stack, Unknown, Value, ValueKind};
 
 declare_rule! {
     /// ## What it does
@@ -50,7 +50,10 @@ declare_rule! {
     /// grants the CloudWatch Logs actions), or add a statement allowing
     /// `ec2:CreateNetworkInterface`, `ec2:DescribeNetworkInterfaces` and
     /// `ec2:DeleteNetworkInterface` on `"*"`. SAM adds the managed policy itself when a
-    /// function with `VpcConfig` has no `Role`.
+    /// function with `VpcConfig` has no `Role`. `iamlint --fix` attaches the managed policy:
+    /// a `ManagedPolicyArns` item in CloudFormation, an `aws_iam_role_policy_attachment` after
+    /// the role in Terraform (an item of its `managed_policy_arns` when it has that exclusive
+    /// list); for a role in a Terraform module, the role of every caller, it only offers it.
     ///
     /// A grant that carries conditions may not satisfy Lambda's pre-flight check; it is
     /// reported as a warning.
@@ -117,6 +120,9 @@ fn vpc_attachment(stack: &Stack, vpc_config: &Value) -> Attached {
         Attached::Maybe
     }
 }
+
+/// https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+const VPC_ACCESS_POLICY: &str = "service-role/AWSLambdaVPCAccessExecutionRole";
 
 impl Rule for LambdaVpcEniPermissions {
     fn meta(&self) -> &'static RuleMeta {
@@ -201,12 +207,7 @@ impl Rule for LambdaVpcEniPermissions {
             if !attached {
                 message.push_str(" (The function is attached to a VPC only under a condition or with subnets iamlint cannot see.)");
             }
-            let help = ctx.fix_attach_managed_policy(
-                role,
-                "service-role/AWSLambdaVPCAccessExecutionRole",
-                REQUIRED,
-                "*",
-            );
+            let help = ctx.fix_attach_managed_policy(role, VPC_ACCESS_POLICY, REQUIRED, "*");
             let mut d = Diagnostic::new(
                 Self::META.code,
                 Self::META.name,
@@ -221,7 +222,27 @@ impl Rule for LambdaVpcEniPermissions {
             )
             .with_runs_as(role, req.role_value, function_name)
             .with_help(help)
-            .with_resource(function_name.clone());
+            .with_resource(function_name.clone())
+            .with_fix(
+                crate::edits::attach_managed_policy(ctx, role.resource, VPC_ACCESS_POLICY).map(
+                    |edits| {
+                        // The policy AWS documents for exactly this: the ENI actions the
+                        // finding names, and the CloudWatch Logs actions every function's
+                        // role needs anyway.
+                        // A role in a Terraform module is the role of every caller.
+                        let safety = if role_name.starts_with("module.") {
+                            Safety::Unsafe
+                        } else {
+                            Safety::Safe
+                        };
+                        Fix::new(
+                            format!("attach the AWS managed policy {VPC_ACCESS_POLICY} to role {role_name}"),
+                            safety,
+                            edits,
+                        )
+                    },
+                ),
+            );
             d.labels.dedup_by(|a, b| a.span == b.span);
             out.push(d);
         }

@@ -2,7 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::policies::{self, DocKind};
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Diagnostic, Severity, SymPart, SymStr, Value};
+use iamlint_core::{Diagnostic, Fix, Safety, Severity, SymPart, SymStr, Value};
 
 declare_rule! {
     /// ## What it does
@@ -30,7 +30,9 @@ declare_rule! {
     /// ## How to fix
     /// Use `!Ref Secret` (a secret's `Ref` is its full ARN) when the secret is in the
     /// template, or end the ARN with `-??????` (six `?`, not `-*`, which would also match
-    /// `prod/db-admin`).
+    /// `prod/db-admin`). `iamlint --fix` appends `-??????` inside the string as you wrote it
+    /// (plain or quoted YAML, JSON, HCL); written in a variable or module input instead of the
+    /// statement, the fix is offered but not applied (the value may serve more than this policy).
     ///
     /// An error whether or not the template creates the secret: every secret's ARN has the
     /// suffix, so an ARN without it and without a wildcard matches nothing. No Secrets Manager
@@ -81,6 +83,27 @@ impl Rule for SecretArnMissingSuffix {
                             continue;
                         };
                         seen.push(item.span);
+                        let fix = match name.parts().last() {
+                            Some(SymPart::Lit(tail)) => {
+                                crate::edits::append_to_string(ctx, item, tail, "-??????")
+                            }
+                            _ => None,
+                        }
+                        .map(|edit| {
+                            // Six `?` match exactly the suffix AWS appends: the ARN then names
+                            // this secret and nothing else. Written elsewhere (a variable, a
+                            // module input) the text may serve more than this policy.
+                            let in_policy = within(item.span, statement.span);
+                            Fix::new(
+                                "end the secret ARN with `-??????`",
+                                if in_policy {
+                                    Safety::Safe
+                                } else {
+                                    Safety::Unsafe
+                                },
+                                vec![edit],
+                            )
+                        });
                         let mut message = format!(
                             "{} grants access to {}, but Secrets Manager secret ARNs end with a hyphen and 6 random characters ({}-AbCdEf): this ARN matches no secret.",
                             located.resource.id,
@@ -112,7 +135,8 @@ impl Rule for SecretArnMissingSuffix {
                                     ctx.written_str(&wildcard)
                                 )
                             })
-                            .with_resource(located.resource.id.clone()),
+                            .with_resource(located.resource.id.clone())
+                            .with_fix(fix),
                         );
                         break;
                     }
@@ -120,6 +144,11 @@ impl Rule for SecretArnMissingSuffix {
             }
         }
     }
+}
+
+/// Whether `inner` lies inside `outer` (same file).
+fn within(inner: iamlint_core::Span, outer: iamlint_core::Span) -> bool {
+    inner.file == outer.file && outer.start <= inner.start && inner.end <= outer.end
 }
 
 /// The secret name of a secret ARN lacking the random suffix, with the finding's severity: an

@@ -1,7 +1,11 @@
 //! `--format json`: the stable machine-readable shape (version 1).
 //!
 //! `{"version": 1, "diagnostics": [{"code", "name", "severity", "message", "file", "line",
-//! "column", "end_line", "end_column", "resource", "help"}], "summary": {...}}`
+//! "column", "end_line", "end_column", "resource", "help", "fix"}], "summary": {...}}
+//!
+//! `fix` is `null`, or `{"message", "safety": "safe"|"unsafe", "edits": [{"file", "start",
+//! "end", "line", "column", "end_line", "end_column", "replacement"}]}`: byte offsets (`end`
+//! exclusive) and one-based line/column of the text to replace; `--fix` applies safe fixes.`
 
 use super::{Report, count, display_path, position};
 use iamlint_core::Severity;
@@ -26,6 +30,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "end_column": end.column,
                 "resource": d.resource,
                 "help": d.help,
+                "fix": super::fix_json(report.sources, d),
             })
         })
         .collect();

@@ -70,6 +70,40 @@ pub(crate) fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
         .count()
 }
 
+/// A diagnostic's fix as JSON (`null` without one): its message, safety and edits, each with
+/// the file, byte `start`/`end`, one-based line/column of both ends, and the replacement.
+pub(crate) fn fix_json(sources: &SourceMap, diagnostic: &Diagnostic) -> serde_json::Value {
+    let Some(fix) = &diagnostic.fix else {
+        return serde_json::Value::Null;
+    };
+    let edits: Vec<_> = fix
+        .edits
+        .iter()
+        .map(|e| {
+            let file = sources.get(e.span.file);
+            let (start, end) = file.map_or(
+                (LineCol { line: 1, column: 1 }, LineCol { line: 1, column: 1 }),
+                |f| (f.line_col(e.span.start), f.line_col(e.span.end)),
+            );
+            serde_json::json!({
+                "file": file.map(|f| f.path.to_string_lossy().replace('\\', "/")).unwrap_or_default(),
+                "start": e.span.start,
+                "end": e.span.end,
+                "line": start.line,
+                "column": start.column,
+                "end_line": end.line,
+                "end_column": end.column,
+                "replacement": e.replacement,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "message": fix.message,
+        "safety": fix.safety.as_str(),
+        "edits": edits,
+    })
+}
+
 /// Sorts findings by file, line, column and code, the order every format uses.
 pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_cached_key(|d| {

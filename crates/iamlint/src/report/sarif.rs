@@ -48,7 +48,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 message.push_str("\n\nHow to fix: ");
                 message.push_str(help);
             }
-            json!({
+            let mut result = json!({
                 "ruleId": d.code,
                 "ruleIndex": registry.iter().position(|m| m.code == d.code),
                 "level": level(d.severity),
@@ -61,7 +61,11 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "logicalLocations": d.resource.as_ref().map(|r| vec![json!({"name": r, "kind": "resource"})]).unwrap_or_default(),
                 }],
                 "relatedLocations": related,
-            })
+            });
+            if let Some(fixes) = fixes(report, d) {
+                result["fixes"] = fixes;
+            }
+            result
         })
         .collect();
     let sarif = json!({
@@ -79,6 +83,44 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
+}
+
+/// SARIF `fixes`: one fix per diagnostic, its edits grouped by file, each replacement's
+/// deleted region given both as bytes and as lines and columns.
+fn fixes(report: &Report<'_>, d: &iamlint_core::Diagnostic) -> Option<serde_json::Value> {
+    let fix = d.fix.as_ref()?;
+    let mut changes: Vec<(iamlint_core::FileId, Vec<serde_json::Value>)> = Vec::new();
+    for edit in &fix.edits {
+        let file = report.sources.get(edit.span.file)?;
+        let s = file.line_col(edit.span.start);
+        let e = file.line_col(edit.span.end);
+        let replacement = json!({
+            "deletedRegion": {
+                "byteOffset": edit.span.start,
+                "byteLength": edit.span.len(),
+                "startLine": s.line, "startColumn": s.column, "endLine": e.line, "endColumn": e.column,
+            },
+            "insertedContent": {"text": edit.replacement},
+        });
+        match changes.iter_mut().find(|(f, _)| *f == edit.span.file) {
+            Some((_, list)) => list.push(replacement),
+            None => changes.push((edit.span.file, vec![replacement])),
+        }
+    }
+    let artifact_changes: Vec<_> = changes
+        .into_iter()
+        .filter_map(|(id, replacements)| {
+            let file = report.sources.get(id)?;
+            Some(json!({
+                "artifactLocation": {"uri": file.path.to_string_lossy().replace('\\', "/")},
+                "replacements": replacements,
+            }))
+        })
+        .collect();
+    Some(json!([{
+        "description": {"text": format!("{} ({})", fix.message, fix.safety.as_str())},
+        "artifactChanges": artifact_changes,
+    }]))
 }
 
 fn level(s: Severity) -> &'static str {
