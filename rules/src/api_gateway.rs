@@ -234,3 +234,116 @@ fn is_generated_id(ctx: &Context<'_>, r: &Reference) -> bool {
         )
     ) || matches!(&r.attribute, Attribute::Get(a) if a == "RestApiId" || a == "ApiId" || a == "AuthorizerId")
 }
+
+/// Why an `execute-api` source pattern can never match a request API Gateway makes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PatternProblem {
+    /// `arn:{P}:apigateway:…`: the management namespace (API Gateway's own resources), never
+    /// the source of an invocation.
+    ManagementNamespace,
+    /// `{apiId}`, `{apiId}/{stage}` or `{apiId}/{stage}/{METHOD}` without a wildcard: every
+    /// request ARN has a method and a path after the stage.
+    TooFewSegments(usize),
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY",
+];
+
+/// The problem of a pattern meant to name API Gateway requests (a permission's `SourceArn` for
+/// `apigateway.amazonaws.com`), when it certainly has one. A part iamlint cannot see (a
+/// parameter that may hold `/*`) leaves it undecided.
+pub fn pattern_problem(ctx: &Context<'_>, pattern: &SymStr) -> Option<PatternProblem> {
+    use iamlint_core::SymPart;
+    let (pinned, _) = pin_ids(ctx, pattern);
+    let prefix = pinned.literal_prefix();
+    if !prefix.starts_with("arn:") {
+        return None;
+    }
+    // The service is the third field; the partition before it may be a pseudo parameter.
+    let service = if prefix.split(':').count() >= 3 {
+        prefix.split(':').nth(2)
+    } else {
+        pinned.parts().iter().find_map(|p| match p {
+            SymPart::Lit(l) if l.starts_with(':') => l[1..].split(':').next(),
+            _ => None,
+        })
+    };
+    match service {
+        Some("apigateway") => return Some(PatternProblem::ManagementNamespace),
+        Some("execute-api") => {}
+        _ => return None,
+    }
+    // The resource part: after the fifth `:`, with only pseudo parameters (region, account)
+    // before it and nothing but literals and pinned ids after.
+    let mut colons = 0;
+    let mut resource = String::new();
+    for part in pinned.parts() {
+        match part {
+            SymPart::Lit(l) => {
+                for c in l.chars() {
+                    if colons >= 5 {
+                        resource.push(c);
+                    } else if c == ':' {
+                        colons += 1;
+                    }
+                }
+            }
+            SymPart::Sym(Symbol::Pseudo(_)) if colons < 5 => {}
+            SymPart::Sym(_) => return None,
+        }
+    }
+    if colons < 5 || resource.contains('*') || resource.contains('?') {
+        return None;
+    }
+    let segments: Vec<&str> = resource.split('/').collect();
+    let too_few = match segments.as_slice() {
+        [_] | [_, _] => true,
+        [_, _, method] => HTTP_METHODS.contains(method),
+        _ => false,
+    };
+    too_few.then_some(PatternProblem::TooFewSegments(segments.len()))
+}
+
+/// The API of the stack a pattern names (by reference), if any.
+pub fn api_of(ctx: &Context<'_>, pattern: &SymStr) -> Option<String> {
+    use iamlint_core::SymPart;
+    pattern.parts().iter().find_map(|p| match p {
+        SymPart::Sym(Symbol::Attr(r)) if is_generated_id(ctx, r) => {
+            let kind = ctx.stack.resource(&r.resource)?.kind.as_str();
+            matches!(kind, "AWS::ApiGateway::RestApi" | "AWS::ApiGatewayV2::Api")
+                .then(|| r.resource.clone())
+        }
+        _ => None,
+    })
+}
+
+/// Help for a permission's `SourceArn`: the execute-api ARN of the API for every route.
+pub fn source_arn_fix(ctx: &Context<'_>, api: Option<&str>) -> String {
+    if ctx.stack.format.is_cloudformation() {
+        let api = api.map_or_else(|| "{apiId}".to_string(), |a| format!("${{{a}}}"));
+        format!(
+            "name the execute-api ARN, for every stage, method and path:\nSourceArn: !Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}/*/*"
+        )
+    } else {
+        let base = match api {
+            Some(a) => {
+                let reference = crate::fix::hcl_reference(
+                    ctx.stack,
+                    &Reference {
+                        resource: a.to_string(),
+                        attribute: Attribute::Ref,
+                    },
+                );
+                let base = reference
+                    .rsplit_once('.')
+                    .map_or(reference.clone(), |(b, _)| b.to_string());
+                format!("${{{base}.execution_arn}}")
+            }
+            None => "arn:aws:execute-api:REGION:ACCOUNT:API_ID".to_string(),
+        };
+        format!(
+            "name the execute-api ARN, for every stage, method and path:\nsource_arn = \"{base}/*/*\""
+        )
+    }
+}

@@ -282,14 +282,11 @@ impl<'a> Resolver<'a> {
                 arn("iot", true, prefixed("rule/", name("RuleName")))
             }
             // A user pool's id (`us-east-1_AbC123`) is generated.
-            ("AWS::Cognito::UserPool", None | Some("UserPoolId")) => SymStr::sym(Symbol::Attr(
-                Reference::get_att(resource.id.clone(), "UserPoolId"),
-            )),
+            ("AWS::Cognito::UserPool", None | Some("UserPoolId")) => {
+                SymStr::sym(Symbol::Attr(Reference::to_ref(resource.id.clone())))
+            }
             ("AWS::Cognito::UserPool", Some("Arn")) => {
-                let id = SymStr::sym(Symbol::Attr(Reference::get_att(
-                    resource.id.clone(),
-                    "UserPoolId",
-                )));
+                let id = SymStr::sym(Symbol::Attr(Reference::to_ref(resource.id.clone())));
                 arn("cognito-idp", true, prefixed("userpool/", id))
             }
             ("AWS::Events::EventBus", Some("Arn")) => {

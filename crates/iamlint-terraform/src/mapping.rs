@@ -783,7 +783,10 @@ pub const TABLE: &[Mapping] = &[
             ("ApiId", Arg("api_id")),
             ("AuthorizerType", Arg("authorizer_type")),
             ("AuthorizerUri", Arg("authorizer_uri")),
-            ("AuthorizerCredentialsArn", Arg("authorizer_credentials_arn")),
+            (
+                "AuthorizerCredentialsArn",
+                Arg("authorizer_credentials_arn"),
+            ),
         ],
     },
     Mapping {

@@ -12,17 +12,26 @@ use std::borrow::Cow;
 declare_rule! {
     /// ## What it does
     /// Finds AWS services wired to invoke a Lambda function — S3 bucket notifications, SNS
-    /// subscriptions with `Protocol: lambda`, EventBridge rule targets without `RoleArn` —
-    /// while no `AWS::Lambda::Permission` (`aws_lambda_permission`) of the function allows
-    /// that service, from that source, to call `lambda:InvokeFunction`.
+    /// subscriptions with `Protocol: lambda`, EventBridge rule targets without `RoleArn`, API
+    /// Gateway Lambda integrations and authorizers without credentials (REST methods, HTTP API
+    /// routes), CloudWatch Logs subscription filters, IoT topic rule actions, Cognito user
+    /// pool triggers and Secrets Manager rotation schedules — while no `AWS::Lambda::Permission`
+    /// (`aws_lambda_permission`) of the function allows that service, from that source, to call
+    /// `lambda:InvokeFunction`.
     ///
     /// ## Why is this bad?
     /// These services invoke the function as a service principal, which only the function's
     /// resource policy can authorize. S3 checks it when the notification is configured:
     /// `PutBucketNotificationConfiguration` fails with "Unable to validate the following
-    /// destination configurations" and the stack does not deploy. SNS and EventBridge fail
-    /// every delivery at run time. A permission whose `SourceArn` or `SourceAccount` names
-    /// another source does not help.
+    /// destination configurations" and the stack does not deploy; so do CloudWatch Logs when
+    /// the subscription filter is created ("Could not execute the lambda function") and Secrets
+    /// Manager when rotation is configured. API Gateway answers every request with 500
+    /// ("Invalid permissions on Lambda function"); SNS, EventBridge, IoT and Cognito fail every
+    /// invocation at run time. A permission whose `SourceArn` or `SourceAccount` names another
+    /// source does not help: API Gateway invokes from
+    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` (an authorizer
+    /// from `…/{apiId}/authorizers/{id}`), CloudWatch Logs from the log group's ARN ending in
+    /// `:*`. A permission whose `execute-api` ARN can never match is IAM041's finding.
     ///
     /// ## Example
     /// ```yaml
@@ -59,11 +68,14 @@ declare_rule! {
     /// - https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
     /// - https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html
     /// - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-permission.html
+    /// - https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+    /// - https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+    /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot_rotation.html
     pub struct LambdaInvokePermissionMissing {
         code: "IAM021",
         name: "lambda-invoke-permission-missing",
         severity: Error,
-        summary: "S3, SNS or EventBridge invokes a function without an AWS::Lambda::Permission",
+        summary: "S3, SNS, API Gateway, EventBridge, Logs, IoT, Cognito or Secrets Manager invokes a function without an AWS::Lambda::Permission",
     }
 }
 
@@ -126,8 +138,9 @@ pub(crate) enum Verdict {
     Allowed,
     /// No permission of the function allows the service from this source; the spans are the
     /// `SourceArn`/`SourceAccount` of its permissions for the service that name other sources
-    /// (and whether SAM generated the permission).
-    Missing(Vec<(Span, bool)>),
+    /// (and whether SAM generated the permission); and whether one of them names an
+    /// `execute-api` source that can never match (IAM041 reports the cause).
+    Missing(Vec<(Span, bool)>, bool),
     /// Permissions allow the service from this source, but for other qualifiers only.
     OtherQualifier(Vec<(Qualifier, Span)>),
 }
@@ -250,8 +263,8 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
 /// `Credentials`, API Gateway invokes with that role instead).
 fn api_gateway_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>) {
     use crate::api_gateway::{
-        execute_api_arn, id_of, invoked_function, refers_to, rest_resource_path,
-        route_key_suffix, route_suffix,
+        execute_api_arn, id_of, invoked_function, refers_to, rest_resource_path, route_key_suffix,
+        route_suffix,
     };
     let stack = ctx.stack;
     let has_role = |v: Option<&Value>| v.is_some_and(|r| !r.is_no_value());
@@ -261,8 +274,7 @@ fn api_gateway_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>)
             continue;
         };
         let kind = integration.get("Type").and_then(Value::as_str);
-        if !matches!(kind, Some("AWS_PROXY" | "AWS")) || has_role(integration.get("Credentials"))
-        {
+        if !matches!(kind, Some("AWS_PROXY" | "AWS")) || has_role(integration.get("Credentials")) {
             continue;
         }
         let (Some(uri), Some(api)) = (integration.get("Uri"), method.property("RestApiId")) else {
@@ -292,7 +304,9 @@ fn api_gateway_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>)
     }
     // HTTP (and WebSocket) API integrations, invoked through the routes that target them.
     for integration in stack.resources_of("AWS::ApiGatewayV2::Integration") {
-        let kind = integration.property("IntegrationType").and_then(Value::as_str);
+        let kind = integration
+            .property("IntegrationType")
+            .and_then(Value::as_str);
         if !matches!(kind, Some("AWS_PROXY" | "AWS"))
             || has_role(integration.property("CredentialsArn"))
         {
@@ -345,7 +359,11 @@ fn api_gateway_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>)
     }
     // Lambda authorizers: invoked from `{apiId}/authorizers/{authorizerId}`.
     for (kind, api_property, role_property) in [
-        ("AWS::ApiGateway::Authorizer", "RestApiId", "AuthorizerCredentials"),
+        (
+            "AWS::ApiGateway::Authorizer",
+            "RestApiId",
+            "AuthorizerCredentials",
+        ),
         (
             "AWS::ApiGatewayV2::Authorizer",
             "ApiId",
@@ -394,7 +412,9 @@ fn execute_api_written(ctx: &Context<'_>, api: &Value, suffix: &str) -> String {
     };
     if ctx.stack.format.is_cloudformation() {
         if api_text.is_empty() {
-            return format!("!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:*{suffix}");
+            return format!(
+                "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:*{suffix}"
+            );
         }
         format!(
             "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_text}}}{suffix}"
@@ -405,7 +425,9 @@ fn execute_api_written(ctx: &Context<'_>, api: &Value, suffix: &str) -> String {
                 let reference = crate::fix::hcl_reference(ctx.stack, r);
                 let execution_arn = reference
                     .rsplit_once('.')
-                    .map_or(reference.clone(), |(base, _)| format!("{base}.execution_arn"));
+                    .map_or(reference.clone(), |(base, _)| {
+                        format!("{base}.execution_arn")
+                    });
                 format!("\"${{{execution_arn}}}{suffix}\"")
             }
             _ => format!("\"arn:aws:execute-api:*:*:*{suffix}\""),
@@ -422,8 +444,7 @@ fn other_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>) {
     // execute the lambda function. Make sure you have given CloudWatch Logs permission to
     // execute your function."), so the deploy fails.
     for filter in stack.resources_of("AWS::Logs::SubscriptionFilter") {
-        if filter.is_generated() || filter.property("RoleArn").is_some_and(|r| !r.is_no_value())
-        {
+        if filter.is_generated() || filter.property("RoleArn").is_some_and(|r| !r.is_no_value()) {
             continue;
         }
         let Some(function_value) = filter.property("DestinationArn") else {
@@ -668,6 +689,7 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     let mut any_maybe = false;
     let mut other_qualifiers = Vec::new();
     let mut other_sources = Vec::new();
+    let mut malformed_source = false;
     for permission in ctx.stack.resources_of("AWS::Lambda::Permission") {
         let Some(function_value) = permission.property("FunctionName") else {
             continue;
@@ -706,6 +728,11 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
                 .or_else(|| permission.property("SourceAccount"))
         {
             other_sources.push((v.span, permission.is_generated()));
+            malformed_source |= invocation.principal == "apigateway.amazonaws.com"
+                && permission
+                    .property("SourceArn")
+                    .and_then(|a| ctx.resolver.string(a))
+                    .is_some_and(|a| crate::api_gateway::pattern_problem(ctx, &a).is_some());
         }
         let matches = names
             .and(service)
@@ -727,7 +754,7 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     if any_maybe {
         Verdict::Allowed
     } else if other_qualifiers.is_empty() {
-        Verdict::Missing(other_sources)
+        Verdict::Missing(other_sources, malformed_source)
     } else {
         Verdict::OtherQualifier(other_qualifiers)
     }
@@ -872,7 +899,7 @@ pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>) -> String {
             out
         }
         _ => {
-            let name = format!("allow_{service}");
+            let name = format!("allow_{}", service.replace('-', "_"));
             let mut out = format!(
                 "add this resource:\nresource \"aws_lambda_permission\" \"{name}\" {{\n  statement_id  = \"Allow{id}Invoke\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = {function}\n  principal     = \"{}\"",
                 invocation.principal
@@ -903,9 +930,14 @@ impl Rule for LambdaInvokePermissionMissing {
         // Several routes through one integration are one finding at the integration.
         let mut reported: Vec<(Span, &str)> = Vec::new();
         for invocation in invocations(ctx) {
-            let Verdict::Missing(other_sources) = verdict(ctx, &invocation) else {
+            let Verdict::Missing(other_sources, malformed_source) = verdict(ctx, &invocation)
+            else {
                 continue;
             };
+            // IAM041 reports the permission whose source ARN can never match.
+            if malformed_source {
+                continue;
+            }
             let key = (invocation.function_value.span, invocation.principal);
             if reported.contains(&key) {
                 continue;
