@@ -466,7 +466,7 @@ fn items_or_one(value: Option<&Value>) -> Vec<&Value> {
 
 /// Whether a SAM connector (`AWS::Serverless::Connector`, which iamlint does not expand)
 /// may write the target's resource policy.
-fn connector_targets(ctx: &Context<'_>, target: &Resource) -> bool {
+pub(crate) fn connector_targets(ctx: &Context<'_>, target: &Resource) -> bool {
     ctx.stack
         .resources_of("AWS::Serverless::Connector")
         .any(|c| {

@@ -3,6 +3,7 @@
 //! A rule never parses a file: it reads the resource graph of one stack, resolves principals
 //! and their policies ([`principal`]), asks the evaluator, and reports what AWS would deny.
 
+pub mod api_gateway;
 pub mod arn;
 mod asl;
 pub mod context;

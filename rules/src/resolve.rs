@@ -56,6 +56,7 @@ pub fn name_property(kind: &str) -> Option<&'static str> {
         "AWS::ECR::Repository" => "RepositoryName",
         "AWS::SSM::Parameter" => "Name",
         "AWS::CodeBuild::Project" => "Name",
+        "AWS::IoT::TopicRule" => "RuleName",
         _ => return None,
     })
 }
@@ -82,7 +83,8 @@ pub fn ref_returns(kind: &str) -> Option<Returns> {
         | "AWS::Logs::LogGroup"
         | "AWS::ECR::Repository"
         | "AWS::SSM::Parameter"
-        | "AWS::CodeBuild::Project" => Returns::Name,
+        | "AWS::CodeBuild::Project"
+        | "AWS::IoT::TopicRule" => Returns::Name,
         "AWS::KMS::Key" | "AWS::ApiGateway::RestApi" | "AWS::ApiGatewayV2::Api" => Returns::Id,
         _ => return None,
     })
@@ -278,6 +280,18 @@ impl<'a> Resolver<'a> {
                 arn("cloudwatch", true, prefixed("alarm:", name("AlarmName")))
             }
             ("AWS::Events::EventBus", None | Some("Name")) => name("Name"),
+            ("AWS::IoT::TopicRule", None) => name("RuleName"),
+            ("AWS::IoT::TopicRule", Some("Arn")) => {
+                arn("iot", true, prefixed("rule/", name("RuleName")))
+            }
+            // A user pool's id (`us-east-1_AbC123`) is generated.
+            ("AWS::Cognito::UserPool", None | Some("UserPoolId")) => {
+                SymStr::sym(Symbol::Attr(Reference::to_ref(resource.id.clone())))
+            }
+            ("AWS::Cognito::UserPool", Some("Arn")) => {
+                let id = SymStr::sym(Symbol::Attr(Reference::to_ref(resource.id.clone())));
+                arn("cognito-idp", true, prefixed("userpool/", id))
+            }
             ("AWS::Events::EventBus", Some("Arn")) => {
                 arn("events", true, prefixed("event-bus/", name("Name")))
             }

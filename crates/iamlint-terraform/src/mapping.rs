@@ -30,6 +30,17 @@ pub enum Attr {
         service: &'static str,
         prefix: &'static str,
     },
+    /// The URI API Gateway invokes a function (or alias) by, made of its `Arn` (`Ref` for an
+    /// alias): `arn:PARTITION:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations`
+    /// (`invoke_arn` of `aws_lambda_function` and `aws_lambda_alias`).
+    InvokeUri(Attribute0),
+}
+
+/// A core attribute in a `const` table (`Attribute` owns a `String`).
+#[derive(Clone, Copy)]
+pub enum Attribute0 {
+    Ref,
+    Arn,
 }
 
 /// How one CloudFormation property is made from the Terraform configuration.
@@ -183,6 +194,7 @@ pub const TABLE: &[Mapping] = &[
             ("function_name", Attr::Ref),
             ("id", Attr::Ref),
             ("qualified_arn", Attr::Get("Arn")),
+            ("invoke_arn", Attr::InvokeUri(Attribute0::Arn)),
         ],
         props: &[
             ("FunctionName", Arg("function_name")),
@@ -314,7 +326,10 @@ pub const TABLE: &[Mapping] = &[
     Mapping {
         tf_type: "aws_lambda_alias",
         kind: "AWS::Lambda::Alias",
-        computed: &[("arn", Attr::Ref)],
+        computed: &[
+            ("arn", Attr::Ref),
+            ("invoke_arn", Attr::InvokeUri(Attribute0::Ref)),
+        ],
         props: &[
             ("Name", Arg("name")),
             ("FunctionName", Arg("function_name")),
@@ -700,6 +715,213 @@ pub const TABLE: &[Mapping] = &[
             ("InsufficientDataActions", Arg("insufficient_data_actions")),
         ],
     },
+    // ---- Services that invoke functions (website/docs/r/<type>.html.markdown of
+    // hashicorp/terraform-provider-aws) ----------------------------------------------------
+    Mapping {
+        tf_type: "aws_api_gateway_rest_api",
+        kind: "AWS::ApiGateway::RestApi",
+        computed: &[
+            ("id", Attr::Ref),
+            ("root_resource_id", Attr::Get("RootResourceId")),
+            (
+                "execution_arn",
+                Attr::ArnOfRef {
+                    service: "execute-api",
+                    prefix: "",
+                },
+            ),
+        ],
+        props: &[("Name", Arg("name")), ("Body", Arg("body"))],
+    },
+    Mapping {
+        tf_type: "aws_api_gateway_resource",
+        kind: "AWS::ApiGateway::Resource",
+        computed: &[("id", Attr::Ref)],
+        props: &[
+            ("RestApiId", Arg("rest_api_id")),
+            ("ParentId", Arg("parent_id")),
+            ("PathPart", Arg("path_part")),
+        ],
+    },
+    // The method's integration is a resource of its own in Terraform; it stands for the
+    // `AWS::ApiGateway::Method` whose `Integration` it is.
+    Mapping {
+        tf_type: "aws_api_gateway_integration",
+        kind: "AWS::ApiGateway::Method",
+        computed: &[],
+        props: &[
+            ("RestApiId", Arg("rest_api_id")),
+            ("ResourceId", Arg("resource_id")),
+            ("HttpMethod", Arg("http_method")),
+            (
+                "Integration",
+                Block(
+                    "\u{0}self",
+                    &[
+                        ("Type", Arg("type")),
+                        ("Uri", Arg("uri")),
+                        ("Credentials", Arg("credentials")),
+                        ("IntegrationHttpMethod", Arg("integration_http_method")),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_api_gateway_authorizer",
+        kind: "AWS::ApiGateway::Authorizer",
+        computed: &[("id", Attr::Ref)],
+        props: &[
+            ("RestApiId", Arg("rest_api_id")),
+            ("Type", Arg("type")),
+            ("AuthorizerUri", Arg("authorizer_uri")),
+            ("AuthorizerCredentials", Arg("authorizer_credentials")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_apigatewayv2_api",
+        kind: "AWS::ApiGatewayV2::Api",
+        computed: &[
+            ("id", Attr::Ref),
+            (
+                "execution_arn",
+                Attr::ArnOfRef {
+                    service: "execute-api",
+                    prefix: "",
+                },
+            ),
+        ],
+        props: &[
+            ("Name", Arg("name")),
+            ("ProtocolType", Arg("protocol_type")),
+            ("Body", Arg("body")),
+            ("Target", Arg("target")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_apigatewayv2_integration",
+        kind: "AWS::ApiGatewayV2::Integration",
+        computed: &[("id", Attr::Ref)],
+        props: &[
+            ("ApiId", Arg("api_id")),
+            ("IntegrationType", Arg("integration_type")),
+            ("IntegrationUri", Arg("integration_uri")),
+            ("CredentialsArn", Arg("credentials_arn")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_apigatewayv2_route",
+        kind: "AWS::ApiGatewayV2::Route",
+        computed: &[("id", Attr::Ref)],
+        props: &[
+            ("ApiId", Arg("api_id")),
+            ("RouteKey", Arg("route_key")),
+            ("Target", Arg("target")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_apigatewayv2_authorizer",
+        kind: "AWS::ApiGatewayV2::Authorizer",
+        computed: &[("id", Attr::Ref)],
+        props: &[
+            ("ApiId", Arg("api_id")),
+            ("AuthorizerType", Arg("authorizer_type")),
+            ("AuthorizerUri", Arg("authorizer_uri")),
+            (
+                "AuthorizerCredentialsArn",
+                Arg("authorizer_credentials_arn"),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_cloudwatch_log_subscription_filter",
+        kind: "AWS::Logs::SubscriptionFilter",
+        computed: &[],
+        props: &[
+            ("FilterName", Arg("name")),
+            ("LogGroupName", Arg("log_group_name")),
+            ("DestinationArn", Arg("destination_arn")),
+            ("RoleArn", Arg("role_arn")),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_iot_topic_rule",
+        kind: "AWS::IoT::TopicRule",
+        computed: &[("name", Attr::Ref), ("arn", Attr::Get("Arn"))],
+        props: &[
+            ("RuleName", Arg("name")),
+            (
+                "TopicRulePayload",
+                Block(
+                    "\u{0}self",
+                    &[(
+                        "Actions",
+                        Blocks(
+                            "lambda",
+                            &[(
+                                "Lambda",
+                                Block("\u{0}self", &[("FunctionArn", Arg("function_arn"))]),
+                            )],
+                        ),
+                    )],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_cognito_user_pool",
+        kind: "AWS::Cognito::UserPool",
+        computed: &[("id", Attr::Ref), ("arn", Attr::Get("Arn"))],
+        props: &[
+            ("UserPoolName", Arg("name")),
+            (
+                "LambdaConfig",
+                Block(
+                    "lambda_config",
+                    &[
+                        ("CreateAuthChallenge", Arg("create_auth_challenge")),
+                        ("CustomMessage", Arg("custom_message")),
+                        ("DefineAuthChallenge", Arg("define_auth_challenge")),
+                        ("PostAuthentication", Arg("post_authentication")),
+                        ("PostConfirmation", Arg("post_confirmation")),
+                        ("PreAuthentication", Arg("pre_authentication")),
+                        ("PreSignUp", Arg("pre_sign_up")),
+                        ("PreTokenGeneration", Arg("pre_token_generation")),
+                        ("UserMigration", Arg("user_migration")),
+                        (
+                            "VerifyAuthChallengeResponse",
+                            Arg("verify_auth_challenge_response"),
+                        ),
+                        ("KMSKeyID", Arg("kms_key_id")),
+                        (
+                            "CustomEmailSender",
+                            Block("custom_email_sender", &[("LambdaArn", Arg("lambda_arn"))]),
+                        ),
+                        (
+                            "CustomSMSSender",
+                            Block("custom_sms_sender", &[("LambdaArn", Arg("lambda_arn"))]),
+                        ),
+                        (
+                            "PreTokenGenerationConfig",
+                            Block(
+                                "pre_token_generation_config",
+                                &[("LambdaArn", Arg("lambda_arn"))],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
+        tf_type: "aws_secretsmanager_secret_rotation",
+        kind: "AWS::SecretsManager::RotationSchedule",
+        computed: &[],
+        props: &[
+            ("SecretId", Arg("secret_id")),
+            ("RotationLambdaARN", Arg("rotation_lambda_arn")),
+        ],
+    },
 ];
 
 pub fn lookup(tf_type: &str) -> Option<&'static Mapping> {
@@ -715,6 +937,17 @@ impl Attr {
             Attr::Ref => Attribute::Ref,
             Attr::Get(a) => Attribute::Get(a.to_string()),
             Attr::ArnOfRef { .. } => Attribute::Get("Arn".to_string()),
+            // A plan names the function itself, which an integration may name too.
+            Attr::InvokeUri(a) => a.attribute(),
+        }
+    }
+}
+
+impl Attribute0 {
+    fn attribute(self) -> Attribute {
+        match self {
+            Attribute0::Ref => Attribute::Ref,
+            Attribute0::Arn => Attribute::Get("Arn".to_string()),
         }
     }
 }
@@ -772,6 +1005,7 @@ pub fn add_computed(
                         Attr::ArnOfRef { service, prefix } => {
                             arn_of_ref(address, service, prefix, region, span)
                         }
+                        Attr::InvokeUri(a) => invoke_uri(address, a.attribute(), region, span),
                         _ => reference(address, attr.attribute(), span),
                     };
                     // Where the configuration sets the attribute (`name`), a reference to it
@@ -812,10 +1046,35 @@ pub fn add_computed(
 /// it to the configured value anyway. ARNs built from the name are left to the value.
 pub fn computed_reference(tf_type: &str, address: &str, name: &str, span: Span) -> Option<Value> {
     let (_, attr) = lookup(tf_type)?.computed.iter().find(|(n, _)| *n == name)?;
-    if matches!(attr, Attr::ArnOfRef { .. }) {
+    if matches!(attr, Attr::ArnOfRef { .. } | Attr::InvokeUri(_)) {
         return None;
     }
     Some(reference(address, attr.attribute(), span))
+}
+
+/// `arn:PARTITION:apigateway:REGION:lambda:path/2015-03-31/functions/<ARN>/invocations`
+/// (<https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html>, `uri`).
+fn invoke_uri(address: &str, attribute: Attribute, region: &Value, span: Span) -> Value {
+    let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
+    let mut parts = vec![
+        Part::Lit("arn:".into()),
+        pseudo(Pseudo::Partition),
+        Part::Lit(":apigateway:".into()),
+    ];
+    match &region.kind {
+        ValueKind::String(s) => parts.push(Part::Lit(s.clone())),
+        ValueKind::Template(p) => parts.extend(p.iter().cloned()),
+        ValueKind::Ref(r) => parts.push(Part::Ref(r.clone())),
+        ValueKind::Unknown(u) => parts.push(Part::Unknown(u.clone())),
+        _ => parts.push(pseudo(Pseudo::Region)),
+    }
+    parts.push(Part::Lit(":lambda:path/2015-03-31/functions/".into()));
+    parts.push(Part::Ref(Reference {
+        resource: address.to_string(),
+        attribute,
+    }));
+    parts.push(Part::Lit("/invocations".into()));
+    Value::new(ValueKind::Template(parts), span)
 }
 
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.

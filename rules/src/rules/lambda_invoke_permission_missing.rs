@@ -7,21 +7,31 @@ use iamlint_core::{
     Value, ValueKind,
 };
 use iamlint_policy::eval::{Tri, match_action, match_arn, sym_eq};
+use std::borrow::Cow;
 
 declare_rule! {
     /// ## What it does
     /// Finds AWS services wired to invoke a Lambda function — S3 bucket notifications, SNS
-    /// subscriptions with `Protocol: lambda`, EventBridge rule targets without `RoleArn` —
-    /// while no `AWS::Lambda::Permission` (`aws_lambda_permission`) of the function allows
-    /// that service, from that source, to call `lambda:InvokeFunction`.
+    /// subscriptions with `Protocol: lambda`, EventBridge rule targets without `RoleArn`, API
+    /// Gateway Lambda integrations and authorizers without credentials (REST methods, HTTP API
+    /// routes), CloudWatch Logs subscription filters, IoT topic rule actions, Cognito user
+    /// pool triggers and Secrets Manager rotation schedules — while no `AWS::Lambda::Permission`
+    /// (`aws_lambda_permission`) of the function allows that service, from that source, to call
+    /// `lambda:InvokeFunction`.
     ///
     /// ## Why is this bad?
     /// These services invoke the function as a service principal, which only the function's
     /// resource policy can authorize. S3 checks it when the notification is configured:
     /// `PutBucketNotificationConfiguration` fails with "Unable to validate the following
-    /// destination configurations" and the stack does not deploy. SNS and EventBridge fail
-    /// every delivery at run time. A permission whose `SourceArn` or `SourceAccount` names
-    /// another source does not help.
+    /// destination configurations" and the stack does not deploy; so do CloudWatch Logs when
+    /// the subscription filter is created ("Could not execute the lambda function") and Secrets
+    /// Manager when rotation is configured. API Gateway answers every request with 500
+    /// ("Invalid permissions on Lambda function"); SNS, EventBridge, IoT and Cognito fail every
+    /// invocation at run time. A permission whose `SourceArn` or `SourceAccount` names another
+    /// source does not help: API Gateway invokes from
+    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` (an authorizer
+    /// from `…/{apiId}/authorizers/{id}`), CloudWatch Logs from the log group's ARN ending in
+    /// `:*`. A permission whose `execute-api` ARN can never match is IAM041's finding.
     ///
     /// ## Example
     /// ```yaml
@@ -58,11 +68,14 @@ declare_rule! {
     /// - https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
     /// - https://docs.aws.amazon.com/lambda/latest/dg/with-s3.html
     /// - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-permission.html
+    /// - https://repost.aws/knowledge-center/api-gateway-rest-api-lambda-integrations
+    /// - https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+    /// - https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot_rotation.html
     pub struct LambdaInvokePermissionMissing {
         code: "IAM021",
         name: "lambda-invoke-permission-missing",
         severity: Error,
-        summary: "S3, SNS or EventBridge invokes a function without an AWS::Lambda::Permission",
+        summary: "S3, SNS, API Gateway, EventBridge, Logs, IoT, Cognito or Secrets Manager invokes a function without an AWS::Lambda::Permission",
     }
 }
 
@@ -112,8 +125,9 @@ pub(crate) struct Invocation<'a> {
     /// without a dependency cycle.
     pub source_written: Option<String>,
     pub function: &'a Resource,
-    /// The value naming the function (the line to change).
-    pub function_value: &'a Value,
+    /// The value naming the function (the line to change); for API Gateway, the function ARN
+    /// inside the integration URI, spanning the URI.
+    pub function_value: Cow<'a, Value>,
     pub qualifier: Qualifier,
     pub severity: Severity,
 }
@@ -124,8 +138,9 @@ pub(crate) enum Verdict {
     Allowed,
     /// No permission of the function allows the service from this source; the spans are the
     /// `SourceArn`/`SourceAccount` of its permissions for the service that name other sources
-    /// (and whether SAM generated the permission).
-    Missing(Vec<(Span, bool)>),
+    /// (and whether SAM generated the permission); and whether one of them names an
+    /// `execute-api` source that can never match (IAM041 reports the cause).
+    Missing(Vec<(Span, bool)>, bool),
     /// Permissions allow the service from this source, but for other qualifiers only.
     OtherQualifier(Vec<(Qualifier, Span)>),
 }
@@ -165,7 +180,7 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
                 "s3.amazonaws.com",
                 Some(source_arn.clone()),
                 source_written.clone(),
-                function_value,
+                Cow::Borrowed(function_value),
                 Severity::Error,
             );
         }
@@ -198,7 +213,7 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
             "sns.amazonaws.com",
             source_arn,
             source_written,
-            function_value,
+            Cow::Borrowed(function_value),
             Severity::Error,
         );
     }
@@ -234,12 +249,323 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
                 "events.amazonaws.com",
                 source_arn.clone(),
                 source_written.clone(),
-                function_value,
+                Cow::Borrowed(function_value),
                 Severity::Warning,
             );
         }
     }
+    api_gateway_invocations(ctx, &mut out);
+    other_invocations(ctx, &mut out);
     out
+}
+
+/// API Gateway integrations and authorizers that invoke a function without credentials (with
+/// `Credentials`, API Gateway invokes with that role instead).
+fn api_gateway_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>) {
+    use crate::api_gateway::{
+        execute_api_arn, id_of, invoked_function, refers_to, rest_resource_path, route_key_suffix,
+        route_suffix,
+    };
+    let stack = ctx.stack;
+    let has_role = |v: Option<&Value>| v.is_some_and(|r| !r.is_no_value());
+    // REST API methods: `Integration.Type` `AWS_PROXY` or `AWS` with a Lambda URI.
+    for method in stack.resources_of("AWS::ApiGateway::Method") {
+        let Some(integration) = method.property("Integration") else {
+            continue;
+        };
+        let kind = integration.get("Type").and_then(Value::as_str);
+        if !matches!(kind, Some("AWS_PROXY" | "AWS")) || has_role(integration.get("Credentials")) {
+            continue;
+        }
+        let (Some(uri), Some(api)) = (integration.get("Uri"), method.property("RestApiId")) else {
+            continue;
+        };
+        let Some(function_value) = invoked_function(uri) else {
+            continue;
+        };
+        let Some(api_id) = ctx.resolver.string(api) else {
+            continue;
+        };
+        let http_method = method.property("HttpMethod").and_then(Value::as_str);
+        let path = method
+            .property("ResourceId")
+            .and_then(|r| rest_resource_path(ctx, r));
+        let source = execute_api_arn(api_id, route_suffix(http_method, path.as_ref()));
+        push(
+            ctx,
+            out,
+            format!("API Gateway method {}", method.id),
+            "apigateway.amazonaws.com",
+            Some(source),
+            Some(execute_api_written(ctx, api, "/*/*")),
+            Cow::Owned(function_value),
+            Severity::Error,
+        );
+    }
+    // HTTP (and WebSocket) API integrations, invoked through the routes that target them.
+    for integration in stack.resources_of("AWS::ApiGatewayV2::Integration") {
+        let kind = integration
+            .property("IntegrationType")
+            .and_then(Value::as_str);
+        if !matches!(kind, Some("AWS_PROXY" | "AWS"))
+            || has_role(integration.property("CredentialsArn"))
+        {
+            continue;
+        }
+        let (Some(uri), Some(api)) = (
+            integration.property("IntegrationUri"),
+            integration.property("ApiId"),
+        ) else {
+            continue;
+        };
+        let Some(function_value) = invoked_function(uri) else {
+            continue;
+        };
+        let Some(api_id) = ctx.resolver.string(api) else {
+            continue;
+        };
+        // Routes may also come from an OpenAPI body iamlint does not read: only an API of
+        // the stack without one is closed.
+        let api_resource = crate::resource_grant::referenced(ctx, api);
+        if api_resource.is_none_or(|a| {
+            a.property("Body").is_some()
+                || a.property("BodyS3Location").is_some()
+                || a.property("Target").is_some()
+        }) {
+            continue;
+        }
+        for route in stack.resources_of("AWS::ApiGatewayV2::Route") {
+            if !route
+                .property("Target")
+                .is_some_and(|t| refers_to(t, &integration.id))
+            {
+                continue;
+            }
+            let Some(key) = route.property("RouteKey").and_then(Value::as_str) else {
+                continue;
+            };
+            let source = execute_api_arn(api_id.clone(), route_key_suffix(key));
+            push(
+                ctx,
+                out,
+                format!("API Gateway route {} ({key})", route.id),
+                "apigateway.amazonaws.com",
+                Some(source),
+                Some(execute_api_written(ctx, api, "/*/*")),
+                Cow::Owned(function_value.clone()),
+                Severity::Error,
+            );
+        }
+    }
+    // Lambda authorizers: invoked from `{apiId}/authorizers/{authorizerId}`.
+    for (kind, api_property, role_property) in [
+        (
+            "AWS::ApiGateway::Authorizer",
+            "RestApiId",
+            "AuthorizerCredentials",
+        ),
+        (
+            "AWS::ApiGatewayV2::Authorizer",
+            "ApiId",
+            "AuthorizerCredentialsArn",
+        ),
+    ] {
+        for authorizer in stack.resources_of(kind) {
+            if has_role(authorizer.property(role_property)) {
+                continue;
+            }
+            let (Some(uri), Some(api)) = (
+                authorizer.property("AuthorizerUri"),
+                authorizer.property(api_property),
+            ) else {
+                continue;
+            };
+            let Some(function_value) = invoked_function(uri) else {
+                continue;
+            };
+            let Some(api_id) = ctx.resolver.string(api) else {
+                continue;
+            };
+            let mut rest = SymStr::lit("/authorizers/");
+            rest.push(id_of(ctx, &authorizer.id));
+            push(
+                ctx,
+                out,
+                format!("API Gateway authorizer {}", authorizer.id),
+                "apigateway.amazonaws.com",
+                Some(execute_api_arn(api_id, rest)),
+                Some(execute_api_written(ctx, api, "/authorizers/*")),
+                Cow::Owned(function_value),
+                // The authorizer's source ARN form is reported by AWS support answers, not
+                // the reference pages.
+                Severity::Warning,
+            );
+        }
+    }
+}
+
+/// An `execute-api` ARN pattern for a fix: the API's ARN followed by `suffix`.
+fn execute_api_written(ctx: &Context<'_>, api: &Value, suffix: &str) -> String {
+    let api_text = match &api.kind {
+        ValueKind::Ref(r) => r.resource.clone(),
+        _ => String::new(),
+    };
+    if ctx.stack.format.is_cloudformation() {
+        if api_text.is_empty() {
+            return format!(
+                "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:*{suffix}"
+            );
+        }
+        format!(
+            "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{api_text}}}{suffix}"
+        )
+    } else {
+        match &api.kind {
+            ValueKind::Ref(r) => {
+                let reference = crate::fix::hcl_reference(ctx.stack, r);
+                let execution_arn = reference
+                    .rsplit_once('.')
+                    .map_or(reference.clone(), |(base, _)| {
+                        format!("{base}.execution_arn")
+                    });
+                format!("\"${{{execution_arn}}}{suffix}\"")
+            }
+            _ => format!("\"arn:aws:execute-api:*:*:*{suffix}\""),
+        }
+    }
+}
+
+/// CloudWatch Logs subscription filters, IoT topic rules, Cognito user pool triggers and
+/// Secrets Manager rotation schedules.
+fn other_invocations<'a>(ctx: &Context<'a>, out: &mut Vec<Invocation<'a>>) {
+    let stack = ctx.stack;
+    let pseudo = |p: Pseudo| Symbol::Pseudo(p);
+    // Logs: PutSubscriptionFilter checks that Logs may invoke the function ("Could not
+    // execute the lambda function. Make sure you have given CloudWatch Logs permission to
+    // execute your function."), so the deploy fails.
+    for filter in stack.resources_of("AWS::Logs::SubscriptionFilter") {
+        if filter.is_generated() || filter.property("RoleArn").is_some_and(|r| !r.is_no_value()) {
+            continue;
+        }
+        let Some(function_value) = filter.property("DestinationArn") else {
+            continue;
+        };
+        let group = filter.property("LogGroupName");
+        let source_arn = group.and_then(|g| ctx.resolver.string(g)).map(|name| {
+            let mut arn = SymStr::lit("arn:");
+            arn.push_sym(pseudo(Pseudo::Partition));
+            arn.push_lit(":logs:");
+            arn.push_sym(pseudo(Pseudo::Region));
+            arn.push_lit(":");
+            arn.push_sym(pseudo(Pseudo::AccountId));
+            arn.push_lit(":log-group:");
+            arn.push(name);
+            arn.push_lit(":*");
+            arn
+        });
+        let source_written = source_arn.as_ref().map(|s| ctx.written_str(s));
+        push(
+            ctx,
+            out,
+            format!("log subscription filter {}", filter.id),
+            "logs.amazonaws.com",
+            source_arn,
+            source_written,
+            Cow::Borrowed(function_value),
+            Severity::Error,
+        );
+    }
+    // IoT topic rules: the rule's Lambda actions (and its error action).
+    for rule in stack.resources_of("AWS::IoT::TopicRule") {
+        if rule.is_generated() {
+            continue;
+        }
+        let Some(payload) = rule.property("TopicRulePayload") else {
+            continue;
+        };
+        let mut actions: Vec<&Value> = payload
+            .get("Actions")
+            .and_then(Value::as_list)
+            .map(|l| l.iter().collect())
+            .unwrap_or_default();
+        actions.extend(payload.get("ErrorAction"));
+        let arn = ctx
+            .resolver
+            .reference(&Reference::get_att(rule.id.clone(), "Arn"), 0);
+        for action in actions {
+            let Some(function_value) = action.get("Lambda").and_then(|l| l.get("FunctionArn"))
+            else {
+                continue;
+            };
+            push(
+                ctx,
+                out,
+                format!("IoT topic rule {}", rule.id),
+                "iot.amazonaws.com",
+                Some(arn.clone()),
+                Some(ctx.written_ref(&Reference::get_att(rule.id.clone(), "Arn"))),
+                Cow::Borrowed(function_value),
+                Severity::Warning,
+            );
+        }
+    }
+    // Cognito user pool triggers.
+    for pool in stack.resources_of("AWS::Cognito::UserPool") {
+        let Some(config) = pool.property("LambdaConfig").and_then(Value::as_map) else {
+            continue;
+        };
+        let source_arn = ctx
+            .resolver
+            .reference(&Reference::get_att(pool.id.clone(), "Arn"), 0);
+        for (key, value) in config.iter() {
+            let function_value = match key.name.as_str() {
+                "KMSKeyID" => continue,
+                "CustomEmailSender" | "CustomSMSSender" | "PreTokenGenerationConfig" => {
+                    match value.get("LambdaArn") {
+                        Some(v) => v,
+                        None => continue,
+                    }
+                }
+                _ => value,
+            };
+            push(
+                ctx,
+                out,
+                format!("Cognito user pool {} ({} trigger)", pool.id, key.name),
+                "cognito-idp.amazonaws.com",
+                Some(source_arn.clone()),
+                Some(ctx.written_ref(&Reference::get_att(pool.id.clone(), "Arn"))),
+                Cow::Borrowed(function_value),
+                Severity::Warning,
+            );
+        }
+    }
+    // Secrets Manager rotation: configuring it checks that Secrets Manager may invoke the
+    // function (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot_rotation.html).
+    for schedule in stack.resources_of("AWS::SecretsManager::RotationSchedule") {
+        let Some(function_value) = schedule.property("RotationLambdaARN") else {
+            continue;
+        };
+        let secret = schedule.property("SecretId");
+        let secret_resource = secret
+            .and_then(|s| crate::resource_grant::referenced(ctx, s))
+            .filter(|r| r.kind == "AWS::SecretsManager::Secret");
+        let source_arn = secret_resource.and_then(|_| secret.and_then(|s| ctx.resolver.string(s)));
+        let source_written = secret_resource
+            .zip(secret)
+            .zip(source_arn.as_ref())
+            .map(|((_, v), s)| ctx.written(v, s));
+        push(
+            ctx,
+            out,
+            format!("rotation schedule {}", schedule.id),
+            "secretsmanager.amazonaws.com",
+            source_arn,
+            source_written,
+            Cow::Borrowed(function_value),
+            Severity::Error,
+        );
+    }
 }
 
 #[expect(clippy::too_many_arguments, reason = "one invocation's fields")]
@@ -250,14 +576,14 @@ fn push<'a>(
     principal: &'static str,
     source_arn: Option<SymStr>,
     source_written: Option<String>,
-    function_value: &'a Value,
+    function_value: Cow<'a, Value>,
     severity: Severity,
 ) {
     // Only a function of the stack, named by an ARN (not a name or a parameter).
     if function_value.alternatives().len() != 1 {
         return;
     }
-    let Some(function) = function_named(ctx.stack, function_value) else {
+    let Some(function) = function_named(ctx.stack, &function_value) else {
         return;
     };
     out.push(Invocation {
@@ -266,8 +592,8 @@ fn push<'a>(
         source_arn,
         source_written,
         function,
+        qualifier: qualifier_of(ctx, &function_value),
         function_value,
-        qualifier: qualifier_of(ctx, function_value),
         severity,
     });
 }
@@ -360,9 +686,14 @@ fn qualifier_of_reference(ctx: &Context<'_>, r: &Reference) -> Qualifier {
 /// principal, `lambda:InvokeFunction`, and `ArnLike aws:SourceArn` / `StringEquals
 /// aws:SourceAccount` conditions evaluated against the real source.
 pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict {
+    // A SAM connector to the function (which iamlint does not expand) may write the permission.
+    if crate::deliveries::connector_targets(ctx, invocation.function) {
+        return Verdict::Allowed;
+    }
     let mut any_maybe = false;
     let mut other_qualifiers = Vec::new();
     let mut other_sources = Vec::new();
+    let mut malformed_source = false;
     for permission in ctx.stack.resources_of("AWS::Lambda::Permission") {
         let Some(function_value) = permission.property("FunctionName") else {
             continue;
@@ -401,6 +732,11 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
                 .or_else(|| permission.property("SourceAccount"))
         {
             other_sources.push((v.span, permission.is_generated()));
+            malformed_source |= invocation.principal == "apigateway.amazonaws.com"
+                && permission
+                    .property("SourceArn")
+                    .and_then(|a| ctx.resolver.string(a))
+                    .is_some_and(|a| crate::api_gateway::pattern_problem(ctx, &a).is_some());
         }
         let matches = names
             .and(service)
@@ -422,7 +758,7 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     if any_maybe {
         Verdict::Allowed
     } else if other_qualifiers.is_empty() {
-        Verdict::Missing(other_sources)
+        Verdict::Missing(other_sources, malformed_source)
     } else {
         Verdict::OtherQualifier(other_qualifiers)
     }
@@ -469,6 +805,15 @@ fn permission_allows(
         Some(values) => any(values, &|p| match p.as_literal() {
             Some("*") => Tri::Yes,
             Some(p) if p.eq_ignore_ascii_case(invocation.principal) => Tri::Yes,
+            // CloudWatch Logs also invokes as its regional principal (`logs.{region}.amazonaws.com`).
+            Some(p)
+                if invocation.principal == "logs.amazonaws.com"
+                    && p.strip_prefix("logs.")
+                        .and_then(|r| r.strip_suffix(".amazonaws.com"))
+                        .is_some_and(|r| !r.contains('.')) =>
+            {
+                Tri::Yes
+            }
             // Another service principal never matches.
             Some(p) if p.ends_with(".amazonaws.com") || p.ends_with(".amazon.com") => Tri::No,
             // An account or an ARN: authorizes IAM principals, not the service (kept
@@ -481,7 +826,18 @@ fn permission_allows(
         None => Tri::Yes,
         Some(values) => match &invocation.source_arn {
             None => Tri::Maybe,
-            Some(source) => any(values, &|pattern| match_arn(pattern, source)),
+            Some(source) => {
+                let (source, source_pinned) = crate::api_gateway::pin_ids(ctx, source);
+                any(values, &|pattern| {
+                    let (pattern, pinned) = crate::api_gateway::pin_ids(ctx, pattern);
+                    match match_arn(&pattern, &source) {
+                        // A pattern that names no API of the stack by reference (a literal
+                        // id) may name this one.
+                        Tri::No if source_pinned && !pinned => Tri::Maybe,
+                        other => other,
+                    }
+                })
+            }
         },
     };
     // `SourceAccount`: `StringEquals aws:SourceAccount`; the source is in the stack's account.
@@ -508,15 +864,19 @@ fn permission_allows(
 /// service invokes, qualifier included.
 pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>) -> String {
     let function = ctx.written(
-        invocation.function_value,
+        &invocation.function_value,
         &ctx.resolver
-            .string(invocation.function_value)
+            .string(&invocation.function_value)
             .unwrap_or_else(|| SymStr::sym(Symbol::Opaque)),
     );
     let service = invocation.principal.split('.').next().unwrap_or("service");
     let id = match service {
         "s3" => "S3".to_string(),
         "sns" => "Sns".to_string(),
+        "apigateway" => "ApiGateway".to_string(),
+        "iot" => "IoT".to_string(),
+        "cognito-idp" => "Cognito".to_string(),
+        "secretsmanager" => "SecretsManager".to_string(),
         other => {
             let mut c = other.chars();
             c.next()
@@ -543,7 +903,7 @@ pub(crate) fn fix(ctx: &Context<'_>, invocation: &Invocation<'_>) -> String {
             out
         }
         _ => {
-            let name = format!("allow_{service}");
+            let name = format!("allow_{}", service.replace('-', "_"));
             let mut out = format!(
                 "add this resource:\nresource \"aws_lambda_permission\" \"{name}\" {{\n  statement_id  = \"Allow{id}Invoke\"\n  action        = \"lambda:InvokeFunction\"\n  function_name = {function}\n  principal     = \"{}\"",
                 invocation.principal
@@ -571,10 +931,22 @@ impl Rule for LambdaInvokePermissionMissing {
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
+        // Several routes through one integration are one finding at the integration.
+        let mut reported: Vec<(Span, &str)> = Vec::new();
         for invocation in invocations(ctx) {
-            let Verdict::Missing(other_sources) = verdict(ctx, &invocation) else {
+            let Verdict::Missing(other_sources, malformed_source) = verdict(ctx, &invocation)
+            else {
                 continue;
             };
+            // IAM041 reports the permission whose source ARN can never match.
+            if malformed_source {
+                continue;
+            }
+            let key = (invocation.function_value.span, invocation.principal);
+            if reported.contains(&key) {
+                continue;
+            }
+            reported.push(key);
             let function = &invocation.function.id;
             let with_source = invocation
                 .source_arn
@@ -586,6 +958,19 @@ impl Rule for LambdaInvokePermissionMissing {
                     " Configuring the notification will fail (\"Unable to validate the following destination configurations\") and the deployment with it."
                 }
                 "sns.amazonaws.com" => " Every delivery to the function will fail.",
+                "apigateway.amazonaws.com" => {
+                    " Every request will fail with 500 (\"Execution failed due to configuration error: Invalid permissions on Lambda function\")."
+                }
+                "logs.amazonaws.com" => {
+                    " Creating the subscription filter will fail (\"Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute your function.\") and the deployment with it."
+                }
+                "secretsmanager.amazonaws.com" => {
+                    " Configuring rotation will fail with access denied: Secrets Manager checks that it may invoke the function."
+                }
+                "iot.amazonaws.com" => " Every invocation by the rule's action will fail.",
+                "cognito-idp.amazonaws.com" => {
+                    " Every user pool operation that runs the trigger will fail."
+                }
                 _ => " Every invocation by the rule will fail (FailedInvocations).",
             };
             let permission_type = if ctx.stack.format.is_cloudformation() {

@@ -10,6 +10,7 @@ mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod ecs_execution_role_image_and_logs;
 mod ecs_secrets_permissions;
+mod execute_api_arn_mismatch;
 mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
 mod kms_encrypted_resource_missing_key_permission;
@@ -46,6 +47,7 @@ pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use ecs_execution_role_image_and_logs::EcsExecutionRoleImageAndLogs;
 pub use ecs_secrets_permissions::EcsSecretsPermissions;
+pub use execute_api_arn_mismatch::ExecuteApiArnMismatch;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
 pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
@@ -112,4 +114,5 @@ pub static ALL: &[&dyn Rule] = &[
     &S3PublicPolicyBlocked,
     &PolicyAttachmentRace,
     &LambdaQualifierMismatch,
+    &ExecuteApiArnMismatch,
 ];
