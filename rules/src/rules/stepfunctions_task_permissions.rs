@@ -451,9 +451,7 @@ fn sdk_target(
     let first = chars.next()?;
     let name = format!("{}{}", first.to_ascii_uppercase(), chars.as_str());
     let action = service.action(&name).filter(|a| a.name == name)?;
-    if params.as_map().is_none() {
-        return None;
-    }
+    params.as_map()?;
     let (arn, value) = if action.resource_types.is_empty() {
         (SymStr::lit("*"), resource_value.clone())
     } else {
