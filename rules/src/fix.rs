@@ -125,9 +125,19 @@ pub fn statement_with_condition(
     format: Format,
     actions: &[&str],
     resource: &str,
+    condition: (&str, &str, &str),
+) -> String {
+    statement_on_with_condition(format, actions, &[resource], condition)
+}
+
+/// [`statement_with_condition`] on several resources.
+pub fn statement_on_with_condition(
+    format: Format,
+    actions: &[&str],
+    resources: &[&str],
     (test, variable, value): (&str, &str, &str),
 ) -> String {
-    let mut out = statement(format, actions, resource, 2);
+    let mut out = statement_on(format, actions, resources, 2);
     if format.is_cloudformation() {
         out.push_str(&format!(
             "\n    Condition:\n      {test}:\n        {variable}: {value}"

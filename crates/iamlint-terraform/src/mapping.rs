@@ -1763,6 +1763,13 @@ const EVENT_TARGET: &[(&str, Field)] = &[
         "DeadLetterConfig",
         Block("dead_letter_config", &[("Arn", Arg("arn"))]),
     ),
+    (
+        "EcsParameters",
+        Block(
+            "ecs_target",
+            &[("TaskDefinitionArn", Arg("task_definition_arn"))],
+        ),
+    ),
 ];
 
 fn as_document(v: Value) -> Value {

@@ -26,6 +26,7 @@ mod lambda_logs_permissions;
 mod lambda_qualifier_mismatch;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
+mod passrole_missing;
 mod policy_attachment_race;
 mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
@@ -63,6 +64,7 @@ pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_qualifier_mismatch::LambdaQualifierMismatch;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
+pub use passrole_missing::PassroleMissing;
 pub use policy_attachment_race::PolicyAttachmentRace;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
@@ -111,6 +113,7 @@ pub static ALL: &[&dyn Rule] = &[
     &InvalidPrincipalOrArn,
     &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
+    &PassroleMissing,
     &S3PublicPolicyBlocked,
     &PolicyAttachmentRace,
     &LambdaQualifierMismatch,
