@@ -2,6 +2,7 @@
 //! the check run, the reporters. `main.rs` is the only place that prints or exits.
 
 pub mod app;
+pub mod cdk;
 pub mod cli;
 pub mod config;
 pub mod discover;
