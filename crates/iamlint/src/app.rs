@@ -36,6 +36,13 @@ pub fn main() -> ExitCode {
         Some(Command::Simulate(args)) => simulate(&args),
         Some(Command::Rules(args)) => rules(args.format),
         Some(Command::Explain { rule }) => explain(&rule),
+        Some(Command::Why(args)) => match crate::why::run(&args) {
+            Ok(text) => print_or_fail(&text),
+            Err(message) => {
+                eprintln!("error: {message}");
+                EXIT_INPUT
+            }
+        },
     };
     ExitCode::from(code)
 }

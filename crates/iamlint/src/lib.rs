@@ -9,3 +9,4 @@ pub mod discover;
 pub mod report;
 pub mod run;
 pub mod version;
+pub mod why;

@@ -138,6 +138,64 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     }
 }
 
+/// Every stack under the paths of `options`, read as a check would read them, with the files
+/// they came from (for `iamlint why`, which asks about one request rather than running the
+/// rules). Files that are not templates or cannot be parsed give no stack.
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub stacks: Vec<Stack>,
+    /// The organisation's policies, parsed with spans in `sources`.
+    pub org: iamlint_rules::context::Options,
+    pub path_errors: Vec<String>,
+}
+
+pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loaded {
+    let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
+        .into_iter()
+        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    let parse_options = iamlint_cfn::Options {
+        parameters: options.parameters.clone(),
+    };
+    let results: Vec<FileResult> = candidates
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, candidate)| {
+            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            guarded("reading this file", || {
+                check_file(id, candidate, &parse_options)
+            })
+            .ok()
+        })
+        .collect();
+    let tf = terraform_units(&terraform, candidates.len(), &options.terraform);
+    let mut next_id = candidates.len() + tf.files.len();
+    let mut org_sources = Vec::new();
+    let org = iamlint_rules::context::Options {
+        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+    };
+    let mut sources = SourceMap::new();
+    let mut stacks = Vec::new();
+    for result in results {
+        sources.insert(result.file);
+        stacks.extend(result.stack);
+    }
+    for file in tf.files.into_iter().chain(org_sources) {
+        sources.insert(file);
+    }
+    stacks.extend(tf.stacks);
+    Loaded {
+        sources,
+        stacks,
+        org,
+        path_errors: walk_errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path.display(), e.message))
+            .collect(),
+    }
+}
+
 /// Runs one stage of one unit; a panic in it becomes the message of an internal-error
 /// diagnostic for that unit, and the run goes on with the others.
 fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
