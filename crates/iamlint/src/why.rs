@@ -514,7 +514,7 @@ struct Verdict {
 fn location(sources: &SourceMap, span: Span) -> String {
     match sources.get(span.file) {
         Some(file) => {
-            let lc = file.line_col(u32::try_from(span.start).unwrap_or(u32::MAX));
+            let lc = file.line_col(span.start);
             format!("{}:{}:{}", file.path().display(), lc.line, lc.column)
         }
         None => "?".to_string(),
