@@ -556,6 +556,25 @@ fn verdict_on(
     forms: &[SymStr],
 ) -> Option<Verdict> {
     let sources = &loaded.sources;
+    let resource_of_match = m.stack.resource(&m.id)?;
+    if resource_of_match.kind == "AWS::IAM::User" {
+        // A user's permissions also come from its groups and the policies attached to it
+        // elsewhere, which iamlint does not gather: say where it is, decide nothing.
+        return Some(Verdict {
+            who: format!("user {}", m.stack.display_name(&m.id)),
+            how: m.how.clone(),
+            at: location(sources, resource_of_match.span),
+            outcome: Outcome::Unknown(Uncertainty::Value),
+            denied_by: Vec::new(),
+            statements: Vec::new(),
+            open: vec![
+                "a user's groups and the policies attached to it: iamlint why evaluates roles"
+                    .to_string(),
+            ],
+            fix: None,
+            fix_at: None,
+        });
+    }
     let ctx = Context::with_options(m.stack, &loaded.org);
     let holders = ctx.policy_holders();
     let holder = holders.iter().find(|h| h.role.id() == m.id)?;

@@ -265,3 +265,15 @@ fn human_output() {
     );
     insta::assert_snapshot!(stdout(&o));
 }
+
+#[test]
+fn a_user_is_found_but_not_decided() {
+    let v = why_json(
+        "User: arn:aws:iam::123456789012:user/orders-analyst is not authorized to perform: dynamodb:Scan on resource: arn:aws:dynamodb:us-east-1:123456789012:table/orders because no identity-based policy allows the dynamodb:Scan action",
+        &[TEMPLATES],
+    );
+    let p = only_principal(&v);
+    assert_eq!(p["principal"], "user Analyst");
+    assert_eq!(p["outcome"], "unknown");
+    assert_eq!(p["fix"], Value::Null);
+}
