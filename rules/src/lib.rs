@@ -16,6 +16,7 @@ mod fix;
 pub mod kms;
 pub mod lint;
 mod merge;
+pub mod naming;
 pub mod policies;
 pub mod principal;
 pub mod registry;
@@ -60,6 +61,7 @@ pub fn check_stack_with_sources(
         }
     }
     merge::merge_same_fix(&mut out);
+    naming::apply_display_names(stack, &mut out);
     out
 }
 

@@ -139,6 +139,16 @@ pub(crate) fn build_stack(
                 ),
                 None => (Origin::Declared, key.span),
             };
+            // A CDK app records the construct path of every resource it synthesises: that path,
+            // not the generated logical id, is what its author finds in the code.
+            if let Some(path) = decl
+                .get("Metadata")
+                .and_then(|m| m.get("aws:cdk:path"))
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty())
+            {
+                stack.set_display_name(key.name.clone(), path);
+            }
             stack.add_resource(Resource {
                 id: key.name.clone(),
                 kind: kind.to_string(),

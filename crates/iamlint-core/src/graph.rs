@@ -118,6 +118,9 @@ pub struct Stack {
     pub ordering_known: bool,
     resources: Vec<Resource>,
     index: HashMap<String, usize>,
+    /// What to call a resource in messages when its id is not what the user wrote: the
+    /// construct path a CDK app gives in `Metadata.aws:cdk:path`. Keyed by resource id.
+    display_names: HashMap<String, String>,
 }
 
 impl Stack {
@@ -131,6 +134,7 @@ impl Stack {
             ordering_known: false,
             resources: Vec::new(),
             index: HashMap::new(),
+            display_names: HashMap::new(),
         }
     }
 
@@ -185,6 +189,24 @@ impl Stack {
             .iter()
             .find(|a| a.resource == resource && a.span == span)
             .map(|a| a.by.as_str())
+    }
+
+    /// Names the resource `id` in messages by `name` (a front end knows it: the construct path
+    /// of a CDK-synthesised resource).
+    pub fn set_display_name(&mut self, id: impl Into<String>, name: impl Into<String>) {
+        self.display_names.insert(id.into(), name.into());
+    }
+
+    /// What messages call the resource `id`: its display name, else the id itself.
+    pub fn display_name<'s>(&'s self, id: &'s str) -> &'s str {
+        self.display_names.get(id).map_or(id, String::as_str)
+    }
+
+    /// Every resource id that has a display name, with that name.
+    pub fn display_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.display_names
+            .iter()
+            .map(|(id, name)| (id.as_str(), name.as_str()))
     }
 
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {

@@ -43,6 +43,13 @@ pub fn main() -> ExitCode {
                 EXIT_INPUT
             }
         },
+        Some(Command::Why(args)) => match crate::why::run(&args) {
+            Ok(text) => print_or_fail(&text),
+            Err(message) => {
+                eprintln!("error: {message}");
+                EXIT_INPUT
+            }
+        },
     };
     ExitCode::from(code)
 }

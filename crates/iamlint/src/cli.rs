@@ -28,6 +28,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// List the rules with their codes, names and default severities.
     Rules(RulesArgs),
+    /// Explain an AccessDenied message: find the principal in the templates, evaluate the
+    /// request with every policy layer, and show the statement that denies or the one to add.
+    Why(crate::why::WhyArgs),
     /// Print a rule's documentation.
     Explain {
         /// A rule code (IAM001) or name (lambda-vpc-eni-permissions).

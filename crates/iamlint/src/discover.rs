@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// Folders that hold generated or vendored copies of templates, never the user's sources.
+/// A CDK `cdk.out` is not walked either: its stacks are read through its manifest
+/// ([`crate::cdk`]).
 const SKIPPED_DIRS: &[&str] = &[
     ".git",
     ".terraform",
@@ -44,8 +46,12 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut dirs = Vec::new();
+    let mut assemblies = Vec::new();
     for root in roots {
         match std::fs::metadata(root) {
+            Ok(meta) if meta.is_dir() && crate::cdk::is_cloud_assembly(root) => {
+                assemblies.push(root.clone());
+            }
             Ok(meta) if meta.is_dir() => dirs.push(root.clone()),
             Ok(_) => files.push(Candidate {
                 path: root.clone(),
@@ -59,6 +65,7 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     }
     if let Some((first, rest)) = dirs.split_first() {
         let found = Mutex::new(Vec::new());
+        let found_assemblies = Mutex::new(Vec::new());
         let walk_errors = Mutex::new(Vec::new());
         let mut builder = ignore::WalkBuilder::new(first);
         for dir in rest {
@@ -83,6 +90,15 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
             Box::new(|entry| {
                 match entry {
                     Ok(entry) => {
+                        // `cdk synth` output beside a walked folder is read even when
+                        // .gitignore names it (`cdk init` ignores `cdk.out`): it is the only
+                        // CloudFormation a CDK app has.
+                        if entry.file_type().is_some_and(|t| t.is_dir())
+                            && let Some(assembly) = crate::cdk::assembly_in(entry.path())
+                            && let Ok(mut found) = found_assemblies.lock()
+                        {
+                            found.push(assembly);
+                        }
                         if entry.file_type().is_some_and(|t| t.is_file())
                             && is_candidate_name(entry.path())
                             && let Ok(mut found) = found.lock()
@@ -105,6 +121,22 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
             })
         });
         files.extend(found.into_inner().unwrap_or_default());
+        assemblies.extend(found_assemblies.into_inner().unwrap_or_default());
+    }
+    assemblies.sort();
+    assemblies.dedup();
+    for assembly in assemblies {
+        match crate::cdk::templates(&assembly) {
+            // The manifest says these are templates: check them as if named.
+            Ok(templates) => files.extend(templates.into_iter().map(|path| Candidate {
+                path,
+                explicit: true,
+            })),
+            Err(message) => errors.push(WalkError {
+                path: assembly,
+                message,
+            }),
+        }
     }
     files.sort();
     files.dedup_by(|a, b| {
@@ -130,7 +162,7 @@ mod tests {
             "src",
             "node_modules/x",
             ".aws-sam/build",
-            "cdk.out",
+            "cdk.out/asset.0123",
             "ignored",
         ] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -139,6 +171,7 @@ mod tests {
             "src/a.yaml",
             "template.yml",
             "node_modules/x/t.yaml",
+            "cdk.out/asset.0123/template.yaml",
             ".aws-sam/build/template.yaml",
             "cdk.out/Stack.template.json",
             "ignored/t.yaml",
@@ -146,7 +179,14 @@ mod tests {
         ] {
             std::fs::write(dir.join(f), "x: 1").unwrap();
         }
-        std::fs::write(dir.join(".gitignore"), "ignored/\n").unwrap();
+        std::fs::write(dir.join(".gitignore"), "ignored/\ncdk.out\n").unwrap();
+        // A cloud assembly is read through its manifest, even when .gitignore names it; its
+        // asset folders are never walked.
+        std::fs::write(
+            dir.join("cdk.out/manifest.json"),
+            r#"{"version":"55.0.0","artifacts":{"Stack":{"type":"aws:cloudformation:stack","properties":{"templateFile":"Stack.template.json"}}}}"#,
+        )
+        .unwrap();
         let (found, errors) = discover(std::slice::from_ref(&dir));
         assert!(errors.is_empty());
         let names: Vec<_> = found
@@ -159,7 +199,11 @@ mod tests {
                     .replace('\\', "/")
             })
             .collect();
-        assert_eq!(names, ["src/a.yaml", "template.yml"]);
+        assert_eq!(
+            names,
+            ["cdk.out/Stack.template.json", "src/a.yaml", "template.yml"]
+        );
+        assert!(found[0].explicit);
 
         // A file named explicitly is checked even when ignored.
         let explicit = dir.join("ignored/t.yaml");

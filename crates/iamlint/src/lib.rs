@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod apply;
+pub mod cdk;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -10,3 +11,4 @@ pub mod lsp;
 pub mod report;
 pub mod run;
 pub mod version;
+pub mod why;

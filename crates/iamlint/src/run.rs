@@ -161,7 +161,7 @@ pub fn run_overlay(
                 &options.terraform,
                 overlay,
                 &parse_clock,
-                &check,
+                &|stack, files| check(&stack, files),
             )
         },
     );
@@ -200,6 +200,80 @@ pub fn run_overlay(
             parse: parse_clock.total(),
             rules: rules_clock.total(),
         },
+    }
+}
+
+/// Every stack under the paths of `options`, read as a check would read them, with the files
+/// they came from (for `iamlint why`, which asks about one request rather than running the
+/// rules). Files that are not templates or cannot be parsed give no stack.
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub stacks: Vec<Stack>,
+    /// The organisation's policies, parsed with spans in `sources`.
+    pub org: iamlint_rules::context::Options,
+    pub path_errors: Vec<String>,
+}
+
+pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loaded {
+    let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
+        .into_iter()
+        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    let parse_options = iamlint_cfn::Options {
+        parameters: options.parameters.clone(),
+    };
+    let results: Vec<FileResult> = candidates
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, candidate)| {
+            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            guarded("reading this file", || {
+                check_file(id, candidate, &parse_options, &Overlay::new())
+            })
+            .ok()
+        })
+        .collect();
+    let tf_stacks = std::sync::Mutex::new(Vec::new());
+    let tf = terraform_units(
+        &terraform,
+        candidates.len(),
+        &options.terraform,
+        &Overlay::new(),
+        &Clock::default(),
+        &|stack, _| {
+            tf_stacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(stack);
+            Vec::new()
+        },
+    );
+    let mut tf_stacks = tf_stacks.into_inner().unwrap_or_else(|e| e.into_inner());
+    tf_stacks.sort_by_key(|s: &Stack| s.file);
+    let mut next_id = candidates.len() + tf.files.len();
+    let mut org_sources = Vec::new();
+    let org = iamlint_rules::context::Options {
+        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+    };
+    let mut sources = SourceMap::new();
+    let mut stacks = Vec::new();
+    for result in results {
+        sources.insert(result.file);
+        stacks.extend(result.stack);
+    }
+    for file in tf.files.into_iter().chain(org_sources) {
+        sources.insert(file);
+    }
+    stacks.extend(tf_stacks);
+    Loaded {
+        sources,
+        stacks,
+        org,
+        path_errors: walk_errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path.display(), e.message))
+            .collect(),
     }
 }
 
@@ -248,7 +322,7 @@ fn terraform_units(
     options: &iamlint_terraform::Options,
     overlay: &Overlay,
     parse_clock: &Clock,
-    check: &(dyn Fn(&Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync),
+    check: &(dyn Fn(Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync),
 ) -> TerraformUnits {
     let walked: Vec<PathBuf> = files
         .iter()
@@ -310,7 +384,7 @@ fn terraform_units(
                         .filter_map(|d| ws.module(d))
                         .flat_map(|m| m.files.clone())
                         .collect();
-                    diagnostics.extend(check(&a.stack, &files));
+                    diagnostics.extend(check(a.stack, &files));
                     Some(diagnostics)
                 }
                 Err(message) => {
