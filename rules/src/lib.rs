@@ -21,6 +21,7 @@ pub mod requests;
 pub mod resolve;
 pub mod resource_grant;
 pub mod rules;
+mod targets;
 
 pub use context::Context;
 pub use registry::{RuleMeta, Selection, find_rule, registry};

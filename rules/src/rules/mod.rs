@@ -9,6 +9,7 @@ mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod ecs_execution_role_image_and_logs;
 mod ecs_secrets_permissions;
+mod eventbridge_target_permissions;
 mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
 mod kms_encrypted_resource_missing_key_permission;
@@ -25,6 +26,7 @@ mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
 mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
+mod scheduler_target_permissions;
 mod role_trust_service_mismatch;
 mod secret_arn_missing_suffix;
 mod sns_topic_policy_missing;
@@ -41,6 +43,7 @@ pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use ecs_execution_role_image_and_logs::EcsExecutionRoleImageAndLogs;
 pub use ecs_secrets_permissions::EcsSecretsPermissions;
+pub use eventbridge_target_permissions::EventbridgeTargetPermissions;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
 pub use kms_encrypted_resource_missing_key_permission::KmsEncryptedResourceMissingKeyPermission;
@@ -57,6 +60,7 @@ pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
+pub use scheduler_target_permissions::SchedulerTargetPermissions;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
 pub use sns_topic_policy_missing::SnsTopicPolicyMissing;
@@ -92,6 +96,8 @@ pub static ALL: &[&dyn Rule] = &[
     &SnsTopicPolicyMissing,
     &StepfunctionsTaskPermissions,
     &StepfunctionsLoggingPermissions,
+    &EventbridgeTargetPermissions,
+    &SchedulerTargetPermissions,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,
