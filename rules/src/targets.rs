@@ -40,6 +40,13 @@ pub struct Reach<'a> {
     pub written: String,
     /// Condition keys the request carries beyond the role's own.
     pub context: Vec<(&'static str, Vec<SymStr>)>,
+    /// What messages call the resource: the stack resource's id, or its ARN.
+    pub name: String,
+}
+
+/// The logical id of the stack resource a value names, else the ARN as `Fn::Sub` writes it.
+fn name_of(ctx: &Context<'_>, value: &Value, arn: &SymStr) -> String {
+    referenced(ctx, value).map_or_else(|| ctx.sub_text(arn), |r| r.id.clone())
 }
 
 /// What the target's kind asks: its noun, the actions, and whether the target has resource
@@ -201,6 +208,7 @@ pub fn reach<'a>(ctx: &Context<'a>, target: &'a Value, via: Via) -> Vec<Reach<'a
     vec![Reach {
         noun: kind.noun,
         actions: kind.actions.to_vec(),
+        name: name_of(ctx, arn_value, &arn),
         written: ctx.written(arn_value, &arn),
         resource: arn,
         value: arn_value,
@@ -259,6 +267,7 @@ fn ecs<'a>(ctx: &Context<'a>, target: &'a Value, cluster: &SymStr) -> Vec<Reach<
     let mut out = vec![Reach {
         noun: "ECS task definition",
         actions: vec!["ecs:RunTask"],
+        name: name_of(ctx, task_value, &task_arn),
         written: ctx.written(task_value, &task_arn),
         resource: task_arn,
         value: task_value,
@@ -280,6 +289,7 @@ fn ecs<'a>(ctx: &Context<'a>, target: &'a Value, cluster: &SymStr) -> Vec<Reach<
         out.push(Reach {
             noun: "task role",
             actions: vec!["iam:PassRole"],
+            name: role.id.clone(),
             resource: ctx.resolver.reference(&reference, 0),
             value: role_value,
             written: ctx.written_ref(&reference),
@@ -307,6 +317,7 @@ fn universal<'a>(ctx: &Context<'a>, value: &'a Value, arn: &SymStr) -> Option<Re
     Some(Reach {
         noun: "API",
         actions: vec![name],
+        name: name.to_string(),
         resource: ctx.any_resource_of(name),
         value,
         written: "\"*\"".to_string(),
@@ -345,6 +356,7 @@ pub fn dead_letter<'a>(ctx: &Context<'a>, target: &'a Value) -> Option<Reach<'a>
     Some(Reach {
         noun: "dead-letter queue",
         actions: vec!["sqs:SendMessage"],
+        name: name_of(ctx, value, &arn),
         written: ctx.written(value, &arn),
         resource: arn,
         value,
@@ -374,6 +386,7 @@ pub fn payload_key<'a>(ctx: &Context<'a>, schedule: &'a Resource) -> Option<Reac
     Some(Reach {
         noun: "KMS key",
         actions: vec!["kms:Decrypt"],
+        name: name_of(ctx, value, &arn),
         written: ctx.written(value, &arn),
         resource: arn,
         value,
@@ -394,6 +407,8 @@ pub struct Wired<'a> {
     pub written: String,
     /// The label on where the template names the resource.
     pub label: String,
+    /// The service that uses the role ("EventBridge", "Scheduler").
+    pub service: &'static str,
 }
 
 impl<'a> Wired<'a> {
@@ -413,7 +428,6 @@ pub fn report(
     wired: Vec<Wired<'_>>,
     out: &mut Vec<iamlint_core::Diagnostic>,
 ) {
-    use crate::requests::RunsAs;
     for w in wired {
         let req = &w.req;
         let Some(role) = ctx.role(&req.role) else {
@@ -446,19 +460,21 @@ pub fn report(
             "add this statement to one of {role_name}'s policies:\n{}",
             ctx.fix_statement(&lacking, &w.written)
         );
-        out.push(
-            iamlint_core::Diagnostic::new(
-                meta.code,
-                meta.name,
-                req.severity,
-                role.fix_span(),
-                message,
-            )
-            .with_label(format!("role {role_name} lacks {action}"))
-            .with_secondary(req.span, w.label.clone())
-            .with_runs_as(role, req.role_value, &req.subject)
-            .with_help(help)
-            .with_resource(req.subject.clone()),
-        );
+        let mut d = iamlint_core::Diagnostic::new(
+            meta.code,
+            meta.name,
+            req.severity,
+            role.fix_span(),
+            message,
+        )
+        .with_label(format!("role {role_name} lacks {action}"))
+        .with_secondary(req.span, w.label.clone());
+        if !role.resource.is_generated() {
+            d = d.with_secondary(
+                req.role_value.span,
+                format!("{} uses role {role_name} here", w.service),
+            );
+        }
+        out.push(d.with_help(help).with_resource(req.subject.clone()));
     }
 }

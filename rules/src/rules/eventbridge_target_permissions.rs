@@ -73,11 +73,11 @@ impl EventbridgeTargetPermissions {
                     continue;
                 };
                 for r in reach(ctx, target, Via::EventBridge) {
-                    let resource_text = ctx.sub_text(&r.resource);
+                    let resource_text = &r.name;
                     let (doing, label) = if r.actions == ["iam:PassRole"] {
                         (
                             format!(
-                                "EventBridge rule {} runs an ECS task that passes the role {resource_text}",
+                                "EventBridge rule {} passes the task role {resource_text} to ECS",
                                 rule.id
                             ),
                             format!("the task of {} uses this role", rule.id),
@@ -113,6 +113,7 @@ impl EventbridgeTargetPermissions {
                         consequence: "Every event the rule matches will fail to reach this target (the rule's FailedInvocations metric).",
                         written: r.written,
                         label,
+                        service: "EventBridge",
                     });
                 }
             }

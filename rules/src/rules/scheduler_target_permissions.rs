@@ -77,7 +77,7 @@ impl SchedulerTargetPermissions {
             reached.extend(dead_letter(ctx, target));
             reached.extend(payload_key(ctx, schedule));
             for r in reached {
-                let resource_text = ctx.sub_text(&r.resource);
+                let resource_text = &r.name;
                 let (doing, consequence, label) = match r.noun {
                     "dead-letter queue" => (
                         format!("Schedule {id} sends failed invocations to the dead-letter queue {resource_text}"),
@@ -85,12 +85,12 @@ impl SchedulerTargetPermissions {
                         format!("{id} sends failed invocations here"),
                     ),
                     "KMS key" => (
-                        format!("Schedule {id} encrypts its payload with the KMS key {resource_text}"),
+                        format!("Schedule {id} decrypts its payload with the KMS key {resource_text}"),
                         "Scheduler cannot decrypt the payload to invoke the target.",
                         format!("{id} encrypts its payload with this key"),
                     ),
                     "task role" => (
-                        format!("Schedule {id} runs an ECS task that passes the role {resource_text}"),
+                        format!("Schedule {id} passes the task role {resource_text} to ECS"),
                         "Every invocation of the schedule will fail.",
                         format!("the task of {id} uses this role"),
                     ),
@@ -124,6 +124,7 @@ impl SchedulerTargetPermissions {
                     consequence,
                     written: r.written,
                     label,
+                    service: "Scheduler",
                 });
             }
         }
