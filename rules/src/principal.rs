@@ -332,7 +332,10 @@ fn connector_source_is(stack: &Stack, source: &Value, role: &Resource) -> bool {
             .iter()
             .filter_map(|t| t.get("RoleArn"))
             .any(is_role);
-    target_roles || ["Role", "RoleArn"].iter().any(|p| target.property(p).is_some_and(is_role))
+    target_roles
+        || ["Role", "RoleArn"]
+            .iter()
+            .any(|p| target.property(p).is_some_and(is_role))
 }
 
 fn open(span: Span, message: impl Into<String>) -> OpenReason {

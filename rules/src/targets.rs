@@ -84,19 +84,17 @@ fn classify(target: Option<&Resource>, arn: &SymStr, via: Via) -> Option<Kind> {
             "AWS::StepFunctions::StateMachine" => {
                 kind("state machine", &["states:StartExecution"], false)
             }
-            "AWS::CodeBuild::Project" => kind("CodeBuild project", &["codebuild:StartBuild"], false),
-            "AWS::CodePipeline::Pipeline" => kind(
-                "pipeline",
-                &["codepipeline:StartPipelineExecution"],
-                false,
-            ),
+            "AWS::CodeBuild::Project" => {
+                kind("CodeBuild project", &["codebuild:StartBuild"], false)
+            }
+            "AWS::CodePipeline::Pipeline" => {
+                kind("pipeline", &["codepipeline:StartPipelineExecution"], false)
+            }
             "AWS::Batch::JobQueue" => kind("Batch job queue", &["batch:SubmitJob"], false),
             "AWS::Events::EventBus" => kind("event bus", &["events:PutEvents"], true),
-            "AWS::Events::ApiDestination" => kind(
-                "API destination",
-                &["events:InvokeApiDestination"],
-                false,
-            ),
+            "AWS::Events::ApiDestination" => {
+                kind("API destination", &["events:InvokeApiDestination"], false)
+            }
             "AWS::Lambda::Function" => kind("Lambda function", &["lambda:InvokeFunction"], true),
             "AWS::SQS::Queue" => kind("queue", &["sqs:SendMessage"], true),
             "AWS::SNS::Topic" => kind("topic", &["sns:Publish"], true),
@@ -115,22 +113,14 @@ fn classify(target: Option<&Resource>, arn: &SymStr, via: Via) -> Option<Kind> {
         "codebuild" if text.contains(":project/") => {
             kind("CodeBuild project", &["codebuild:StartBuild"], false)
         }
-        "codepipeline" => kind(
-            "pipeline",
-            &["codepipeline:StartPipelineExecution"],
-            false,
-        ),
+        "codepipeline" => kind("pipeline", &["codepipeline:StartPipelineExecution"], false),
         "batch" if text.contains(":job-queue/") => {
             kind("Batch job queue", &["batch:SubmitJob"], false)
         }
-        "events" if text.contains(":event-bus/") => {
-            kind("event bus", &["events:PutEvents"], true)
+        "events" if text.contains(":event-bus/") => kind("event bus", &["events:PutEvents"], true),
+        "events" if text.contains(":api-destination/") => {
+            kind("API destination", &["events:InvokeApiDestination"], false)
         }
-        "events" if text.contains(":api-destination/") => kind(
-            "API destination",
-            &["events:InvokeApiDestination"],
-            false,
-        ),
         "ssm" if text.contains(":document/") => {
             kind("Run Command document", &["ssm:SendCommand"], false)
         }
@@ -161,7 +151,10 @@ fn is_arn(ctx: &Context<'_>, value: &Value, arn: &SymStr) -> bool {
         return true;
     }
     match &value.kind {
-        ValueKind::Ref(Reference { attribute, resource }) => match attribute {
+        ValueKind::Ref(Reference {
+            attribute,
+            resource,
+        }) => match attribute {
             Attribute::Get(a) => a == "Arn",
             Attribute::Ref => ctx
                 .stack
@@ -231,14 +224,13 @@ fn resource_policies_absent(
     match target.kind.as_str() {
         // EventBridge reaches functions through their resource policy (the documented way);
         // with a role and a permission both present, which one it uses is not documented.
-        "AWS::Lambda::Function" if via == Via::EventBridge => !ctx
-            .stack
-            .resources_of("AWS::Lambda::Permission")
-            .any(|p| {
+        "AWS::Lambda::Function" if via == Via::EventBridge => {
+            !ctx.stack.resources_of("AWS::Lambda::Permission").any(|p| {
                 p.property("FunctionName").is_none_or(|name| {
                     function_named(ctx.stack, name).is_none_or(|f| f.id == target.id)
                 })
-            }),
+            })
+        }
         "AWS::Kinesis::Stream" => ctx
             .stack
             .resources_of("AWS::Kinesis::ResourcePolicy")
@@ -380,7 +372,11 @@ pub fn payload_key<'a>(ctx: &Context<'a>, schedule: &'a Resource) -> Option<Reac
         return None;
     }
     let arn = ctx.resolver.string(value)?;
-    if arn.parts().iter().any(|p| matches!(p, SymPart::Sym(Symbol::Opaque))) {
+    if arn
+        .parts()
+        .iter()
+        .any(|p| matches!(p, SymPart::Sym(Symbol::Opaque)))
+    {
         return None;
     }
     Some(Reach {
@@ -433,8 +429,7 @@ pub fn report(
         let Some(role) = ctx.role(&req.role) else {
             continue;
         };
-        let result =
-            crate::requests::needs_in(ctx, role, &req.actions, &req.resource, &w.context);
+        let result = crate::requests::needs_in(ctx, role, &req.actions, &req.resource, &w.context);
         if result.is_met() || !result.denied.is_empty() {
             continue;
         }

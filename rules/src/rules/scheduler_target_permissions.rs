@@ -80,12 +80,16 @@ impl SchedulerTargetPermissions {
                 let resource_text = &r.name;
                 let (doing, consequence, label) = match r.noun {
                     "dead-letter queue" => (
-                        format!("Schedule {id} sends failed invocations to the dead-letter queue {resource_text}"),
+                        format!(
+                            "Schedule {id} sends failed invocations to the dead-letter queue {resource_text}"
+                        ),
                         "Events the target cannot take will be lost instead of kept in the queue.",
                         format!("{id} sends failed invocations here"),
                     ),
                     "KMS key" => (
-                        format!("Schedule {id} decrypts its payload with the KMS key {resource_text}"),
+                        format!(
+                            "Schedule {id} decrypts its payload with the KMS key {resource_text}"
+                        ),
                         "Scheduler cannot decrypt the payload to invoke the target.",
                         format!("{id} encrypts its payload with this key"),
                     ),
@@ -95,7 +99,10 @@ impl SchedulerTargetPermissions {
                         format!("the task of {id} uses this role"),
                     ),
                     "API" => (
-                        format!("Schedule {id} calls {} (universal target)", r.actions.join(", ")),
+                        format!(
+                            "Schedule {id} calls {} (universal target)",
+                            r.actions.join(", ")
+                        ),
                         "Every invocation of the schedule will fail.",
                         format!("{id} calls this API"),
                     ),

@@ -440,21 +440,23 @@ fn schedule_v2(
 ) -> Vec<(Key, Value)> {
     let mut out = Vec::new();
     // `_get_dlq_queue_arn_and_resources`: the given ARN, or a new queue when only `Type` is.
-    let dlq = props.get("DeadLetterConfig").and_then(|dlq| match dlq.get("Arn") {
-        Some(arn) => Some(arn.clone()),
-        None if dlq.get("Type").is_some() => {
-            let queue = dlq
-                .get("QueueLogicalId")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("{id}Queue"), str::to_owned);
-            out.push((
-                key(&queue, span),
-                resource_shell("AWS::SQS::Queue", function.resource, span),
-            ));
-            Some(get_att(&queue, "Arn", span))
-        }
-        None => None,
-    });
+    let dlq = props
+        .get("DeadLetterConfig")
+        .and_then(|dlq| match dlq.get("Arn") {
+            Some(arn) => Some(arn.clone()),
+            None if dlq.get("Type").is_some() => {
+                let queue = dlq
+                    .get("QueueLogicalId")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("{id}Queue"), str::to_owned);
+                out.push((
+                    key(&queue, span),
+                    resource_shell("AWS::SQS::Queue", function.resource, span),
+                ));
+                Some(get_att(&queue, "Arn", span))
+            }
+            None => None,
+        });
     let role_arn = match props.get("RoleArn").filter(|r| truthy(Some(r))) {
         Some(r) => r.clone(),
         None => {
