@@ -25,6 +25,7 @@ pub mod resolve;
 pub mod resource_grant;
 pub mod rules;
 pub mod service_keys;
+mod targets;
 
 pub use context::Context;
 pub use registry::{RuleMeta, Selection, find_rule, registry};

@@ -321,11 +321,21 @@ fn connector_source_is(stack: &Stack, source: &Value, role: &Resource) -> bool {
     let Some(target) = target else {
         return false;
     };
-    ["Role", "RoleArn"].iter().any(|p| {
-        target
-            .property(p)
-            .is_some_and(|v| matches!(role_ref(stack, v), RoleRef::InStack(r) if r.id == role.id))
-    })
+    let is_role = |v: &Value| matches!(role_ref(stack, v), RoleRef::InStack(r) if r.id == role.id);
+    // An EventBridge rule acts with its targets' roles: SAM attaches the connector's policy to
+    // the `RoleArn` of the rule's target (the translator's `connector_rule_to_eventbus` test).
+    let target_roles = target.kind == "AWS::Events::Rule"
+        && target
+            .property("Targets")
+            .and_then(Value::as_list)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| t.get("RoleArn"))
+            .any(is_role);
+    target_roles
+        || ["Role", "RoleArn"]
+            .iter()
+            .any(|p| target.property(p).is_some_and(is_role))
 }
 
 fn open(span: Span, message: impl Into<String>) -> OpenReason {

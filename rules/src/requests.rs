@@ -207,20 +207,53 @@ pub fn needs(
     actions: &[&'static str],
     resource: &SymStr,
 ) -> Needs {
+    needs_in(ctx, role, actions, resource, &[])
+}
+
+/// [`needs`] for requests that carry condition keys beyond the role's own
+/// (`iam:PassedToService` when a service passes a role on, `ecs:cluster` for `RunTask`).
+pub fn needs_in(
+    ctx: &Context<'_>,
+    role: &Role<'_>,
+    actions: &[&'static str],
+    resource: &SymStr,
+    context: &[(&'static str, Vec<SymStr>)],
+) -> Needs {
     let mut out = Needs::default();
     for action in actions {
-        match crate::evaluate::identity_outcome(ctx, role, action, resource) {
+        let outcome = if context.is_empty() {
+            crate::evaluate::identity_outcome(ctx, role, action, resource)
+        } else {
+            crate::evaluate::decide_with(
+                ctx,
+                role,
+                action,
+                resource,
+                crate::evaluate::Scope::ALL,
+                None,
+                context,
+            )
+            .map_or(Outcome::Unknown(Uncertainty::Value), |d| d.outcome)
+        };
+        let only_limits = || {
+            if context.is_empty() {
+                crate::evaluate::only_limits_deny(ctx, role, action, resource)
+            } else {
+                limited(ctx, role, action, resource, context)
+            }
+        };
+        match outcome {
             Outcome::Allowed | Outcome::Unknown(Uncertainty::Value) => {}
             Outcome::Unknown(Uncertainty::Condition) => {
                 // When the role's own policies allow it, the doubt comes from a deny, a
                 // boundary or an SCP/RCP level: IAM029's or IAM030's to judge, not a
                 // conditional grant.
-                if !crate::evaluate::only_limits_deny(ctx, role, action, resource) {
+                if !only_limits() {
                     out.conditional.push(action);
                 }
             }
             Outcome::ImplicitlyDenied => {
-                if crate::evaluate::only_limits_deny(ctx, role, action, resource) {
+                if only_limits() {
                     out.limited.push(action);
                 } else {
                     out.missing.push(action);

@@ -649,13 +649,32 @@ pub const TABLE: &[Mapping] = &[
         tf_type: "aws_scheduler_schedule",
         kind: "AWS::Scheduler::Schedule",
         computed: &[("arn", Attr::Get("Arn"))],
-        props: &[(
-            "Target",
-            Block(
-                "target",
-                &[("Arn", Arg("arn")), ("RoleArn", Arg("role_arn"))],
+        props: &[
+            ("Name", Arg("name")),
+            ("KmsKeyArn", Arg("kms_key_arn")),
+            (
+                "Target",
+                Block(
+                    "target",
+                    &[
+                        ("Arn", Arg("arn")),
+                        ("RoleArn", Arg("role_arn")),
+                        ("Input", Arg("input")),
+                        (
+                            "DeadLetterConfig",
+                            Block("dead_letter_config", &[("Arn", Arg("arn"))]),
+                        ),
+                        (
+                            "EcsParameters",
+                            Block(
+                                "ecs_parameters",
+                                &[("TaskDefinitionArn", Arg("task_definition_arn"))],
+                            ),
+                        ),
+                    ],
+                ),
             ),
-        )],
+        ],
     },
     Mapping {
         tf_type: "aws_cloudwatch_event_rule",
@@ -1759,6 +1778,18 @@ const EVENT_TARGET: &[(&str, Field)] = &[
     ("Id", Arg("target_id")),
     ("Arn", Arg("arn")),
     ("RoleArn", Arg("role_arn")),
+    ("Input", Arg("input")),
+    ("InputPath", Arg("input_path")),
+    (
+        "InputTransformer",
+        Block(
+            "input_transformer",
+            &[
+                ("InputPathsMap", Arg("input_paths")),
+                ("InputTemplate", Arg("input_template")),
+            ],
+        ),
+    ),
     (
         "DeadLetterConfig",
         Block("dead_letter_config", &[("Arn", Arg("arn"))]),
@@ -1767,7 +1798,32 @@ const EVENT_TARGET: &[(&str, Field)] = &[
         "EcsParameters",
         Block(
             "ecs_target",
-            &[("TaskDefinitionArn", Arg("task_definition_arn"))],
+            &[
+                ("TaskDefinitionArn", Arg("task_definition_arn")),
+                ("TaskCount", Arg("task_count")),
+                ("LaunchType", Arg("launch_type")),
+            ],
+        ),
+    ),
+    (
+        "KinesisParameters",
+        Block(
+            "kinesis_target",
+            &[("PartitionKeyPath", Arg("partition_key_path"))],
+        ),
+    ),
+    (
+        "SqsParameters",
+        Block("sqs_target", &[("MessageGroupId", Arg("message_group_id"))]),
+    ),
+    (
+        "BatchParameters",
+        Block(
+            "batch_target",
+            &[
+                ("JobDefinition", Arg("job_definition")),
+                ("JobName", Arg("job_name")),
+            ],
         ),
     ),
 ];

@@ -570,3 +570,94 @@ resource "aws_cloudwatch_event_bus" "orders" {
         ValueKind::Ref(r) if r.resource == "aws_kms_key.k" && r.attribute == Attribute::Get("Arn".into())
     ));
 }
+
+/// `aws_scheduler_schedule` becomes `AWS::Scheduler::Schedule` with its target's ARN, role,
+/// dead-letter queue and ECS task definition, and the schedule's `KmsKeyArn`
+/// (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/scheduler_schedule).
+#[test]
+fn scheduler_schedule_target() {
+    let (stack, _) = analyse(
+        "scheduler",
+        r#"
+resource "aws_sqs_queue" "failed" {
+  name = "failed"
+}
+resource "aws_kms_key" "payload" {}
+resource "aws_scheduler_schedule" "hourly" {
+  name                = "hourly"
+  schedule_expression = "rate(1 hour)"
+  kms_key_arn         = aws_kms_key.payload.arn
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = "arn:aws:ecs:us-east-1:123456789012:cluster/jobs"
+    role_arn = "arn:aws:iam::123456789012:role/scheduler"
+    dead_letter_config {
+      arn = aws_sqs_queue.failed.arn
+    }
+    ecs_parameters {
+      task_definition_arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1"
+    }
+  }
+}
+"#,
+    );
+    let schedule = stack.resource("aws_scheduler_schedule.hourly").unwrap();
+    assert_eq!(schedule.kind, "AWS::Scheduler::Schedule");
+    let target = schedule.property("Target").unwrap();
+    assert_eq!(
+        target.get("RoleArn").and_then(Value::as_str),
+        Some("arn:aws:iam::123456789012:role/scheduler")
+    );
+    assert!(matches!(
+        &target.get_path(&["DeadLetterConfig", "Arn"]).unwrap().kind,
+        ValueKind::Ref(r) if r.resource == "aws_sqs_queue.failed"
+    ));
+    assert_eq!(
+        target
+            .get_path(&["EcsParameters", "TaskDefinitionArn"])
+            .and_then(Value::as_str),
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/job:1")
+    );
+    assert!(matches!(
+        &schedule.property("KmsKeyArn").unwrap().kind,
+        ValueKind::Ref(r) if r.resource == "aws_kms_key.payload"
+    ));
+}
+
+/// `aws_cloudwatch_event_target` blocks fold into the rule's `Targets` with the ECS task
+/// definition and input
+/// (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/cloudwatch_event_target).
+#[test]
+fn event_target_ecs_and_input() {
+    let (stack, _) = analyse(
+        "event-target",
+        r#"
+resource "aws_cloudwatch_event_rule" "nightly" {
+  name                = "nightly"
+  schedule_expression = "rate(1 day)"
+}
+resource "aws_cloudwatch_event_target" "task" {
+  rule     = aws_cloudwatch_event_rule.nightly.name
+  arn      = "arn:aws:ecs:us-east-1:123456789012:cluster/jobs"
+  role_arn = "arn:aws:iam::123456789012:role/events"
+  input    = "{}"
+  ecs_target {
+    task_definition_arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1"
+    task_count          = 1
+  }
+}
+"#,
+    );
+    let rule = stack.resource("aws_cloudwatch_event_rule.nightly").unwrap();
+    let targets = rule.property("Targets").and_then(Value::as_list).unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].get("Input").and_then(Value::as_str), Some("{}"));
+    assert_eq!(
+        targets[0]
+            .get_path(&["EcsParameters", "TaskDefinitionArn"])
+            .and_then(Value::as_str),
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/job:1")
+    );
+}

@@ -10,6 +10,7 @@ mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod ecs_execution_role_image_and_logs;
 mod ecs_secrets_permissions;
+mod eventbridge_target_permissions;
 mod execute_api_arn_mismatch;
 mod explicit_deny_blocks_required_action;
 mod invalid_principal_or_arn;
@@ -32,6 +33,7 @@ mod policy_variable_not_interpolated;
 mod ref_is_not_an_arn;
 mod role_trust_service_mismatch;
 mod s3_public_policy_blocked;
+mod scheduler_target_permissions;
 mod secret_arn_missing_suffix;
 mod sns_topic_policy_missing;
 mod sqs_queue_policy_missing;
@@ -48,6 +50,7 @@ pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use ecs_execution_role_image_and_logs::EcsExecutionRoleImageAndLogs;
 pub use ecs_secrets_permissions::EcsSecretsPermissions;
+pub use eventbridge_target_permissions::EventbridgeTargetPermissions;
 pub use execute_api_arn_mismatch::ExecuteApiArnMismatch;
 pub use explicit_deny_blocks_required_action::ExplicitDenyBlocksRequiredAction;
 pub use invalid_principal_or_arn::InvalidPrincipalOrArn;
@@ -70,6 +73,7 @@ pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
 pub use ref_is_not_an_arn::RefIsNotAnArn;
 pub use role_trust_service_mismatch::RoleTrustServiceMismatch;
 pub use s3_public_policy_blocked::S3PublicPolicyBlocked;
+pub use scheduler_target_permissions::SchedulerTargetPermissions;
 pub use secret_arn_missing_suffix::SecretArnMissingSuffix;
 pub use sns_topic_policy_missing::SnsTopicPolicyMissing;
 pub use sqs_queue_policy_missing::SqsQueuePolicyMissing;
@@ -106,6 +110,8 @@ pub static ALL: &[&dyn Rule] = &[
     &SnsTopicPolicyMissing,
     &StepfunctionsTaskPermissions,
     &StepfunctionsLoggingPermissions,
+    &EventbridgeTargetPermissions,
+    &SchedulerTargetPermissions,
     &ExplicitDenyBlocksRequiredAction,
     &BoundaryOrScpMissingAllow,
     &UnknownActionOrService,

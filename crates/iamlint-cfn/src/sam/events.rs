@@ -439,6 +439,24 @@ fn schedule_v2(
     span: Span,
 ) -> Vec<(Key, Value)> {
     let mut out = Vec::new();
+    // `_get_dlq_queue_arn_and_resources`: the given ARN, or a new queue when only `Type` is.
+    let dlq = props
+        .get("DeadLetterConfig")
+        .and_then(|dlq| match dlq.get("Arn") {
+            Some(arn) => Some(arn.clone()),
+            None if dlq.get("Type").is_some() => {
+                let queue = dlq
+                    .get("QueueLogicalId")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("{id}Queue"), str::to_owned);
+                out.push((
+                    key(&queue, span),
+                    resource_shell("AWS::SQS::Queue", function.resource, span),
+                ));
+                Some(get_att(&queue, "Arn", span))
+            }
+            None => None,
+        });
     let role_arn = match props.get("RoleArn").filter(|r| truthy(Some(r))) {
         Some(r) => r.clone(),
         None => {
@@ -450,9 +468,7 @@ fn schedule_v2(
                 get_att(function.logical_id, "Arn", span),
                 span,
             ));
-            if let Some(dlq) = props.get("DeadLetterConfig")
-                && let Some(arn) = dlq.get("Arn")
-            {
+            if let Some(arn) = &dlq {
                 role.inline.push(super::function::single_statement_policy(
                     &format!("{id}SQSPolicy"),
                     "sqs:SendMessage",
@@ -474,21 +490,19 @@ fn schedule_v2(
             get_att(&role_id, "Arn", span)
         }
     };
+    let mut target = vec![
+        ("Arn", get_att(function.logical_id, "Arn", span)),
+        ("RoleArn", role_arn),
+    ];
+    if let Some(arn) = dlq {
+        target.push(("DeadLetterConfig", obj(vec![("Arn", arn)], span)));
+    }
+    let mut schedule_props = vec![("Target", obj(target, span))];
+    if let Some(key_arn) = props.get("KmsKeyArn") {
+        schedule_props.push(("KmsKeyArn", key_arn.clone()));
+    }
     let mut schedule = resource_shell("AWS::Scheduler::Schedule", function.resource, span);
-    set_props(
-        &mut schedule,
-        vec![(
-            "Target",
-            obj(
-                vec![
-                    ("Arn", get_att(function.logical_id, "Arn", span)),
-                    ("RoleArn", role_arn),
-                ],
-                span,
-            ),
-        )],
-        span,
-    );
+    set_props(&mut schedule, schedule_props, span);
     out.insert(0, (key(id, span), schedule));
     out
 }

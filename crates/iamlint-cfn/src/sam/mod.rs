@@ -86,6 +86,9 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
             continue;
         }
         if !kind.starts_with("AWS::Serverless::") {
+            // SAM expands `Connectors` embedded in any resource of a transformed template,
+            // CloudFormation ones included (the translator's `embedded_connectors_rule_to`).
+            out.extend(embedded_connectors(&key, &resource));
             out.push((key, resource));
             continue;
         }
@@ -332,7 +335,7 @@ fn shell(key: &Key, resource: &Value, kind: &str) -> (Key, Value) {
 #[cfg(test)]
 mod tests;
 
-/// The embedded `Connectors` of a SAM resource as the standalone `AWS::Serverless::Connector`
+/// The embedded `Connectors` of a resource as the standalone `AWS::Serverless::Connector`
 /// resources SAM makes of them (`<ResourceId><ConnectorName>`, `Source: {Id: <ResourceId>}`).
 /// Connectors are not expanded into policies; the rules treat the roles they name as open.
 fn embedded_connectors(key: &Key, resource: &Value) -> Vec<(Key, Value)> {

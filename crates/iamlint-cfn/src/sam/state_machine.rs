@@ -197,10 +197,42 @@ fn event_resources(
         Some(arn) if !creates_role => arn.clone(),
         _ => get_att(&role_id, "Arn", span),
     };
-    let target = obj(vec![("Arn", target.clone()), ("RoleArn", role_arn)], span);
+    let mut target_entries = vec![("Arn", target.clone()), ("RoleArn", role_arn)];
+    let mut schedule_props = Vec::new();
+    if kind == "ScheduleV2" {
+        // `_construct_scheduler_schedule_target`: the dead-letter queue the role may send to
+        // (a new queue when only `Type` is given), and the schedule's payload key.
+        if let Some(dlq) = event_props.get("DeadLetterConfig") {
+            let arn = match dlq.get("Arn") {
+                Some(arn) => Some(arn.clone()),
+                None if dlq.get("Type").is_some() => {
+                    let queue = dlq
+                        .get("QueueLogicalId")
+                        .and_then(Value::as_str)
+                        .map_or_else(|| format!("{event_id}Queue"), str::to_owned);
+                    out.push((
+                        key(&queue, span),
+                        super::value::resource_shell("AWS::SQS::Queue", resource, span),
+                    ));
+                    Some(get_att(&queue, "Arn", span))
+                }
+                None => None,
+            };
+            if let Some(arn) = arn {
+                target_entries.push(("DeadLetterConfig", obj(vec![("Arn", arn)], span)));
+            }
+        }
+        if let Some(key_arn) = event_props.get("KmsKeyArn") {
+            schedule_props.push(("KmsKeyArn", key_arn.clone()));
+        }
+    }
+    let target = obj(target_entries, span);
     let rule = match kind {
         "Api" => None,
-        "ScheduleV2" => Some(("AWS::Scheduler::Schedule", vec![("Target", target)])),
+        "ScheduleV2" => {
+            schedule_props.push(("Target", target));
+            Some(("AWS::Scheduler::Schedule", schedule_props))
+        }
         _ => Some((
             "AWS::Events::Rule",
             vec![("Targets", list(vec![target], span))],
