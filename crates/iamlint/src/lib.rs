@@ -2,9 +2,12 @@
 //! the check run, the reporters. `main.rs` is the only place that prints or exits.
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod progress;
 pub mod report;
 pub mod run;
+pub mod suppress;
 pub mod version;

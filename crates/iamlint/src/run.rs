@@ -1,7 +1,8 @@
 //! One check run: discover, read, parse (in parallel), run the rules (in parallel), collect.
 
 use crate::discover::{self, Candidate};
-use iamlint_core::{Diagnostic, FileId, SourceFile, SourceMap, Span, Stack};
+use crate::suppress::{Site, Suppressed};
+use iamlint_core::{Diagnostic, FileId, Severity, SourceFile, SourceMap, Span, Stack};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,12 +12,17 @@ use std::sync::Arc;
 /// (template body in S3), so a larger file is not a template anyone deploys.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
+#[derive(Default)]
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub parameters: HashMap<String, String>,
     /// Terraform variables (`--var`, `--var-file`).
     pub terraform: iamlint_terraform::Options,
     pub rules: iamlint_rules::Selection,
+    /// What the config file's `exclude` leaves out.
+    pub exclude: Option<discover::Exclude>,
+    /// The config file's `[severity]`: each rule's findings reported at this severity.
+    pub severity: Vec<(&'static str, Severity)>,
 }
 
 pub struct RunOutput {
@@ -26,6 +32,8 @@ pub struct RunOutput {
     pub templates: usize,
     /// A path the user named could not be read or walked.
     pub path_errors: Vec<String>,
+    /// Findings suppressed in the templates (not in `diagnostics`), sorted.
+    pub suppressed: Vec<Suppressed>,
 }
 
 /// What reading and parsing one file gave.
@@ -34,6 +42,8 @@ struct FileResult {
     is_template: bool,
     stack: Option<Stack>,
     diagnostics: Vec<Diagnostic>,
+    /// Where the stack's resources are declared, for suppressions.
+    sites: Vec<Site>,
 }
 
 pub fn run(options: &RunOptions) -> RunOutput {
@@ -43,12 +53,14 @@ pub fn run(options: &RunOptions) -> RunOutput {
 /// [`run`] with the organisation's SCP and RCP files (read and checked by
 /// [`crate::config::read_org_files`]), which every rule sees.
 pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutput {
-    let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    let (all_candidates, walk_errors) =
+        discover::discover_excluding(&options.paths, options.exclude.as_ref());
     // Terraform files belong to module folders, analysed as units below; a variable
     // definitions file named on the command line stands for its folder.
     let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
         .into_iter()
         .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    crate::progress::add_total(candidates.len());
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };
@@ -86,20 +98,33 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
                     })
                     .unwrap_or_else(|message| FileResult {
                         file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
+                        sites: Vec::new(),
                         is_template: true,
                         stack: None,
                         diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
                     });
                     if let Some(stack) = result.stack.take() {
                         result.diagnostics.extend(check(&stack));
+                        result.sites = crate::suppress::sites(&stack);
                     }
+                    crate::progress::advance();
                     result
                 })
                 .collect::<Vec<FileResult>>()
         },
         || {
             let mut tf = terraform_units(&terraform, next_id, &options.terraform);
-            let findings: Vec<Vec<Diagnostic>> = tf.stacks.par_iter().map(check).collect();
+            crate::progress::add_total(tf.stacks.len());
+            let findings: Vec<Vec<Diagnostic>> = tf
+                .stacks
+                .par_iter()
+                .map(|stack| {
+                    let found = check(stack);
+                    crate::progress::advance();
+                    found
+                })
+                .collect();
+            tf.sites = tf.stacks.iter().flat_map(crate::suppress::sites).collect();
             tf.stacks.clear();
             tf.diagnostics.extend(findings.into_iter().flatten());
             tf
@@ -107,6 +132,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     );
 
     let mut diagnostics = Vec::new();
+    let mut sites = Vec::new();
     let mut templates = 0;
     let mut sources = SourceMap::new();
     for result in results {
@@ -115,6 +141,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             templates += 1;
         }
         diagnostics.extend(result.diagnostics);
+        sites.extend(result.sites);
     }
     for file in org_sources {
         sources.insert(file);
@@ -124,8 +151,17 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
     for file in tf.files {
         sources.insert(file);
     }
+    sites.extend(tf.sites);
     diagnostics.retain(|d| options.rules.reports(d));
+    for d in &mut diagnostics {
+        if let Some((_, severity)) = options.severity.iter().find(|(code, _)| *code == d.code) {
+            d.severity = *severity;
+        }
+    }
+    let (mut diagnostics, mut suppressed) =
+        crate::suppress::apply(&sources, &sites, &options.rules, diagnostics);
     crate::report::sort(&sources, &mut diagnostics);
+    suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
     RunOutput {
         sources,
         diagnostics,
@@ -135,6 +171,7 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
             .into_iter()
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
+        suppressed,
     }
 }
 
@@ -160,6 +197,7 @@ struct TerraformUnits {
     /// Every Terraform file read, with ids from the `base` given on.
     files: Vec<Arc<SourceFile>>,
     units: usize,
+    sites: Vec<Site>,
 }
 
 fn is_tfvars(path: &std::path::Path) -> bool {
@@ -223,6 +261,7 @@ fn terraform_units(
         diagnostics: ws.parse_diagnostics(),
         files: Vec::new(),
         units: analysed.len(),
+        sites: Vec::new(),
     };
     for a in analysed {
         match a {
@@ -295,6 +334,7 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
         let file = Arc::new(SourceFile::new(id, path.clone(), ""));
         FileResult {
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
             diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
@@ -315,6 +355,7 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
                 );
             return FileResult {
                 file,
+                sites: Vec::new(),
                 is_template,
                 stack: None,
                 diagnostics: if is_template {
@@ -367,6 +408,7 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
     if !is_template {
         return FileResult {
             file,
+            sites: Vec::new(),
             is_template: false,
             stack: None,
             diagnostics: Vec::new(),
@@ -380,6 +422,7 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
                 "file is not valid UTF-8 (CloudFormation templates must be UTF-8)",
             )],
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
         };
@@ -387,6 +430,7 @@ fn check_file(id: FileId, candidate: &Candidate, options: &iamlint_cfn::Options)
     let parsed = iamlint_cfn::parse_template(&file, options);
     FileResult {
         file,
+        sites: Vec::new(),
         is_template: true,
         stack: parsed.stack,
         diagnostics: parsed.diagnostics,
@@ -408,6 +452,7 @@ fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
                 "file is not valid UTF-8 (Terraform writes plans in UTF-8)",
             )],
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
         };
@@ -418,6 +463,7 @@ fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
     };
     FileResult {
         file,
+        sites: Vec::new(),
         is_template: true,
         stack,
         diagnostics,
