@@ -344,7 +344,7 @@ fn file_directives(file: &SourceFile, sites: &[&Site]) -> Vec<Directive> {
         let block = if header_sites.is_empty() {
             // An HCL block the graph does not hold (a data source, an attachment folded
             // into its target) is still a block.
-            (lang == Language::Hcl && is_hcl_block_header(text, target_offset))
+            (lang == Language::Hcl && is_hcl_block_header(text, &scan, target_offset))
                 .then(|| extent(lang, text, &scan, target_offset))
         } else {
             Some(extent(lang, text, &scan, target_offset))
@@ -585,15 +585,27 @@ fn extent(lang: Language, text: &str, scan: &Scan, line_start: usize) -> (usize,
     }
 }
 
-/// Whether the line at `line_start` opens a top-level HCL block (`data "t" "n" {`).
-fn is_hcl_block_header(text: &str, line_start: usize) -> bool {
-    let line = text[line_start..].lines().next().unwrap_or("");
-    !line.starts_with(char::is_whitespace)
-        && line.trim_end().ends_with('{')
-        && line
-            .split_whitespace()
-            .next()
-            .is_some_and(|w| w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+/// Whether the line at `line_start` opens a top-level HCL block (`data "t" "n" {`): a brace
+/// opens on it at depth 0.
+fn is_hcl_block_header(text: &str, scan: &Scan, line_start: usize) -> bool {
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let mut depth = 0usize;
+    for &(at, opens) in &scan.braces {
+        if at >= line_end {
+            break;
+        }
+        if at >= line_start && opens && depth == 0 {
+            return true;
+        }
+        if opens {
+            depth += 1;
+        } else {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    false
 }
 
 /// The comments of a YAML text. A `#` is a comment at a line's start or after whitespace,
