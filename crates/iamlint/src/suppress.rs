@@ -107,6 +107,7 @@ pub fn apply(
         return (diagnostics, Vec::new());
     }
     let lines = |span: Span| sources.get(span.file).map(|f| f.line_col(span.start).line);
+    let index = Index::new(&directives);
     // Files a template could not be read from: their suppressions are not judged.
     let unread: Vec<FileId> = diagnostics
         .iter()
@@ -122,7 +123,8 @@ pub fn apply(
         }
         let line = lines(d.span);
         let mut hit: Option<(usize, usize)> = None;
-        for (i, directive) in directives.iter_mut().enumerate() {
+        for i in index.candidates(&d, line) {
+            let directive = &mut directives[i];
             if !directive.covers(&d, line) {
                 continue;
             }
@@ -184,6 +186,72 @@ pub fn apply(
         }
     }
     (kept, suppressed)
+}
+
+/// Which suppressions may cover a finding, found without looking at every one: those on its
+/// line, those whose resource's range holds it, and those of the resource it is about (which
+/// may be in another file of a Terraform module).
+struct Index {
+    lines: HashMap<(FileId, u32), Vec<usize>>,
+    /// Per file, resource ranges (start, end, directive) sorted by start, and the longest.
+    ranges: HashMap<FileId, (Vec<(u32, u32, usize)>, u32)>,
+    resources: HashMap<String, Vec<usize>>,
+}
+
+impl Index {
+    fn new(directives: &[Directive]) -> Index {
+        let mut index = Index {
+            lines: HashMap::new(),
+            ranges: HashMap::new(),
+            resources: HashMap::new(),
+        };
+        for (i, directive) in directives.iter().enumerate() {
+            match &directive.scope {
+                Scope::Line(line) => index
+                    .lines
+                    .entry((directive.file, *line))
+                    .or_default()
+                    .push(i),
+                Scope::Resource { start, end, sites } => {
+                    let (ranges, longest) = index.ranges.entry(directive.file).or_default();
+                    ranges.push((*start, *end, i));
+                    *longest = (*longest).max(end - start);
+                    for site in sites {
+                        index.resources.entry(site.id.clone()).or_default().push(i);
+                    }
+                }
+            }
+        }
+        for (ranges, _) in index.ranges.values_mut() {
+            ranges.sort_unstable();
+        }
+        index
+    }
+
+    fn candidates(&self, d: &Diagnostic, line: Option<u32>) -> Vec<usize> {
+        let mut out = Vec::new();
+        if let Some(found) = line.and_then(|l| self.lines.get(&(d.span.file, l))) {
+            out.extend(found);
+        }
+        if let Some((ranges, longest)) = self.ranges.get(&d.span.file) {
+            let at = d.span.start;
+            let upto = ranges.partition_point(|&(start, _, _)| start <= at);
+            for &(start, end, i) in ranges[..upto].iter().rev() {
+                if start.saturating_add(*longest) < at {
+                    break;
+                }
+                if at <= end {
+                    out.push(i);
+                }
+            }
+        }
+        if let Some(found) = d.resource.as_ref().and_then(|r| self.resources.get(r)) {
+            out.extend(found);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// One rule a suppression names.
@@ -295,13 +363,20 @@ fn file_directives(file: &SourceFile, sites: &[&Site]) -> Vec<Directive> {
         file.line_col(u32::try_from(offset).unwrap_or(u32::MAX))
             .line
     };
-    let own_lines: Vec<u32> = scan
+    let own_lines: std::collections::HashSet<u32> = scan
         .comments
         .iter()
         .filter(|c| c.own_line)
         .map(|c| line_of(c.marker))
         .collect();
     let line_count = u32::try_from(text.lines().count()).unwrap_or(u32::MAX);
+    let mut site_lines: HashMap<u32, Vec<&Site>> = HashMap::new();
+    for site in sites {
+        site_lines
+            .entry(line_of(site.header.start as usize))
+            .or_default()
+            .push(site);
+    }
     let blank = |line: u32| {
         let start = file.offset_of(line, 1);
         text.get(start..)
@@ -335,11 +410,10 @@ fn file_directives(file: &SourceFile, sites: &[&Site]) -> Vec<Directive> {
                 used: false,
             })
             .collect();
-        let header_sites: Vec<Site> = sites
-            .iter()
-            .filter(|s| line_of(s.header.start as usize) == target)
-            .map(|s| (*s).clone())
-            .collect();
+        let header_sites: Vec<Site> = site_lines
+            .get(&target)
+            .map(|found| found.iter().map(|s| (*s).clone()).collect())
+            .unwrap_or_default();
         let target_offset = file.offset_of(target, 1);
         let block = if header_sites.is_empty() {
             // An HCL block the graph does not hold (a data source, an attachment folded
@@ -728,7 +802,6 @@ fn scan_hcl(text: &str) -> Scan {
     let mut stack: Vec<Frame> = Vec::new();
     let mut heredoc: Option<String> = None;
     let mut i = 0;
-    let line_start = |i: usize| text[..i].rfind('\n').map_or(0, |n| n + 1);
     while i < bytes.len() {
         let c = bytes[i];
         let next = bytes.get(i + 1).copied();
@@ -748,12 +821,12 @@ fn scan_hcl(text: &str) -> Scan {
             },
             top => match c {
                 b'#' => {
-                    comment(&mut scan, text, i, 1, line_start(i));
+                    comment(&mut scan, text, i, 1);
                     i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
                     continue;
                 }
                 b'/' if next == Some(b'/') => {
-                    comment(&mut scan, text, i, 2, line_start(i));
+                    comment(&mut scan, text, i, 2);
                     i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
                     continue;
                 }
@@ -814,11 +887,12 @@ fn scan_hcl(text: &str) -> Scan {
     scan
 }
 
-fn comment(scan: &mut Scan, text: &str, marker: usize, len: usize, line_start: usize) {
+fn comment(scan: &mut Scan, text: &str, marker: usize, len: usize) {
+    let before = text[..marker].trim_end_matches([' ', '\t']);
     scan.comments.push(Comment {
         start: marker + len,
         marker,
-        own_line: text[line_start..marker].trim().is_empty(),
+        own_line: before.is_empty() || before.ends_with('\n'),
     });
 }
 
