@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check templates (the default when no subcommand is given).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Evaluate one request against the policies in a request file, the way AWS would.
     Simulate(SimulateArgs),
     /// List the rules with their codes, names and default severities.

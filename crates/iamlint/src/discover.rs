@@ -140,15 +140,16 @@ pub fn discover_excluding(
             .follow_links(false)
             .filter_entry(move |entry| {
                 let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir
+                let skipped = is_dir
                     && entry.depth() > 0
                     && entry
                         .file_name()
                         .to_str()
-                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
-                    && !exclude
-                        .as_ref()
-                        .is_some_and(|x| x.excludes(entry.path(), is_dir))
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                let excluded = exclude
+                    .as_ref()
+                    .is_some_and(|x| x.excludes(entry.path(), is_dir));
+                !skipped && !excluded
             });
         builder.build_parallel().run(|| {
             Box::new(|entry| {

@@ -44,9 +44,12 @@ pub fn line(done: usize, total: usize, elapsed: Duration) -> String {
     }
 }
 
+/// The drawing thread: its stop flag and wake-up, its handle, and whether it drew a line.
+type Drawer = (Arc<(Mutex<bool>, Condvar)>, JoinHandle<()>, Arc<AtomicBool>);
+
 /// The progress line of one run; [`Progress::finish`] (or dropping it) stops and clears it.
 pub struct Progress {
-    state: Option<(Arc<(Mutex<bool>, Condvar)>, JoinHandle<()>, Arc<AtomicBool>)>,
+    state: Option<Drawer>,
 }
 
 impl Progress {

@@ -191,10 +191,13 @@ pub fn apply(
 /// Which suppressions may cover a finding, found without looking at every one: those on its
 /// line, those whose resource's range holds it, and those of the resource it is about (which
 /// may be in another file of a Terraform module).
+/// Resource ranges of one file (start, end, directive), sorted by start, and the longest.
+type Ranges = (Vec<(u32, u32, usize)>, u32);
+
 struct Index {
     lines: HashMap<(FileId, u32), Vec<usize>>,
     /// Per file, resource ranges (start, end, directive) sorted by start, and the longest.
-    ranges: HashMap<FileId, (Vec<(u32, u32, usize)>, u32)>,
+    ranges: HashMap<FileId, Ranges>,
     resources: HashMap<String, Vec<usize>>,
 }
 
