@@ -89,6 +89,7 @@ fn checked(resources: usize) -> RunOutput {
         parameters: HashMap::new(),
         terraform: Default::default(),
         rules: Selection::new(&[], &[]).unwrap(),
+        ..Default::default()
     })
 }
 
@@ -104,6 +105,7 @@ fn render(c: &mut Criterion) {
         diagnostics: &output.diagnostics,
         files: output.files,
         templates: output.templates,
+        filtered: &Default::default(),
     };
     let mut group = c.benchmark_group("render-500-resources");
     group.sample_size(20);

@@ -62,6 +62,9 @@ fn check(args: &CheckArgs) -> u8 {
             return EXIT_INPUT;
         }
     };
+    if args.show_config {
+        return print_or_fail(&settings.render());
+    }
     let org = match crate::config::read_org_files(&settings) {
         Ok(org) => org,
         Err(message) => {
@@ -69,7 +72,7 @@ fn check(args: &CheckArgs) -> u8 {
             return EXIT_INPUT;
         }
     };
-    let selection = match iamlint_rules::Selection::new(&settings.select, &settings.ignore) {
+    let selection = match iamlint_rules::Selection::new(&settings.select, &settings.ignored()) {
         Ok(s) => s,
         Err(unknown) => {
             eprintln!(
@@ -86,10 +89,30 @@ fn check(args: &CheckArgs) -> u8 {
             var_files: args.var_files.clone(),
         },
         rules: selection,
+        exclude: match crate::discover::Exclude::new(&settings.root(), &settings.exclude) {
+            Ok(exclude) => (!settings.exclude.is_empty()).then_some(exclude),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_INPUT;
+            }
+        },
+        severity: settings.severities(),
     };
+    let baseline = match &args.baseline {
+        Some(path) => match crate::baseline::Baseline::read(path) {
+            Ok(b) => Some(b),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_INPUT;
+            }
+        },
+        None => None,
+    };
+    let progress = crate::progress::Progress::start();
     let mut fixed = None;
-    let output = if args.fix || args.diff {
+    let mut output = if args.fix || args.diff {
         let result = crate::apply::fix(&options, &org);
+        progress.finish();
         if args.diff {
             for error in &result.output.path_errors {
                 eprintln!("error: {error}");
@@ -116,8 +139,31 @@ fn check(args: &CheckArgs) -> u8 {
         fixed = Some(result.fixed);
         result.output
     } else {
-        run::run_with(&options, &org)
+        let output = run::run_with(&options, &org);
+        progress.finish();
+        output
     };
+    let root = settings.root();
+    let mut baselined = 0;
+    if let Some(path) = &args.write_baseline {
+        let text = crate::baseline::render(&output.sources, &root, &output.diagnostics);
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("error: cannot write baseline {}: {e}", path.display());
+            return EXIT_INPUT;
+        }
+        baselined = output.diagnostics.len();
+        output
+            .diagnostics
+            .retain(iamlint_core::Diagnostic::is_input_error);
+        baselined -= output.diagnostics.len();
+        eprintln!(
+            "iamlint: wrote {} to {}",
+            plural_findings(baselined),
+            path.display()
+        );
+    } else if let Some(baseline) = &baseline {
+        baselined = baseline.filter(&output.sources, &root, &mut output.diagnostics);
+    }
     for error in &output.path_errors {
         eprintln!("error: {error}");
     }
@@ -128,11 +174,18 @@ fn check(args: &CheckArgs) -> u8 {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
+    let filtered = report::Filtered {
+        suppressed: std::mem::take(&mut output.suppressed),
+        show_suppressed: args.show_suppressed,
+        baselined,
+        root,
+    };
     let report = report::Report {
         sources: &output.sources,
         diagnostics: &output.diagnostics,
         files: output.files,
         templates: output.templates,
+        filtered: &filtered,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -188,6 +241,14 @@ fn check(args: &CheckArgs) -> u8 {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
+    }
+}
+
+fn plural_findings(n: usize) -> String {
+    if n == 1 {
+        "1 finding".to_string()
+    } else {
+        format!("{n} findings")
     }
 }
 

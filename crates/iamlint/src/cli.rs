@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check templates (the default when no subcommand is given).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Evaluate one request against the policies in a request file, the way AWS would.
     Simulate(SimulateArgs),
     /// List the rules with their codes, names and default severities.
@@ -110,6 +110,25 @@ pub struct CheckArgs {
     /// When to use colour in human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Also show the findings suppressed in the templates (`# iamlint: ignore[CODE] reason`
+    /// or resource `Metadata`), marked as suppressed; they never fail the run.
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// Report only the findings this baseline file does not record (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record today's findings in FILE (JSON, sorted), then report as with --baseline FILE:
+    /// only what is new from then on.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Print the settings in force (config file and command line) and where each came from,
+    /// then exit.
+    #[arg(long)]
+    pub show_config: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,9 +11,17 @@
 //! # list of files that together make one level. Paths are relative to this file.
 //! scp = ["scp/root.json", ["scp/workloads-a.json", "scp/workloads-b.json"]]
 //! rcp = ["rcp/root.json"]
+//! # Files and folders not to check, in .gitignore syntax, relative to this file.
+//! exclude = ["generated/", "*.test.yaml"]
+//!
+//! [severity]           # per rule, by code or name: "error", "warning", "note" or "off"
+//! IAM003 = "note"
+//! lambda-xray-permissions = "off"
 //! ```
 
 use crate::cli::{CheckArgs, FailOn};
+use iamlint_core::Severity;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The names looked for, in this order, in each directory from the current one up.
@@ -31,6 +39,120 @@ pub struct Settings {
     pub rcps: Vec<Vec<PathBuf>>,
     /// The config file read, if any.
     pub config: Option<PathBuf>,
+    /// Patterns of files and folders not to check (.gitignore syntax, relative to `config`).
+    pub exclude: Vec<String>,
+    /// Per-rule severities, by rule code; `None` turns the rule off.
+    pub severity: BTreeMap<&'static str, Option<Severity>>,
+    /// Where each setting given came from (a setting not named here has its default):
+    /// `"command line"` or the config file's path.
+    pub origins: BTreeMap<&'static str, String>,
+}
+
+impl Settings {
+    /// The rules to ignore: `ignore` and every rule whose severity is `"off"`.
+    pub fn ignored(&self) -> Vec<String> {
+        let mut ignored = self.ignore.clone();
+        ignored.extend(
+            self.severity
+                .iter()
+                .filter(|(_, s)| s.is_none())
+                .map(|(code, _)| (*code).to_string()),
+        );
+        ignored
+    }
+
+    /// The severity overrides that keep a rule on.
+    pub fn severities(&self) -> Vec<(&'static str, Severity)> {
+        self.severity
+            .iter()
+            .filter_map(|(code, s)| s.map(|s| (*code, s)))
+            .collect()
+    }
+
+    /// The folder paths in fingerprints and baselines are taken relative to: the config
+    /// file's folder, else the current one.
+    pub fn root(&self) -> PathBuf {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match self.config.as_deref().and_then(Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => cwd.join(dir),
+            _ => cwd,
+        }
+    }
+
+    /// The settings in force, as TOML, each with where it came from (`iamlint --show-config`).
+    pub fn render(&self) -> String {
+        let origin = |key: &str| {
+            self.origins
+                .get(key)
+                .map_or("default", String::as_str)
+                .to_string()
+        };
+        let quoted = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let list = |items: &[String]| {
+            format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(|s| quoted(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let levels = |levels: &[Vec<PathBuf>]| {
+            let shown: Vec<String> = levels
+                .iter()
+                .map(|files| {
+                    let names: Vec<String> = files
+                        .iter()
+                        .map(|p| quoted(&p.to_string_lossy().replace('\\', "/")))
+                        .collect();
+                    match names.as_slice() {
+                        [one] => one.clone(),
+                        _ => format!("[{}]", names.join(", ")),
+                    }
+                })
+                .collect();
+            format!("[{}]", shown.join(", "))
+        };
+        let fail_on = match self.fail_on.unwrap_or(FailOn::Warning) {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+            FailOn::Note => "note",
+        };
+        let mut rows = vec![
+            ("select", list(&self.select)),
+            ("ignore", list(&self.ignore)),
+            ("fail-on", quoted(fail_on)),
+            ("exclude", list(&self.exclude)),
+            ("scp", levels(&self.scps)),
+            ("rcp", levels(&self.rcps)),
+        ];
+        let mut text = match &self.config {
+            Some(path) => format!("# config file: {}\n", path.display()),
+            None => "# config file: none found (iamlint.toml or .iamlint.toml in this folder or above)\n".to_string(),
+        };
+        let width = rows
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .max()
+            .unwrap_or(0)
+            + 3;
+        for (key, value) in rows.drain(..) {
+            let line = format!("{key} = {value}");
+            text.push_str(&format!("{line:<width$} # {}\n", origin(key)));
+        }
+        text.push_str("\n[severity]\n");
+        for (code, severity) in &self.severity {
+            let name = iamlint_rules::find_rule(code).map_or("", |m| m.name);
+            let value = severity.map_or("off", Severity::as_str);
+            let line = format!("{code} = {}", quoted(value));
+            text.push_str(&format!(
+                "{line:<width$} # {name}, {}\n",
+                origin("severity")
+            ));
+        }
+        text
+    }
 }
 
 /// Merges the command line with the config file (`--config`, else the nearest
@@ -53,20 +175,26 @@ pub fn resolve(args: &CheckArgs) -> Result<Settings, String> {
         None => Settings::default(),
     };
     settings.config = path;
+    let cli = "command line".to_string();
     if !args.select.is_empty() {
         settings.select.clone_from(&args.select);
+        settings.origins.insert("select", cli.clone());
     }
     if !args.ignore.is_empty() {
         settings.ignore.clone_from(&args.ignore);
+        settings.origins.insert("ignore", cli.clone());
     }
     if args.fail_on.is_some() {
         settings.fail_on = args.fail_on;
+        settings.origins.insert("fail-on", cli.clone());
     }
     if !args.scps.is_empty() {
         settings.scps = args.scps.iter().map(|p| vec![p.clone()]).collect();
+        settings.origins.insert("scp", cli.clone());
     }
     if !args.rcps.is_empty() {
         settings.rcps = args.rcps.iter().map(|p| vec![p.clone()]).collect();
+        settings.origins.insert("rcp", cli);
     }
     Ok(settings)
 }
@@ -78,19 +206,28 @@ pub fn find_config(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Reads a config file. Unknown keys are errors, so that a misspelt key is not silently
-/// ignored.
+/// Reads a config file. Unknown keys are errors, with their line, so that a misspelt key is
+/// not silently ignored.
 pub fn read_config(path: &Path) -> Result<Settings, String> {
     use toml_edit::{Document, Item, Value};
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read config file {shown}: {e}"))?;
-    let doc =
-        Document::parse(text).map_err(|e| format!("config file {shown} is not valid TOML: {e}"))?;
+    let doc = Document::parse(text.as_str())
+        .map_err(|e| format!("config file {shown} is not valid TOML: {e}"))?;
     let base = path.parent().unwrap_or(Path::new(""));
+    let origin = path.display().to_string();
     let mut settings = Settings::default();
-    let strings = |key: &str, item: &Item| -> Result<Vec<String>, String> {
-        let bad = || format!("config file {shown}: `{key}` must be a list of strings");
+    // `config file iamlint.toml, line 3: …`, the line of the key (or of the file's start).
+    let at = |span: Option<std::ops::Range<usize>>| {
+        let line = span.map_or(1, |r| {
+            text.get(..r.start)
+                .map_or(1, |before| before.matches('\n').count() + 1)
+        });
+        format!("config file {shown}, line {line}")
+    };
+    let strings = |key: &str, item: &Item, place: &str| -> Result<Vec<String>, String> {
+        let bad = || format!("{place}: `{key}` must be a list of strings");
         match item.as_value() {
             Some(Value::Array(items)) => items
                 .iter()
@@ -100,10 +237,10 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
             _ => Err(bad()),
         }
     };
-    let levels = |key: &str, item: &Item| -> Result<Vec<Vec<PathBuf>>, String> {
+    let levels = |key: &str, item: &Item, place: &str| -> Result<Vec<Vec<PathBuf>>, String> {
         let bad = || {
             format!(
-                "config file {shown}: `{key}` must be a list of files (or lists of files), one organisation level each, root first"
+                "{place}: `{key}` must be a list of files (or lists of files), one organisation level each, root first"
             )
         };
         let Some(Value::Array(items)) = item.as_value() else {
@@ -121,10 +258,13 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
             })
             .collect()
     };
-    for (key, item) in doc.as_table().iter() {
+    let table = doc.as_table();
+    for (key, item) in table.iter() {
+        let place = at(table.key(key).and_then(toml_edit::Key::span));
         match key {
-            "select" => settings.select = strings(key, item)?,
-            "ignore" => settings.ignore = strings(key, item)?,
+            "select" => settings.select = strings(key, item, &place)?,
+            "ignore" => settings.ignore = strings(key, item, &place)?,
+            "exclude" => settings.exclude = strings(key, item, &place)?,
             "fail-on" => {
                 settings.fail_on = Some(match item.as_str() {
                     Some("error") => FailOn::Error,
@@ -132,21 +272,63 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
                     Some("note") => FailOn::Note,
                     _ => {
                         return Err(format!(
-                            "config file {shown}: `fail-on` must be \"error\", \"warning\" or \"note\""
+                            "{place}: `fail-on` must be \"error\", \"warning\" or \"note\""
                         ));
                     }
                 });
             }
-            "scp" => settings.scps = levels(key, item)?,
-            "rcp" => settings.rcps = levels(key, item)?,
+            "scp" => settings.scps = levels(key, item, &place)?,
+            "rcp" => settings.rcps = levels(key, item, &place)?,
+            "severity" => {
+                let Some(rules) = item.as_table_like() else {
+                    return Err(format!(
+                        "{place}: `severity` must be a table of rules (`[severity]` then `IAM003 = \"note\"`)"
+                    ));
+                };
+                for (rule, value) in rules.iter() {
+                    let place = at(rules.key(rule).and_then(toml_edit::Key::span));
+                    let Some(meta) = iamlint_rules::find_rule(rule) else {
+                        return Err(format!(
+                            "{place}: unknown rule `{rule}` in [severity] (see `iamlint rules` for the codes and names)"
+                        ));
+                    };
+                    if iamlint_rules::registry::is_front_end(meta.code) {
+                        return Err(format!(
+                            "{place}: {} (input errors) cannot be re-graded; `ignore` it to hide input notes",
+                            meta.code
+                        ));
+                    }
+                    let severity = match value.as_str() {
+                        Some("off") => None,
+                        Some(s) if Severity::parse(s).is_some() => Severity::parse(s),
+                        _ => {
+                            return Err(format!(
+                                "{place}: the severity of `{rule}` must be \"error\", \"warning\", \"note\" or \"off\""
+                            ));
+                        }
+                    };
+                    settings.severity.insert(meta.code, severity);
+                }
+            }
             other => {
                 return Err(format!(
-                    "config file {shown}: unknown key `{other}` (expected select, ignore, fail-on, scp, rcp)"
+                    "{place}: unknown key `{other}` (expected select, ignore, fail-on, exclude, scp, rcp, [severity])"
                 ));
             }
         }
+        settings.origins.insert(known_key(key), origin.clone());
     }
     Ok(settings)
+}
+
+/// The static name of a key `read_config` accepted.
+fn known_key(key: &str) -> &'static str {
+    [
+        "select", "ignore", "exclude", "fail-on", "scp", "rcp", "severity",
+    ]
+    .into_iter()
+    .find(|k| *k == key)
+    .unwrap_or("")
 }
 
 /// `path` relative to the config file's folder, with `.` and `..` folded away where they can
@@ -289,13 +471,50 @@ mod tests {
             ("fail-on = \"always\"", "`fail-on` must be"),
             ("scp = \"root.json\"", "`scp` must be a list"),
             ("select = [1]", "`select` must be a list of strings"),
-            ("[rules]\nselect = []", "unknown key `rules`"),
+            ("[rules]\nselect = []", "line 1: unknown key `rules`"),
+            (
+                "select = []\n\nfial-on = \"note\"",
+                "line 3: unknown key `fial-on`",
+            ),
+            (
+                "[severity]\nIAM003 = \"loud\"",
+                "line 2: the severity of `IAM003` must be",
+            ),
+            (
+                "[severity]\nIAM999 = \"note\"",
+                "line 2: unknown rule `IAM999`",
+            ),
+            ("[severity]\nIAM000 = \"note\"", "cannot be re-graded"),
+            ("severity = \"note\"", "`severity` must be a table"),
             ("select = [", "not valid TOML"),
         ] {
             std::fs::write(&path, text).unwrap();
             let err = read_config(&path).unwrap_err();
             assert!(err.contains(message), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn reads_severities_and_excludes() {
+        let dir = scratch("severity");
+        let path = dir.join("iamlint.toml");
+        std::fs::write(
+            &path,
+            "exclude = [\"generated/\"]\n\n[severity]\nIAM003 = \"note\"\nlambda-xray-permissions = \"off\"\n",
+        )
+        .unwrap();
+        let s = read_config(&path).unwrap();
+        assert_eq!(s.exclude, ["generated/"]);
+        assert_eq!(s.severities(), [("IAM003", Severity::Note)]);
+        let xray = iamlint_rules::find_rule("lambda-xray-permissions")
+            .unwrap()
+            .code;
+        assert!(s.ignored().iter().any(|c| c == xray));
+        assert_eq!(s.origins["severity"], path.display().to_string());
+        let shown = s.render();
+        assert!(shown.contains("IAM003 = \"note\""), "{shown}");
+        assert!(shown.contains(&format!("{xray} = \"off\"")), "{shown}");
+        assert!(shown.contains("fail-on = \"warning\""), "{shown}");
     }
 
     #[test]

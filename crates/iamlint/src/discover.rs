@@ -41,8 +41,70 @@ pub fn is_candidate_name(path: &Path) -> bool {
     })
 }
 
+/// The `exclude` patterns of a config file: .gitignore syntax, relative to the file's folder.
+/// They apply to files named on the command line too (so a pre-commit hook, which names the
+/// changed files, leaves them out as a walk does).
+#[derive(Debug, Clone)]
+pub struct Exclude {
+    root: PathBuf,
+    matcher: ignore::gitignore::Gitignore,
+}
+
+impl Exclude {
+    /// Builds the matcher; `Err` names the first pattern that is not a valid glob.
+    pub fn new(root: &Path, patterns: &[String]) -> Result<Exclude, String> {
+        let root = absolute(root);
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(&root);
+        for pattern in patterns {
+            builder
+                .add_line(None, pattern)
+                .map_err(|e| format!("exclude pattern `{pattern}`: {e}"))?;
+        }
+        let matcher = builder
+            .build()
+            .map_err(|e| format!("exclude patterns: {e}"))?;
+        Ok(Exclude { root, matcher })
+    }
+
+    /// Whether `path` (a file, or a folder when `is_dir`) is excluded.
+    pub fn excludes(&self, path: &Path, is_dir: bool) -> bool {
+        let path = absolute(path);
+        path.starts_with(&self.root)
+            && path != self.root
+            && self
+                .matcher
+                .matched_path_or_any_parents(&path, is_dir)
+                .is_ignore()
+    }
+}
+
+/// `path` made absolute without touching the file system, with `.` and `..` folded away.
+fn absolute(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Walks `roots` and returns the candidate files, sorted, without duplicates.
 pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
+    discover_excluding(roots, None)
+}
+
+/// [`discover`], leaving out what `exclude` names.
+pub fn discover_excluding(
+    roots: &[PathBuf],
+    exclude: Option<&Exclude>,
+) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut dirs = Vec::new();
@@ -53,10 +115,14 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
                 assemblies.push(root.clone());
             }
             Ok(meta) if meta.is_dir() => dirs.push(root.clone()),
-            Ok(_) => files.push(Candidate {
-                path: root.clone(),
-                explicit: true,
-            }),
+            Ok(_) => {
+                if !exclude.is_some_and(|x| x.excludes(root, false)) {
+                    files.push(Candidate {
+                        path: root.clone(),
+                        explicit: true,
+                    });
+                }
+            }
             Err(e) => errors.push(WalkError {
                 path: root.clone(),
                 message: e.to_string(),
@@ -68,6 +134,7 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
         let found_assemblies = Mutex::new(Vec::new());
         let walk_errors = Mutex::new(Vec::new());
         let mut builder = ignore::WalkBuilder::new(first);
+        let exclude = exclude.cloned();
         for dir in rest {
             builder.add(dir);
         }
@@ -78,13 +145,18 @@ pub fn discover(roots: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
             .git_exclude(true)
             .require_git(false)
             .follow_links(false)
-            .filter_entry(|entry| {
-                !(entry.file_type().is_some_and(|t| t.is_dir())
+            .filter_entry(move |entry| {
+                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+                let skipped = is_dir
                     && entry.depth() > 0
                     && entry
                         .file_name()
                         .to_str()
-                        .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+                        .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                let excluded = exclude
+                    .as_ref()
+                    .is_some_and(|x| x.excludes(entry.path(), is_dir));
+                !skipped && !excluded
             });
         builder.build_parallel().run(|| {
             Box::new(|entry| {
@@ -210,6 +282,43 @@ mod tests {
         let (found, _) = discover(std::slice::from_ref(&explicit));
         assert_eq!(found.len(), 1);
         assert!(found[0].explicit);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn excludes_patterns_relative_to_their_folder() {
+        let dir = std::env::temp_dir().join(format!("iamlint-exclude-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["src/generated", "generated", "src/more"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        for f in [
+            "src/generated/a.yaml",
+            "generated/b.yaml",
+            "src/more/c.test.yaml",
+            "src/more/d.yaml",
+        ] {
+            std::fs::write(dir.join(f), "x: 1").unwrap();
+        }
+        // `/generated/` is anchored at the config file's folder; `*.test.yaml` matches at any
+        // depth, as in .gitignore.
+        let exclude = Exclude::new(&dir, &["/generated/".into(), "*.test.yaml".into()]).unwrap();
+        let (found, _) = discover_excluding(std::slice::from_ref(&dir), Some(&exclude));
+        let names: Vec<_> = found
+            .iter()
+            .map(|c| {
+                c.path
+                    .strip_prefix(&dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect();
+        assert_eq!(names, ["src/generated/a.yaml", "src/more/d.yaml"]);
+        // A file named on the command line is excluded too.
+        let named = dir.join("src/more/c.test.yaml");
+        let (found, _) = discover_excluding(std::slice::from_ref(&named), Some(&exclude));
+        assert!(found.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -3,12 +3,15 @@
 
 pub mod app;
 pub mod apply;
+pub mod baseline;
 pub mod cdk;
 pub mod cli;
 pub mod config;
 pub mod discover;
 pub mod lsp;
+pub mod progress;
 pub mod report;
 pub mod run;
+pub mod suppress;
 pub mod version;
 pub mod why;

@@ -300,6 +300,8 @@ impl Server {
             parameters: HashMap::new(),
             terraform: iamlint_terraform::Options::default(),
             rules,
+            severity: settings.severities(),
+            ..RunOptions::default()
         };
         let output = run_overlay(&options, &org, &overlay);
         unit.iter()

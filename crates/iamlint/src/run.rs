@@ -1,7 +1,8 @@
 //! One check run: discover, read, parse (in parallel), run the rules (in parallel), collect.
 
 use crate::discover::{self, Candidate};
-use iamlint_core::{Diagnostic, FileId, SourceFile, SourceMap, Span, Stack};
+use crate::suppress::{Site, Suppressed};
+use iamlint_core::{Diagnostic, FileId, Severity, SourceFile, SourceMap, Span, Stack};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,12 +12,17 @@ use std::sync::Arc;
 /// (template body in S3), so a larger file is not a template anyone deploys.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
+#[derive(Default)]
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub parameters: HashMap<String, String>,
     /// Terraform variables (`--var`, `--var-file`).
     pub terraform: iamlint_terraform::Options,
     pub rules: iamlint_rules::Selection,
+    /// What the config file's `exclude` leaves out.
+    pub exclude: Option<discover::Exclude>,
+    /// The config file's `[severity]`: each rule's findings reported at this severity.
+    pub severity: Vec<(&'static str, Severity)>,
 }
 
 pub struct RunOutput {
@@ -26,6 +32,8 @@ pub struct RunOutput {
     pub templates: usize,
     /// A path the user named could not be read or walked.
     pub path_errors: Vec<String>,
+    /// Findings suppressed in the templates (not in `diagnostics`), sorted.
+    pub suppressed: Vec<Suppressed>,
     /// Where the time went (`IAMLINT_TIMINGS`, `cargo xtask bench`).
     pub timings: Timings,
 }
@@ -66,6 +74,8 @@ struct FileResult {
     is_template: bool,
     stack: Option<Stack>,
     diagnostics: Vec<Diagnostic>,
+    /// Where the stack's resources are declared, for suppressions.
+    sites: Vec<Site>,
 }
 
 pub fn run(options: &RunOptions) -> RunOutput {
@@ -89,7 +99,8 @@ pub fn run_overlay(
     overlay: &Overlay,
 ) -> RunOutput {
     let walk_started = std::time::Instant::now();
-    let (all_candidates, walk_errors) = discover::discover(&options.paths);
+    let (all_candidates, walk_errors) =
+        discover::discover_excluding(&options.paths, options.exclude.as_ref());
     let walk = walk_started.elapsed();
     let (parse_clock, rules_clock) = (Clock::default(), Clock::default());
     // Terraform files belong to module folders, analysed as units below; a variable
@@ -97,6 +108,7 @@ pub fn run_overlay(
     let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
         .into_iter()
         .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    crate::progress::add_total(candidates.len());
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };
@@ -141,6 +153,7 @@ pub fn run_overlay(
                     })
                     .unwrap_or_else(|message| FileResult {
                         file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
+                        sites: Vec::new(),
                         is_template: true,
                         stack: None,
                         diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
@@ -149,24 +162,38 @@ pub fn run_overlay(
                         result
                             .diagnostics
                             .extend(check(&stack, std::slice::from_ref(&result.file)));
+                        result.sites = crate::suppress::sites(&stack);
                     }
+                    crate::progress::advance();
                     result
                 })
                 .collect::<Vec<FileResult>>()
         },
         || {
-            terraform_units(
+            let tf_sites = std::sync::Mutex::new(Vec::new());
+            let mut tf = terraform_units(
                 &terraform,
                 next_id,
                 &options.terraform,
                 overlay,
                 &parse_clock,
-                &|stack, files| check(&stack, files),
-            )
+                &|stack, files| {
+                    let found = check(&stack, files);
+                    tf_sites
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(crate::suppress::sites(&stack));
+                    crate::progress::advance();
+                    found
+                },
+            );
+            tf.sites = tf_sites.into_inner().unwrap_or_else(|e| e.into_inner());
+            tf
         },
     );
 
     let mut diagnostics = Vec::new();
+    let mut sites = Vec::new();
     let mut templates = 0;
     let mut sources = SourceMap::new();
     for result in results {
@@ -175,6 +202,7 @@ pub fn run_overlay(
             templates += 1;
         }
         diagnostics.extend(result.diagnostics);
+        sites.extend(result.sites);
     }
     for file in org_sources {
         sources.insert(file);
@@ -184,8 +212,17 @@ pub fn run_overlay(
     for file in tf.files {
         sources.insert(file);
     }
+    sites.extend(tf.sites);
     diagnostics.retain(|d| options.rules.reports(d));
+    for d in &mut diagnostics {
+        if let Some((_, severity)) = options.severity.iter().find(|(code, _)| *code == d.code) {
+            d.severity = *severity;
+        }
+    }
+    let (mut diagnostics, mut suppressed) =
+        crate::suppress::apply(&sources, &sites, &options.rules, diagnostics);
     crate::report::sort(&sources, &mut diagnostics);
+    suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
     RunOutput {
         sources,
         diagnostics,
@@ -195,6 +232,7 @@ pub fn run_overlay(
             .into_iter()
             .map(|e| format!("{}: {}", e.path.display(), e.message))
             .collect(),
+        suppressed,
         timings: Timings {
             walk,
             parse: parse_clock.total(),
@@ -298,6 +336,7 @@ struct TerraformUnits {
     /// Every Terraform file read, with ids from the `base` given on.
     files: Vec<Arc<SourceFile>>,
     units: usize,
+    sites: Vec<Site>,
 }
 
 fn is_tfvars(path: &std::path::Path) -> bool {
@@ -344,6 +383,7 @@ fn terraform_units(
         let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
     });
     let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
+    crate::progress::add_total(roots.len());
     // A parsed module is kept while a root that calls it has still to be analysed, so that
     // memory follows the units in flight rather than the size of the tree.
     let closures: Vec<Vec<PathBuf>> = roots.iter().map(|r| ws.local_closure(r)).collect();
@@ -407,6 +447,7 @@ fn terraform_units(
         diagnostics: ws.parse_diagnostics(),
         files: Vec::new(),
         units: analysed.iter().filter(|a| a.is_some()).count(),
+        sites: Vec::new(),
     };
     out.diagnostics
         .extend(analysed.into_iter().flatten().flatten());
@@ -480,6 +521,7 @@ fn check_file(
         let file = Arc::new(SourceFile::new(id, path.clone(), ""));
         FileResult {
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
             diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
@@ -500,6 +542,7 @@ fn check_file(
                 );
             return FileResult {
                 file,
+                sites: Vec::new(),
                 is_template,
                 stack: None,
                 diagnostics: if is_template {
@@ -563,6 +606,7 @@ fn check_text(
     if !is_template {
         return FileResult {
             file,
+            sites: Vec::new(),
             is_template: false,
             stack: None,
             diagnostics: Vec::new(),
@@ -576,6 +620,7 @@ fn check_text(
                 "file is not valid UTF-8 (CloudFormation templates must be UTF-8)",
             )],
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
         };
@@ -583,6 +628,7 @@ fn check_text(
     let parsed = iamlint_cfn::parse_template(&file, options);
     FileResult {
         file,
+        sites: Vec::new(),
         is_template: true,
         stack: parsed.stack,
         diagnostics: parsed.diagnostics,
@@ -604,6 +650,7 @@ fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
                 "file is not valid UTF-8 (Terraform writes plans in UTF-8)",
             )],
             file,
+            sites: Vec::new(),
             is_template: true,
             stack: None,
         };
@@ -614,6 +661,7 @@ fn check_plan(file: Arc<SourceFile>, utf8_error: Option<usize>) -> FileResult {
     };
     FileResult {
         file,
+        sites: Vec::new(),
         is_template: true,
         stack,
         diagnostics,

@@ -806,6 +806,7 @@ pub fn run(args: &WhyArgs) -> Result<String, String> {
                 var_files: Vec::new(),
             },
             rules: iamlint_rules::Selection::default(),
+            ..run::RunOptions::default()
         },
         &org,
     );

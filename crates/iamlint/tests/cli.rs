@@ -63,6 +63,7 @@ fn json_shape() {
             "end_column",
             "end_line",
             "file",
+            "fingerprint",
             "fix",
             "help",
             "line",

@@ -32,6 +32,7 @@ fn check(file: &Path, code: &str) -> (Vec<iamlint_core::Diagnostic>, String) {
         parameters: HashMap::new(),
         terraform: Default::default(),
         rules: Selection::new(&[code.to_string(), "IAM000".to_string()], &[]).unwrap(),
+        ..Default::default()
     };
     let output = run(&options);
     let mut text = Vec::new();
@@ -42,6 +43,7 @@ fn check(file: &Path, code: &str) -> (Vec<iamlint_core::Diagnostic>, String) {
             diagnostics: &output.diagnostics,
             files: output.files,
             templates: output.templates,
+            filtered: &Default::default(),
         },
         &report::Options { color: false },
         &mut text,

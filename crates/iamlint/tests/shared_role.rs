@@ -23,6 +23,7 @@ fn check(name: &str, template: String) -> Vec<iamlint_core::Diagnostic> {
         parameters: HashMap::new(),
         terraform: Default::default(),
         rules: Selection::new(&[], &[]).unwrap(),
+        ..Default::default()
     })
     .diagnostics
 }

@@ -1,11 +1,13 @@
 //! `--format compact`: `path:line:col: severity[CODE] message`, one line per finding, the form
 //! editors' problem matchers read.
 
-use super::{Report, display_path, position};
+use super::{Report, display_path, entries, marked, position};
 use std::io::{self, Write};
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    for d in report.diagnostics {
+    for entry in entries(report) {
+        let marked = entry.suppressed.map(marked);
+        let d = marked.as_ref().unwrap_or(entry.diagnostic);
         let (start, _) = position(report.sources, d);
         writeln!(
             out,

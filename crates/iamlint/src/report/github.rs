@@ -1,13 +1,17 @@
 //! `--format github`: GitHub Actions workflow commands, which annotate the pull request diff.
 
-use super::{Report, display_path, position};
+use super::{Report, display_path, entries, marked, position};
 use iamlint_core::Severity;
 use std::io::{self, Write};
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    for d in report.diagnostics {
+    for entry in entries(report) {
+        let marked = entry.suppressed.map(marked);
+        let d = marked.as_ref().unwrap_or(entry.diagnostic);
         let (start, end) = position(report.sources, d);
+        // A suppressed finding shown on request is a notice: it fails nothing.
         let level = match d.severity {
+            _ if entry.suppressed.is_some() => "notice",
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "notice",

@@ -1,6 +1,6 @@
 //! `--format human`: annotated source snippets (miette), colour only on a terminal.
 
-use super::{Report, count, display_path, position};
+use super::{Report, count, display_path, entries, marked, position};
 use iamlint_core::{Diagnostic, FileId, Severity, SourceFile, SourceMap, Span};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
@@ -30,7 +30,9 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
         sources: report.sources,
         indexed: HashMap::new(),
     };
-    for d in report.diagnostics {
+    for entry in entries(report) {
+        let marked = entry.suppressed.map(marked);
+        let d = marked.as_ref().unwrap_or(entry.diagnostic);
         let rendered = Rendered::new(&mut files, d);
         let mut text = String::new();
         if handler.render_report(&mut text, &rendered).is_err() {
@@ -52,9 +54,27 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
     let errors = count(report.diagnostics, Severity::Error);
     let warnings = count(report.diagnostics, Severity::Warning);
     let notes = count(report.diagnostics, Severity::Note);
+    // What was left out is said only when there is some, so the usual line stays short.
+    let mut left_out = Vec::new();
+    let suppressed = report.filtered.suppressed.len();
+    if suppressed > 0 {
+        left_out.push(if report.filtered.show_suppressed {
+            format!("{suppressed} suppressed (shown above, not counted)")
+        } else {
+            format!("{suppressed} suppressed (--show-suppressed shows them)")
+        });
+    }
+    if report.filtered.baselined > 0 {
+        left_out.push(format!("{} in the baseline", report.filtered.baselined));
+    }
+    let left_out = if left_out.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", left_out.join(", "))
+    };
     writeln!(
         out,
-        "{} {} checked, {} {}: {} {}, {} {}, {} {}.",
+        "{} {} checked, {} {}: {} {}, {} {}, {} {}{left_out}.",
         report.templates,
         plural(report.templates, "template", "templates"),
         errors + warnings + notes,

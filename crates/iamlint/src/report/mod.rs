@@ -8,8 +8,10 @@ mod junit;
 mod sarif;
 
 use crate::cli::OutputFormat;
+use crate::suppress::Suppressed;
 use iamlint_core::{Diagnostic, LineCol, Severity, SourceMap};
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 /// What a reporter needs: the files, the findings (already sorted) and counts.
 pub struct Report<'a> {
@@ -19,6 +21,59 @@ pub struct Report<'a> {
     pub files: usize,
     /// Files recognised as templates.
     pub templates: usize,
+    /// The findings left out of `diagnostics` (suppressed, baselined), and the root of
+    /// fingerprints.
+    pub filtered: &'a Filtered,
+}
+
+/// What a run left out of the findings it reports, and how it fingerprints them.
+#[derive(Debug, Default)]
+pub struct Filtered {
+    /// Findings suppressed in the templates, sorted.
+    pub suppressed: Vec<Suppressed>,
+    /// Whether suppressed findings are shown (`--show-suppressed`), marked as such.
+    pub show_suppressed: bool,
+    /// How many findings the baseline held.
+    pub baselined: usize,
+    /// The folder fingerprints take file paths relative to.
+    pub root: PathBuf,
+}
+
+/// One finding to show: reported, or suppressed (with `--show-suppressed`).
+pub(crate) struct Entry<'a> {
+    pub diagnostic: &'a Diagnostic,
+    pub suppressed: Option<&'a Suppressed>,
+}
+
+/// The findings to show, in report order.
+pub(crate) fn entries<'a>(report: &Report<'a>) -> Vec<Entry<'a>> {
+    let mut all: Vec<Entry<'a>> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| Entry {
+            diagnostic,
+            suppressed: None,
+        })
+        .collect();
+    if report.filtered.show_suppressed && !report.filtered.suppressed.is_empty() {
+        all.extend(report.filtered.suppressed.iter().map(|s| Entry {
+            diagnostic: &s.diagnostic,
+            suppressed: Some(s),
+        }));
+        all.sort_by_cached_key(|e| sort_key(report.sources, e.diagnostic));
+    }
+    all
+}
+
+/// A suppressed finding for the text formats: its message says it is suppressed, and why.
+pub(crate) fn marked(s: &Suppressed) -> Diagnostic {
+    let mut d = s.diagnostic.clone();
+    d.message = format!(
+        "{} [suppressed: {}]",
+        d.message,
+        s.reason.as_deref().unwrap_or("no reason given")
+    );
+    d
 }
 
 pub struct Options {
@@ -106,14 +161,17 @@ pub(crate) fn fix_json(sources: &SourceMap, diagnostic: &Diagnostic) -> serde_js
 
 /// Sorts findings by file, line, column and code, the order every format uses.
 pub fn sort(sources: &SourceMap, diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by_cached_key(|d| {
-        let (start, _) = position(sources, d);
-        (
-            display_path(sources, d),
-            start.line,
-            start.column,
-            d.code,
-            d.message.clone(),
-        )
-    });
+    diagnostics.sort_by_cached_key(|d| sort_key(sources, d));
+}
+
+/// The key [`sort`] orders findings by.
+pub fn sort_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, &'static str, String) {
+    let (start, _) = position(sources, d);
+    (
+        display_path(sources, d),
+        start.line,
+        start.column,
+        d.code,
+        d.message.clone(),
+    )
 }

@@ -1,6 +1,6 @@
 //! `--format sarif`: SARIF 2.1.0, for code-scanning services.
 
-use super::{Report, display_path, position};
+use super::{Report, display_path, entries, position};
 use iamlint_core::Severity;
 use serde_json::json;
 use std::io::{self, Write};
@@ -20,10 +20,15 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<_> = report
-        .diagnostics
+    let shown = entries(report);
+    let diagnostics: Vec<_> = shown.iter().map(|e| e.diagnostic).collect();
+    let fingerprints =
+        crate::baseline::occurrences(report.sources, &report.filtered.root, &diagnostics);
+    let results: Vec<_> = shown
         .iter()
-        .map(|d| {
+        .zip(fingerprints)
+        .map(|(entry, fingerprint)| {
+            let d = entry.diagnostic;
             let (start, end) = position(report.sources, d);
             let related: Vec<_> = d
                 .labels
@@ -61,7 +66,17 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     "logicalLocations": d.resource.as_ref().map(|r| vec![json!({"name": r, "kind": "resource"})]).unwrap_or_default(),
                 }],
                 "relatedLocations": related,
+                // Stable across moved lines and reformatting (code, file, resource and the
+                // normalised message), then the occurrence among equal ones.
+                "partialFingerprints": {"iamlint/v1": fingerprint},
             });
+            if let (Some(s), Some(map)) = (entry.suppressed, result.as_object_mut()) {
+                let mut suppression = json!({"kind": "inSource"});
+                if let Some(reason) = &s.reason {
+                    suppression["justification"] = json!(reason);
+                }
+                map.insert("suppressions".to_string(), json!([suppression]));
+            }
             if let Some(fixes) = fixes(report, d) {
                 result["fixes"] = fixes;
             }
@@ -79,6 +94,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 "rules": rules,
             }},
             "results": results,
+            "properties": {
+                "suppressed": report.filtered.suppressed.len(),
+                "baselined": report.filtered.baselined,
+            },
         }],
     });
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
