@@ -330,6 +330,10 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// What is done with each Terraform root's stack once built (given the unit's files): the
+/// findings it gives.
+type UnitCheck<'a> = dyn Fn(Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync + 'a;
+
 /// What the Terraform units of a run gave.
 struct TerraformUnits {
     diagnostics: Vec<Diagnostic>,
@@ -361,7 +365,7 @@ fn terraform_units(
     options: &iamlint_terraform::Options,
     overlay: &Overlay,
     parse_clock: &Clock,
-    check: &(dyn Fn(Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync),
+    check: &UnitCheck<'_>,
 ) -> TerraformUnits {
     let walked: Vec<PathBuf> = files
         .iter()

@@ -43,6 +43,7 @@ fn options(path: &Path, code: &str) -> RunOptions {
         parameters: HashMap::new(),
         terraform: Default::default(),
         rules: Selection::new(&[code.to_string()], &[]).unwrap(),
+        ..RunOptions::default()
     }
 }
 
