@@ -159,6 +159,8 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// A GitLab code-quality report (JSON), for merge requests.
+    Gitlab,
     /// JUnit XML, for CI test reports.
     Junit,
 }

@@ -475,3 +475,56 @@ Resources:
         "{out}"
     );
 }
+
+/// `--format gitlab`: GitLab's code-quality report shape
+/// (https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format): an array of
+/// issues with description, check_name, a fingerprint unique per issue, a GitLab severity and
+/// the path and first line; nothing for a clean template.
+#[test]
+fn gitlab_code_quality_shape() {
+    let o = iamlint(&["--format", "gitlab", BROKEN], &workspace());
+    assert_eq!(o.status.code(), Some(1));
+    let issues: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let issues = issues.as_array().unwrap();
+    assert!(!issues.is_empty());
+    let mut fingerprints = std::collections::HashSet::new();
+    for issue in issues {
+        let mut keys: Vec<&str> = issue
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "check_name",
+                "description",
+                "fingerprint",
+                "location",
+                "severity"
+            ]
+        );
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        assert_eq!(issue["location"]["path"], BROKEN);
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() > 0);
+        assert!(fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_string()));
+    }
+    assert!(issues.iter().any(|i| {
+        i["severity"] == "critical" && i["check_name"].as_str().unwrap().starts_with("IAM001 ")
+    }));
+    let clean = iamlint(
+        &[
+            "--format",
+            "gitlab",
+            "examples/cloudformation/vpc-function-fixed.yaml",
+        ],
+        &workspace(),
+    );
+    assert_eq!(clean.status.code(), Some(0));
+    assert_eq!(stdout(&clean).trim(), "[]");
+}

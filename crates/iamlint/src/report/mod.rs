@@ -2,6 +2,7 @@
 
 mod compact;
 mod github;
+mod gitlab;
 mod human;
 mod json;
 mod junit;
@@ -92,6 +93,7 @@ pub fn write(
         OutputFormat::Json => json::write(report, out),
         OutputFormat::Sarif => sarif::write(report, out),
         OutputFormat::Github => github::write(report, out),
+        OutputFormat::Gitlab => gitlab::write(report, out),
         OutputFormat::Junit => junit::write(report, out),
     }
 }
