@@ -99,15 +99,9 @@ pub fn run_overlay(
     overlay: &Overlay,
 ) -> RunOutput {
     let walk_started = std::time::Instant::now();
-    let (all_candidates, walk_errors) =
-        discover::discover_excluding(&options.paths, options.exclude.as_ref());
+    let (terraform, candidates, path_errors) = walk(options);
     let walk = walk_started.elapsed();
     let (parse_clock, rules_clock) = (Clock::default(), Clock::default());
-    // Terraform files belong to module folders, analysed as units below; a variable
-    // definitions file named on the command line stands for its folder.
-    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
-        .into_iter()
-        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
     crate::progress::add_total(candidates.len());
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
@@ -228,10 +222,7 @@ pub fn run_overlay(
         diagnostics,
         files: candidates.len() + terraform.len(),
         templates,
-        path_errors: walk_errors
-            .into_iter()
-            .map(|e| format!("{}: {}", e.path.display(), e.message))
-            .collect(),
+        path_errors,
         suppressed,
         timings: Timings {
             walk,
@@ -253,10 +244,7 @@ pub struct Loaded {
 }
 
 pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loaded {
-    let (all_candidates, walk_errors) = discover::discover(&options.paths);
-    let (terraform, candidates): (Vec<Candidate>, Vec<Candidate>) = all_candidates
-        .into_iter()
-        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    let (terraform, candidates, path_errors) = walk(options);
     let parse_options = iamlint_cfn::Options {
         parameters: options.parameters.clone(),
     };
@@ -308,11 +296,25 @@ pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loade
         sources,
         stacks,
         org,
-        path_errors: walk_errors
-            .into_iter()
-            .map(|e| format!("{}: {}", e.path.display(), e.message))
-            .collect(),
+        path_errors,
     }
+}
+
+/// The files under the paths of `options` (less the excluded ones): the Terraform files and
+/// variable definitions files, the other candidates, and the paths that could not be walked.
+/// Terraform files belong to module folders, analysed as units; a variable definitions file
+/// named on the command line stands for its folder.
+fn walk(options: &RunOptions) -> (Vec<Candidate>, Vec<Candidate>, Vec<String>) {
+    let (all_candidates, walk_errors) =
+        discover::discover_excluding(&options.paths, options.exclude.as_ref());
+    let (terraform, candidates) = all_candidates
+        .into_iter()
+        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
+    let path_errors = walk_errors
+        .into_iter()
+        .map(|e| format!("{}: {}", e.path.display(), e.message))
+        .collect();
+    (terraform, candidates, path_errors)
 }
 
 /// Runs one stage of one unit; a panic in it becomes the message of an internal-error
