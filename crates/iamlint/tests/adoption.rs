@@ -16,10 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// A scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlint-adopt-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("adopt", name)
 }
 
 const FIXTURES: &str = "testdata/rules/lambda-vpc-eni-permissions";

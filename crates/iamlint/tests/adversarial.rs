@@ -16,11 +16,7 @@ use common::{iamlint, stderr, stdout, workspace};
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("iamlint-adversarial-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("adversarial", name)
 }
 
 const BROKEN: &str = "examples/cloudformation/vpc-function-broken.yaml";

@@ -13,10 +13,7 @@ use std::path::PathBuf;
 
 /// A scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlint-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("cli", name)
 }
 
 const BROKEN: &str = "testdata/rules/lambda-vpc-eni-permissions/bad.cfn.yaml";

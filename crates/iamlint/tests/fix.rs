@@ -18,23 +18,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlint-fix-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.canonicalize().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    common::scratch("fix", name)
 }
 
 fn options(path: &Path, code: &str) -> RunOptions {
@@ -54,7 +38,7 @@ fn fixes_cleanly(rule: &str, code: &str, fixture: &str) -> String {
     let dir = scratch(&format!("{rule}-{fixture}"));
     let target = dir.join(fixture);
     if source.is_dir() {
-        copy_dir(&source, &target);
+        common::copy_tree(&source, &target);
     } else {
         std::fs::copy(&source, &target).unwrap();
     }

@@ -132,10 +132,7 @@ impl Client {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlint-lsp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.canonicalize().unwrap()
+    common::scratch("lsp", name)
 }
 
 fn uri(path: &Path) -> String {

@@ -16,23 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamlint-security-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    common::scratch("security", name)
 }
 
 /// Every path below `dir` with its contents and modification time.
@@ -59,7 +43,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, Option<SystemTime>)> {
 fn a_check_writes_nothing_into_the_tree_or_the_working_directory() {
     let dir = scratch("writes");
     let tree = dir.join("repo");
-    copy_tree(&workspace().join("examples"), &tree);
+    common::copy_tree(&workspace().join("examples"), &tree);
     let before = snapshot(&dir);
     for format in ["human", "compact", "json", "sarif", "github", "junit"] {
         let out = iamlint(&["--format", format, "repo"], &dir);
