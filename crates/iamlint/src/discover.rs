@@ -226,6 +226,20 @@ pub fn discover_excluding(
 mod tests {
     use super::*;
 
+    /// The paths of `found` relative to `dir`, with `/` separators.
+    fn relative_names(found: &[Candidate], dir: &std::path::Path) -> Vec<String> {
+        found
+            .iter()
+            .map(|c| {
+                c.path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
+            .collect()
+    }
+
     #[test]
     fn skips_asset_folders_and_gitignored_files() {
         let dir = std::env::temp_dir().join(format!("iamlint-walk-{}", std::process::id()));
@@ -261,16 +275,7 @@ mod tests {
         .unwrap();
         let (found, errors) = discover(std::slice::from_ref(&dir));
         assert!(errors.is_empty());
-        let names: Vec<_> = found
-            .iter()
-            .map(|c| {
-                c.path
-                    .strip_prefix(&dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/")
-            })
-            .collect();
+        let names = relative_names(&found, &dir);
         assert_eq!(
             names,
             ["cdk.out/Stack.template.json", "src/a.yaml", "template.yml"]
@@ -304,16 +309,7 @@ mod tests {
         // depth, as in .gitignore.
         let exclude = Exclude::new(&dir, &["/generated/".into(), "*.test.yaml".into()]).unwrap();
         let (found, _) = discover_excluding(std::slice::from_ref(&dir), Some(&exclude));
-        let names: Vec<_> = found
-            .iter()
-            .map(|c| {
-                c.path
-                    .strip_prefix(&dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/")
-            })
-            .collect();
+        let names = relative_names(&found, &dir);
         assert_eq!(names, ["src/generated/a.yaml", "src/more/d.yaml"]);
         // A file named on the command line is excluded too.
         let named = dir.join("src/more/c.test.yaml");
