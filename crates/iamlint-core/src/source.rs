@@ -139,6 +139,8 @@ impl SourceFile {
 /// All files of one run, indexed by [`FileId`].
 #[derive(Debug, Default)]
 pub struct SourceMap {
+    /// Sorted by id. Usually every id from 0 on (then `files[i].id == i`); a map may also hold
+    /// only some files of a run, such as those one unit's findings point into.
     files: Vec<Arc<SourceFile>>,
 }
 
@@ -147,24 +149,38 @@ impl SourceMap {
         SourceMap::default()
     }
 
-    /// Adds a file and returns it with its new id.
+    /// Adds a file and returns it with its new id (one more than the largest so far).
     pub fn add(&mut self, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Arc<SourceFile> {
-        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        let file = Arc::new(SourceFile::new(id, path, text));
+        let next = self.files.last().map_or(0, |f| f.id.0.saturating_add(1));
+        let file = Arc::new(SourceFile::new(FileId(next), path, text));
         self.files.push(Arc::clone(&file));
         file
     }
 
-    /// Adds a file that was built elsewhere (its id must be the next one).
+    /// Adds a file that was built elsewhere, with its own id; a file with the same id already
+    /// here is kept.
     pub fn insert(&mut self, file: Arc<SourceFile>) {
-        debug_assert_eq!(file.id.0 as usize, self.files.len());
-        self.files.push(file);
+        if self.files.last().is_none_or(|last| last.id < file.id) {
+            self.files.push(file);
+            return;
+        }
+        if let Err(at) = self.files.binary_search_by_key(&file.id, |f| f.id) {
+            self.files.insert(at, file);
+        }
     }
 
     pub fn get(&self, id: FileId) -> Option<&Arc<SourceFile>> {
-        self.files.get(id.0 as usize)
+        match self.files.get(id.0 as usize) {
+            Some(f) if f.id == id => Some(f),
+            _ => self
+                .files
+                .binary_search_by_key(&id, |f| f.id)
+                .ok()
+                .map(|i| &self.files[i]),
+        }
     }
 
+    /// The files, in id order.
     pub fn files(&self) -> impl Iterator<Item = &Arc<SourceFile>> {
         self.files.iter()
     }
@@ -191,5 +207,19 @@ mod tests {
         assert_eq!(f.line_col(5), LineCol { line: 2, column: 2 });
         assert_eq!(f.offset_of(2, 2), 5);
         assert_eq!(f.line_col(999), LineCol { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn a_map_may_hold_some_files_of_a_run() {
+        let file = |id: u32| Arc::new(SourceFile::new(FileId(id), format!("{id}.yaml"), ""));
+        let mut map = SourceMap::new();
+        for id in [7, 3, 12, 3] {
+            map.insert(file(id));
+        }
+        assert_eq!(map.len(), 3);
+        assert_eq!(map.files().map(|f| f.id.0).collect::<Vec<_>>(), [3, 7, 12]);
+        assert_eq!(map.get(FileId(12)).map(|f| f.id), Some(FileId(12)));
+        assert!(map.get(FileId(0)).is_none() && map.get(FileId(8)).is_none());
+        assert_eq!(map.add("13.yaml", "").id, FileId(13));
     }
 }

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Files larger than this are not read (a Terraform file of 10 MiB is not hand-written).
+/// Files larger than this are not read unless the caller says otherwise
+/// ([`Workspace::with_max_file_size`]; a Terraform file of 10 MiB is not hand-written).
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// What evaluation needs from the outside world.
@@ -35,6 +36,19 @@ pub trait UnitLoader {
 struct FileTable {
     files: Vec<Option<Arc<SourceFile>>>,
     by_path: HashMap<PathBuf, usize>,
+    /// The files of each (normalised) folder.
+    by_dir: HashMap<PathBuf, Vec<usize>>,
+}
+
+impl FileTable {
+    fn push(&mut self, path: PathBuf) -> usize {
+        let i = self.files.len();
+        self.files.push(None);
+        let dir = normalize(path.parent().unwrap_or(Path::new(".")));
+        self.by_dir.entry(dir).or_default().push(i);
+        self.by_path.insert(path, i);
+        i
+    }
 }
 
 /// Every Terraform file and module of one run.
@@ -47,6 +61,8 @@ pub struct Workspace {
     parsed: Mutex<HashMap<PathBuf, Parsed>>,
     /// Texts read instead of the files at these (normalised) paths: an editor's unsaved buffers.
     overlay: HashMap<PathBuf, Arc<str>>,
+    /// Files larger than this are not read.
+    max_file_size: u64,
 }
 
 /// What is remembered of a module once parsed: the local folders it calls, its input errors.
@@ -61,9 +77,7 @@ impl Workspace {
     pub fn new(base: u32, walked: &[PathBuf]) -> Self {
         let mut table = FileTable::default();
         for p in walked {
-            let i = table.files.len();
-            table.files.push(None);
-            table.by_path.insert(p.clone(), i);
+            table.push(p.clone());
         }
         Workspace {
             base,
@@ -71,6 +85,7 @@ impl Workspace {
             modules: Mutex::new(HashMap::new()),
             parsed: Mutex::new(HashMap::new()),
             overlay: HashMap::new(),
+            max_file_size: MAX_FILE_BYTES,
         }
     }
 
@@ -82,6 +97,22 @@ impl Workspace {
             .map(|(p, t)| (normalize(p), Arc::clone(t)))
             .collect();
         self
+    }
+
+    /// Files larger than `bytes` are not read (as if they could not be).
+    pub fn with_max_file_size(mut self, bytes: u64) -> Self {
+        self.max_file_size = bytes;
+        self
+    }
+
+    /// The id of a file the walk found or a unit read.
+    pub fn id(&self, path: &Path) -> Option<FileId> {
+        let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let i = table
+            .by_path
+            .get(path)
+            .or_else(|| table.by_path.get(&normalize(path)))?;
+        Some(FileId(self.base + u32::try_from(*i).ok()?))
     }
 
     /// Every file, in id order (a file that was never read is empty).
@@ -104,12 +135,7 @@ impl Workspace {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let i = match table.by_path.get(path) {
             Some(&i) => i,
-            None => {
-                let i = table.files.len();
-                table.files.push(None);
-                table.by_path.insert(path.to_path_buf(), i);
-                i
-            }
+            None => table.push(path.to_path_buf()),
         };
         (
             FileId(self.base + u32::try_from(i).unwrap_or(u32::MAX - self.base)),
@@ -128,7 +154,7 @@ impl Workspace {
             Some(text) => Arc::clone(text),
             None => {
                 let meta = std::fs::metadata(&path).ok()?;
-                if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                if !meta.is_file() || meta.len() > self.max_file_size {
                     return None;
                 }
                 std::fs::read_to_string(&path).ok()?.into()
@@ -223,13 +249,27 @@ impl Workspace {
         seen
     }
 
-    /// Drops the parsed module of `dir` (a later [`Workspace::module`] parses it again); its
-    /// files stay, since findings may point into them.
+    /// Drops the parsed module of `dir` and the texts of the files in that folder (a later
+    /// [`Workspace::module`] or [`Workspace::read`] reads them again, with the same ids). The
+    /// caller keeps the files its findings point into.
     pub fn release(&self, dir: &Path) {
+        let dir = normalize(dir);
         self.modules
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&normalize(dir));
+            .remove(&dir);
+        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let FileTable { files, by_dir, .. } = &mut *table;
+        for &i in by_dir.get(&dir).map_or(&[][..], Vec::as_slice) {
+            files[i] = None;
+        }
+    }
+
+    /// Drops the texts of every file read so far (after a scan of the whole tree, which reads
+    /// every file once); ids stay, and a file is read again when a unit needs it.
+    pub fn forget_texts(&self) {
+        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        table.files.iter_mut().for_each(|f| *f = None);
     }
 
     fn parse(&self, dir: &Path) -> Option<Arc<Module>> {

@@ -97,6 +97,7 @@ fn check(args: &CheckArgs) -> u8 {
             }
         },
         severity: settings.severities(),
+        max_file_size: settings.max_file_size,
     };
     let baseline = match &args.baseline {
         Some(path) => match crate::baseline::Baseline::read(path) {
@@ -108,11 +109,15 @@ fn check(args: &CheckArgs) -> u8 {
         },
         None => None,
     };
-    let progress = crate::progress::Progress::start();
+    // Findings go to stdout as each unit is checked; on a terminal they are the progress.
+    let mut progress = (!std::io::stdout().is_terminal()).then(crate::progress::Progress::start);
     let mut fixed = None;
-    let mut output = if args.fix || args.diff {
+    let mut fixed_output = None;
+    if args.fix || args.diff {
         let result = crate::apply::fix(&options, &org);
-        progress.finish();
+        if let Some(progress) = progress.take() {
+            progress.finish();
+        }
         if args.diff {
             for error in &result.output.path_errors {
                 eprintln!("error: {error}");
@@ -137,35 +142,7 @@ fn check(args: &CheckArgs) -> u8 {
             return EXIT_INPUT;
         }
         fixed = Some(result.fixed);
-        result.output
-    } else {
-        let output = run::run_with(&options, &org);
-        progress.finish();
-        output
-    };
-    let root = settings.root();
-    let mut baselined = 0;
-    if let Some(path) = &args.write_baseline {
-        let text = crate::baseline::render(&output.sources, &root, &output.diagnostics);
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("error: cannot write baseline {}: {e}", path.display());
-            return EXIT_INPUT;
-        }
-        baselined = output.diagnostics.len();
-        output
-            .diagnostics
-            .retain(iamlint_core::Diagnostic::is_input_error);
-        baselined -= output.diagnostics.len();
-        eprintln!(
-            "iamlint: wrote {} to {}",
-            plural_findings(baselined),
-            path.display()
-        );
-    } else if let Some(baseline) = &baseline {
-        baselined = baseline.filter(&output.sources, &root, &mut output.diagnostics);
-    }
-    for error in &output.path_errors {
-        eprintln!("error: {error}");
+        fixed_output = Some(result.output);
     }
     let color = match args.color {
         ColorChoice::Always => true,
@@ -174,34 +151,88 @@ fn check(args: &CheckArgs) -> u8 {
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    let filtered = report::Filtered {
-        suppressed: std::mem::take(&mut output.suppressed),
-        show_suppressed: args.show_suppressed,
-        baselined,
-        root,
-    };
-    let report = report::Report {
-        sources: &output.sources,
-        diagnostics: &output.diagnostics,
-        files: output.files,
-        templates: output.templates,
-        filtered: &filtered,
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let output_started = std::time::Instant::now();
-    let written = report::write(args.format, &report, &report::Options { color }, &mut out)
+    let mut emit = Emit {
+        stream: report::Stream::new(args.format, &report::Options { color }),
+        root: settings.root(),
+        show_suppressed: args.show_suppressed,
+        baseline,
+        recorder: args
+            .write_baseline
+            .as_ref()
+            .map(|_| crate::baseline::Recorder::default()),
+        seen: Seen::default(),
+        written: Ok(()),
+        output_time: std::time::Duration::ZERO,
+        flush: std::io::stdout().is_terminal(),
+    };
+    emit.written = emit.stream.begin(&mut out);
+    let (files, path_errors, timings) = match fixed_output {
+        Some(output) => {
+            let summary = (output.files, output.path_errors, output.timings);
+            emit.unit(
+                run::Unit {
+                    sources: output.sources,
+                    diagnostics: output.diagnostics,
+                    suppressed: output.suppressed,
+                    templates: output.templates,
+                },
+                &mut out,
+            );
+            summary
+        }
+        None => {
+            let summary = run::run_units(
+                &options,
+                &org,
+                &run::Overlay::new(),
+                run::Keep::Findings,
+                &mut |unit| emit.unit(unit, &mut out),
+            );
+            (summary.files, summary.path_errors, summary.timings)
+        }
+    };
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let Emit {
+        stream,
+        recorder,
+        seen,
+        written,
+        mut output_time,
+        ..
+    } = emit;
+    let end_started = std::time::Instant::now();
+    let written = written
+        .and_then(|()| stream.end(files, seen.templates, seen.baselined, &mut out))
         .and_then(|()| out.flush());
+    output_time += end_started.elapsed();
+    if let (Some(path), Some(recorder)) = (&args.write_baseline, &recorder) {
+        if let Err(e) = std::fs::write(path, recorder.render()) {
+            eprintln!("error: cannot write baseline {}: {e}", path.display());
+            return EXIT_INPUT;
+        }
+        eprintln!(
+            "iamlint: wrote {} to {}",
+            plural_findings(seen.baselined),
+            path.display()
+        );
+    }
+    for error in &path_errors {
+        eprintln!("error: {error}");
+    }
     if std::env::var_os("IAMLINT_TIMINGS").is_some() {
-        // For `cargo xtask bench`: parse and rules are summed over threads.
+        // For `cargo xtask bench`: parse and rules are summed over threads; output is the
+        // time spent writing the report.
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-        let t = &output.timings;
         eprintln!(
             "iamlint timings: walk={:.0}ms parse={:.0}ms rules={:.0}ms output={:.0}ms",
-            ms(t.walk),
-            ms(t.parse),
-            ms(t.rules),
-            ms(output_started.elapsed())
+            ms(timings.walk),
+            ms(timings.parse),
+            ms(timings.rules),
+            ms(output_time)
         );
     }
     if let Err(e) = written {
@@ -214,22 +245,16 @@ fn check(args: &CheckArgs) -> u8 {
         eprintln!(
             "Fixed {n} finding{} ({} remaining).",
             if n == 1 { "" } else { "s" },
-            output.diagnostics.len()
+            seen.reported
         );
-    } else if args.format == crate::cli::OutputFormat::Human {
-        let fixable = output
-            .diagnostics
-            .iter()
-            .filter(|d| d.fix.as_ref().is_some_and(|f| f.is_safe()))
-            .count();
-        if fixable > 0 {
-            eprintln!(
-                "{fixable} finding{} can be fixed with `iamlint --fix` (`--diff` shows the change first).",
-                if fixable == 1 { "" } else { "s" }
-            );
-        }
+    } else if args.format == crate::cli::OutputFormat::Human && seen.fixable > 0 {
+        let fixable = seen.fixable;
+        eprintln!(
+            "{fixable} finding{} can be fixed with `iamlint --fix` (`--diff` shows the change first).",
+            if fixable == 1 { "" } else { "s" }
+        );
     }
-    if !output.path_errors.is_empty() || output.diagnostics.iter().any(|d| d.is_input_error()) {
+    if !path_errors.is_empty() || seen.input_errors {
         return EXIT_INPUT;
     }
     let threshold = match settings.fail_on.unwrap_or(FailOn::Warning) {
@@ -237,10 +262,85 @@ fn check(args: &CheckArgs) -> u8 {
         FailOn::Warning => Severity::Warning,
         FailOn::Note => Severity::Note,
     };
-    if output.diagnostics.iter().any(|d| d.severity >= threshold) {
+    if seen.worst.is_some_and(|worst| worst >= threshold) {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
+    }
+}
+
+/// What the report has seen of the units so far.
+#[derive(Default)]
+struct Seen {
+    templates: usize,
+    /// Findings reported (after the baseline).
+    reported: usize,
+    /// Findings the baseline left out, or written to a new baseline.
+    baselined: usize,
+    /// Reported findings with a safe fix.
+    fixable: usize,
+    input_errors: bool,
+    /// The highest severity reported.
+    worst: Option<Severity>,
+}
+
+/// Writes each unit's findings as it comes, through the baseline.
+struct Emit {
+    stream: report::Stream,
+    root: std::path::PathBuf,
+    show_suppressed: bool,
+    baseline: Option<crate::baseline::Baseline>,
+    /// `--write-baseline`: the findings go to the new baseline, not to the report.
+    recorder: Option<crate::baseline::Recorder>,
+    seen: Seen,
+    /// The first error writing the report (nothing more is written after it).
+    written: std::io::Result<()>,
+    output_time: std::time::Duration,
+    /// Whether to flush after each unit with findings (a terminal).
+    flush: bool,
+}
+
+impl Emit {
+    fn unit(&mut self, mut unit: run::Unit, out: &mut dyn Write) {
+        let started = std::time::Instant::now();
+        self.seen.templates += unit.templates;
+        if let Some(recorder) = &mut self.recorder {
+            self.seen.baselined += recorder.add(&unit.sources, &self.root, &unit.diagnostics);
+            unit.diagnostics
+                .retain(iamlint_core::Diagnostic::is_input_error);
+        } else if let Some(baseline) = &mut self.baseline {
+            self.seen.baselined +=
+                baseline.filter(&unit.sources, &self.root, &mut unit.diagnostics);
+        }
+        let seen = &mut self.seen;
+        seen.reported += unit.diagnostics.len();
+        for d in &unit.diagnostics {
+            seen.input_errors |= d.is_input_error();
+            seen.worst = seen.worst.max(Some(d.severity));
+            seen.fixable += usize::from(d.fix.as_ref().is_some_and(|f| f.is_safe()));
+        }
+        if self.written.is_ok() {
+            let shows = !unit.diagnostics.is_empty()
+                || (self.show_suppressed && !unit.suppressed.is_empty());
+            let filtered = report::Filtered {
+                suppressed: std::mem::take(&mut unit.suppressed),
+                show_suppressed: self.show_suppressed,
+                baselined: 0,
+                root: self.root.clone(),
+            };
+            let report = report::Report {
+                sources: &unit.sources,
+                diagnostics: &unit.diagnostics,
+                files: 0,
+                templates: 0,
+                filtered: &filtered,
+            };
+            self.written = self.stream.unit(&report, out);
+            if self.flush && shows && self.written.is_ok() {
+                self.written = out.flush();
+            }
+        }
+        self.output_time += started.elapsed();
     }
 }
 

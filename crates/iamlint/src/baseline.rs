@@ -84,13 +84,22 @@ pub fn occurrences(sources: &SourceMap, root: &Path, diagnostics: &[&Diagnostic]
     let mut seen: HashMap<String, usize> = HashMap::new();
     diagnostics
         .iter()
-        .map(|d| {
-            let fp = fingerprint(sources, root, d);
-            let n = seen.entry(fp.clone()).or_default();
-            *n += 1;
-            format!("{fp}:{n}")
-        })
+        .map(|d| occurrence(sources, root, d, &mut seen))
         .collect()
+}
+
+/// One finding's fingerprint and occurrence (see [`occurrences`]), `seen` counting the
+/// fingerprints of the findings before it.
+pub fn occurrence(
+    sources: &SourceMap,
+    root: &Path,
+    d: &Diagnostic,
+    seen: &mut HashMap<String, usize>,
+) -> String {
+    let fp = fingerprint(sources, root, d);
+    let n = seen.entry(fp.clone()).or_default();
+    *n += 1;
+    format!("{fp}:{n}")
 }
 
 /// `path` relative to `root` with `/` separators when it is below it, else as given.
@@ -126,28 +135,49 @@ fn recordable(d: &Diagnostic) -> bool {
 
 /// The baseline file for `diagnostics`: sorted by file, code, resource and message.
 pub fn render(sources: &SourceMap, root: &Path, diagnostics: &[Diagnostic]) -> String {
-    let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
-    for d in diagnostics.iter().filter(|d| recordable(d)) {
-        *counts.entry(Key::of(sources, root, d)).or_default() += 1;
-    }
-    let findings: Vec<_> = counts
-        .iter()
-        .map(|(key, count)| {
-            json!({
-                "fingerprint": key.fingerprint(),
-                "code": key.code,
-                "file": key.file,
-                "resource": key.resource,
-                "message": key.message,
-                "count": count,
-            })
-        })
-        .collect();
-    let value = json!({"version": VERSION, "findings": findings});
-    serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    let mut recorder = Recorder::default();
+    recorder.add(sources, root, diagnostics);
+    recorder.render()
 }
 
-/// A baseline read from its file: how many findings of each fingerprint it accepts.
+/// A baseline being written: the findings of each unit added as the run goes.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    counts: BTreeMap<Key, usize>,
+}
+
+impl Recorder {
+    /// Records the findings of `diagnostics` (input errors are never recorded); how many.
+    pub fn add(&mut self, sources: &SourceMap, root: &Path, diagnostics: &[Diagnostic]) -> usize {
+        let mut n = 0;
+        for d in diagnostics.iter().filter(|d| recordable(d)) {
+            *self.counts.entry(Key::of(sources, root, d)).or_default() += 1;
+            n += 1;
+        }
+        n
+    }
+
+    /// The baseline file.
+    pub fn render(&self) -> String {
+        let findings: Vec<_> = self
+            .counts
+            .iter()
+            .map(|(key, count)| {
+                json!({
+                    "fingerprint": key.fingerprint(),
+                    "code": key.code,
+                    "file": key.file,
+                    "resource": key.resource,
+                    "message": key.message,
+                    "count": count,
+                })
+            })
+            .collect();
+        let value = json!({"version": VERSION, "findings": findings});
+        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct Baseline {
     counts: HashMap<String, usize>,
@@ -201,13 +231,15 @@ impl Baseline {
 
     /// Leaves out of `diagnostics` the findings the baseline records (each fingerprint as
     /// many times as recorded, the first in report order) and returns how many it left out.
+    /// Leaves out of `diagnostics` the findings the baseline holds (each copy once: a
+    /// finding left out here is not left out again by a later call); how many.
     pub fn filter(
-        &self,
+        &mut self,
         sources: &SourceMap,
         root: &Path,
         diagnostics: &mut Vec<Diagnostic>,
     ) -> usize {
-        let mut left = self.counts.clone();
+        let left = &mut self.counts;
         let before = diagnostics.len();
         diagnostics.retain(|d| {
             if !recordable(d) {
@@ -269,7 +301,7 @@ mod tests {
 
         let text = render(&sources, &root, &[a.clone(), a.clone()]);
         assert!(text.contains("\"count\": 2"), "{text}");
-        let baseline = Baseline::parse(&text).unwrap();
+        let mut baseline = Baseline::parse(&text).unwrap();
         let mut now = vec![moved.clone(), a.clone(), a.clone(), other.clone()];
         assert_eq!(baseline.filter(&sources, &root, &mut now), 2);
         assert_eq!(now.len(), 2, "the third copy and the new finding stay");

@@ -67,6 +67,11 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
+    /// Files larger than this are skipped with a note: bytes, or a size such as `500KB` or
+    /// `20MiB` [default: 10MiB].
+    #[arg(long, value_name = "SIZE", value_parser = crate::config::parse_size)]
+    pub max_file_size: Option<u64>,
+
     /// A service control policy file: one organisation level, root first when repeated
     /// (`--scp root.json --scp ou.json`). The file holds a policy document, or a JSON array of
     /// the documents attached at that level. A level without any Allow keeps AWS's default

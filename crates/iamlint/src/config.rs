@@ -13,6 +13,8 @@
 //! rcp = ["rcp/root.json"]
 //! # Files and folders not to check, in .gitignore syntax, relative to this file.
 //! exclude = ["generated/", "*.test.yaml"]
+//! # Files larger than this are skipped with a note (bytes, or "500KB", "20MiB"; default 10MiB).
+//! max-file-size = "20MiB"
 //!
 //! [severity]           # per rule, by code or name: "error", "warning", "note" or "off"
 //! IAM003 = "note"
@@ -26,6 +28,43 @@ use std::path::{Path, PathBuf};
 
 /// The names looked for, in this order, in each directory from the current one up.
 pub const CONFIG_NAMES: &[&str] = &["iamlint.toml", ".iamlint.toml"];
+
+/// Files larger than this are not read: CloudFormation itself accepts templates of at most
+/// 1 MB (template body in S3), so a larger file is rarely a template anyone deploys.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// A size in bytes: a number, optionally followed by `B`, `KB`/`MB`/`GB` (powers of 1000) or
+/// `KiB`/`MiB`/`GiB` (powers of 1024), case-insensitive, spaces allowed before the unit.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let bad =
+        || format!("`{text}` is not a size (a number of bytes, or a size such as 500KB or 20MiB)");
+    let number: u64 = text[..digits].parse().map_err(|_| bad())?;
+    let unit = match text[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "k" => 1000,
+        "mb" | "m" => 1000 * 1000,
+        "gb" | "g" => 1000 * 1000 * 1000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    number.checked_mul(unit).ok_or_else(bad)
+}
+
+/// A size as `parse_size` reads it back, in the largest binary unit it is a whole number of.
+pub fn show_size(bytes: u64) -> String {
+    for (unit, size) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    format!("{bytes}B")
+}
 
 /// The settings of one check, after the command line and the config file are merged.
 #[derive(Debug, Default)]
@@ -41,6 +80,9 @@ pub struct Settings {
     pub config: Option<PathBuf>,
     /// Patterns of files and folders not to check (.gitignore syntax, relative to `config`).
     pub exclude: Vec<String>,
+    /// Files larger than this many bytes are skipped with a note (default
+    /// [`DEFAULT_MAX_FILE_SIZE`]).
+    pub max_file_size: Option<u64>,
     /// Per-rule severities, by rule code; `None` turns the rule off.
     pub severity: BTreeMap<&'static str, Option<Severity>>,
     /// Where each setting given came from (a setting not named here has its default):
@@ -124,6 +166,12 @@ impl Settings {
             ("ignore", list(&self.ignore)),
             ("fail-on", quoted(fail_on)),
             ("exclude", list(&self.exclude)),
+            (
+                "max-file-size",
+                quoted(&show_size(
+                    self.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+                )),
+            ),
             ("scp", levels(&self.scps)),
             ("rcp", levels(&self.rcps)),
         ];
@@ -187,6 +235,10 @@ pub fn resolve(args: &CheckArgs) -> Result<Settings, String> {
     if args.fail_on.is_some() {
         settings.fail_on = args.fail_on;
         settings.origins.insert("fail-on", cli.clone());
+    }
+    if args.max_file_size.is_some() {
+        settings.max_file_size = args.max_file_size;
+        settings.origins.insert("max-file-size", cli.clone());
     }
     if !args.scps.is_empty() {
         settings.scps = args.scps.iter().map(|p| vec![p.clone()]).collect();
@@ -277,6 +329,18 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
                     }
                 });
             }
+            "max-file-size" => {
+                let size = match item.as_value() {
+                    Some(toml_edit::Value::Integer(n)) => u64::try_from(*n.value())
+                        .map_err(|_| format!("`{}` is not a size", n.value())),
+                    Some(toml_edit::Value::String(s)) => parse_size(s.value()),
+                    _ => Err(
+                        "`max-file-size` must be a number of bytes or a size such as \"20MiB\""
+                            .to_string(),
+                    ),
+                };
+                settings.max_file_size = Some(size.map_err(|e| format!("{place}: {e}"))?);
+            }
             "scp" => settings.scps = levels(key, item, &place)?,
             "rcp" => settings.rcps = levels(key, item, &place)?,
             "severity" => {
@@ -312,7 +376,7 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
             }
             other => {
                 return Err(format!(
-                    "{place}: unknown key `{other}` (expected select, ignore, fail-on, exclude, scp, rcp, [severity])"
+                    "{place}: unknown key `{other}` (expected select, ignore, fail-on, exclude, max-file-size, scp, rcp, [severity])"
                 ));
             }
         }
@@ -324,7 +388,14 @@ pub fn read_config(path: &Path) -> Result<Settings, String> {
 /// The static name of a key `read_config` accepted.
 fn known_key(key: &str) -> &'static str {
     [
-        "select", "ignore", "exclude", "fail-on", "scp", "rcp", "severity",
+        "select",
+        "ignore",
+        "exclude",
+        "fail-on",
+        "max-file-size",
+        "scp",
+        "rcp",
+        "severity",
     ]
     .into_iter()
     .find(|k| *k == key)

@@ -301,6 +301,7 @@ impl Server {
             terraform: iamlint_terraform::Options::default(),
             rules,
             severity: settings.severities(),
+            max_file_size: settings.max_file_size,
             ..RunOptions::default()
         };
         let output = run_overlay(&options, &org, &overlay);

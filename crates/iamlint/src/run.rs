@@ -8,10 +8,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Files larger than this are not parsed: CloudFormation itself accepts at most 1 MB
-/// (template body in S3), so a larger file is not a template anyone deploys.
-pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-
 #[derive(Default)]
 pub struct RunOptions {
     pub paths: Vec<PathBuf>,
@@ -23,6 +19,32 @@ pub struct RunOptions {
     pub exclude: Option<discover::Exclude>,
     /// The config file's `[severity]`: each rule's findings reported at this severity.
     pub severity: Vec<(&'static str, Severity)>,
+    /// Files larger than this are skipped with a note (`max-file-size`; `None`: the default).
+    pub max_file_size: Option<u64>,
+}
+
+impl RunOptions {
+    fn max_file_size(&self) -> u64 {
+        self.max_file_size
+            .unwrap_or(crate::config::DEFAULT_MAX_FILE_SIZE)
+    }
+}
+
+/// The note for a file skipped for its size.
+fn too_large(id: FileId, bytes: u64, max: u64, plan: bool) -> Diagnostic {
+    let what = if plan { "Terraform plan" } else { "file" };
+    Diagnostic::input_not_expanded(
+        Span::file_start(id),
+        format!(
+            "{what} not checked: it is {bytes} bytes, more than max-file-size ({}). Raise `max-file-size` in iamlint.toml (or --max-file-size) to check it{}",
+            crate::config::show_size(max),
+            if plan {
+                ""
+            } else {
+                "; CloudFormation accepts templates of at most 1 MB"
+            }
+        ),
+    )
 }
 
 pub struct RunOutput {
@@ -92,12 +114,91 @@ pub fn run_with(options: &RunOptions, org: &crate::config::OrgFiles) -> RunOutpu
 /// `--diff` round's fixed files); every other file is read from disk.
 pub type Overlay = HashMap<PathBuf, Arc<str>>;
 
-/// [`run_with`] reading the texts of `overlay` instead of the files at their paths.
+/// [`run_with`] reading the texts of `overlay` instead of the files at their paths, with every
+/// unit's findings and every file read kept (for `--fix`, `--diff` and the language server,
+/// which edit or publish per file).
 pub fn run_overlay(
     options: &RunOptions,
     org: &crate::config::OrgFiles,
     overlay: &Overlay,
 ) -> RunOutput {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Vec::new();
+    let mut suppressed = Vec::new();
+    let mut templates = 0;
+    let summary = run_units(options, org, overlay, Keep::All, &mut |unit: Unit| {
+        for file in unit.sources.files() {
+            sources.insert(Arc::clone(file));
+        }
+        diagnostics.extend(unit.diagnostics);
+        suppressed.extend(unit.suppressed);
+        templates += unit.templates;
+    });
+    crate::report::sort(&sources, &mut diagnostics);
+    suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
+    RunOutput {
+        sources,
+        diagnostics,
+        files: summary.files,
+        templates,
+        path_errors: summary.path_errors,
+        suppressed,
+        timings: summary.timings,
+    }
+}
+
+/// What one unit — a template, a plan, or a Terraform root module with the modules it calls —
+/// gave once checked: its findings in report order, and the files they point into.
+pub struct Unit {
+    /// The files the findings point into ([`Keep::Findings`]), or every file of the unit
+    /// ([`Keep::All`]); the organisation's policy files when a finding points into them.
+    pub sources: SourceMap,
+    /// Reported findings (the rule selection, `[severity]` and suppressions applied), sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Findings suppressed in the unit's files, sorted.
+    pub suppressed: Vec<Suppressed>,
+    /// Templates (or root modules) it counts as: 0 for a file that is not one.
+    pub templates: usize,
+}
+
+/// Which files a [`Unit`] keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Only those its findings point into: a unit's other files are dropped as soon as it is
+    /// checked, so a run holds the units in flight, not the repository.
+    Findings,
+    /// Every file read.
+    All,
+}
+
+/// What a run gave beside its units.
+pub struct Summary {
+    /// Files read (candidates by name).
+    pub files: usize,
+    pub path_errors: Vec<String>,
+    pub timings: Timings,
+}
+
+/// One unit to check, in report order.
+enum Job {
+    /// A CloudFormation/SAM template, plan, or other candidate (by index).
+    File(usize),
+    /// A Terraform root module (by index).
+    Root(usize),
+    /// The input errors of one Terraform file, found while reading the tree.
+    TerraformErrors(Arc<SourceFile>, Vec<Diagnostic>),
+}
+
+/// Checks every unit under the paths of `options` and gives each to `sink`, in report order
+/// (by path), as soon as it and the units before it are done. Units are checked in parallel in
+/// batches, so memory follows the batch in flight rather than the size of the repository.
+pub fn run_units(
+    options: &RunOptions,
+    org: &crate::config::OrgFiles,
+    overlay: &Overlay,
+    keep: Keep,
+    sink: &mut dyn FnMut(Unit),
+) -> Summary {
     let walk_started = std::time::Instant::now();
     let (terraform, candidates, path_errors) = walk(options);
     let walk = walk_started.elapsed();
@@ -114,9 +215,15 @@ pub fn run_overlay(
         scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
         rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
     };
-    // Each unit is read and checked in one task, with no barrier between reading and
-    // checking, and the Terraform units run beside the CloudFormation files; a unit's stack
-    // is dropped once its findings are made.
+    let tf = Terraform::read(
+        &terraform,
+        next_id,
+        overlay,
+        options.max_file_size(),
+        &parse_clock,
+    );
+    crate::progress::add_total(tf.roots.len());
+
     let check = |stack: &Stack, sources: &[Arc<SourceFile>]| {
         guarded("running the rules on this file", || {
             rules_clock.time(|| {
@@ -135,101 +242,190 @@ pub fn run_overlay(
             )]
         })
     };
-    let (results, tf) = rayon::join(
-        || {
-            candidates
-                .par_iter()
-                .enumerate()
-                .map(|(i, candidate)| {
-                    let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-                    let mut result = guarded("reading this file", || {
-                        parse_clock.time(|| check_file(id, candidate, &parse_options, overlay))
-                    })
-                    .unwrap_or_else(|message| FileResult {
-                        file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
-                        sites: Vec::new(),
-                        is_template: true,
-                        stack: None,
-                        diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
-                    });
-                    if let Some(stack) = result.stack.take() {
-                        result
-                            .diagnostics
-                            .extend(check(&stack, std::slice::from_ref(&result.file)));
-                        result.sites = crate::suppress::sites(&stack);
-                    }
-                    crate::progress::advance();
-                    result
-                })
-                .collect::<Vec<FileResult>>()
-        },
-        || {
-            let tf_sites = std::sync::Mutex::new(Vec::new());
-            let mut tf = terraform_units(
-                &terraform,
-                next_id,
-                &options.terraform,
-                overlay,
-                &parse_clock,
-                &|stack, files| {
-                    let found = check(&stack, files);
-                    tf_sites
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .extend(crate::suppress::sites(&stack));
-                    crate::progress::advance();
-                    found
-                },
-            );
-            tf.sites = tf_sites.into_inner().unwrap_or_else(|e| e.into_inner());
-            tf
-        },
-    );
+    let finish = |files: Vec<Arc<SourceFile>>,
+                  diagnostics: Vec<Diagnostic>,
+                  sites: Vec<Site>,
+                  templates: usize| {
+        finish_unit(
+            options,
+            keep,
+            &org_sources,
+            files,
+            diagnostics,
+            &sites,
+            templates,
+        )
+    };
 
-    let mut diagnostics = Vec::new();
-    let mut sites = Vec::new();
-    let mut templates = 0;
-    let mut sources = SourceMap::new();
-    for result in results {
-        sources.insert(result.file);
-        if result.is_template {
-            templates += 1;
+    let mut jobs: Vec<(String, Job)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (order_key(&c.path, false), Job::File(i)))
+        .collect();
+    jobs.extend(
+        tf.roots
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (order_key(r, true), Job::Root(i))),
+    );
+    for (file, errors) in tf
+        .errors
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain(..)
+    {
+        jobs.push((
+            order_key(&file.path, false),
+            Job::TerraformErrors(file, errors),
+        ));
+    }
+    jobs.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let run_job = |job: &Job| -> Unit {
+        match job {
+            Job::File(i) => {
+                let candidate = &candidates[*i];
+                let id = FileId(u32::try_from(*i).unwrap_or(u32::MAX));
+                let mut result = guarded("reading this file", || {
+                    parse_clock.time(|| {
+                        check_file(
+                            id,
+                            candidate,
+                            &parse_options,
+                            overlay,
+                            options.max_file_size(),
+                        )
+                    })
+                })
+                .unwrap_or_else(|message| FileResult {
+                    file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
+                    sites: Vec::new(),
+                    is_template: true,
+                    stack: None,
+                    diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
+                });
+                if let Some(stack) = result.stack.take() {
+                    result
+                        .diagnostics
+                        .extend(check(&stack, std::slice::from_ref(&result.file)));
+                    result.sites = crate::suppress::sites(&stack);
+                }
+                crate::progress::advance();
+                finish(
+                    vec![result.file],
+                    result.diagnostics,
+                    result.sites,
+                    usize::from(result.is_template),
+                )
+            }
+            Job::Root(i) => {
+                let unit = tf.analyse(*i, &options.terraform, &parse_clock, |stack, files| {
+                    let found = check(&stack, files);
+                    (found, crate::suppress::sites(&stack))
+                });
+                crate::progress::advance();
+                finish(unit.files, unit.diagnostics, unit.sites, unit.templates)
+            }
+            Job::TerraformErrors(file, errors) => {
+                finish(vec![Arc::clone(file)], errors.clone(), Vec::new(), 0)
+            }
         }
-        diagnostics.extend(result.diagnostics);
-        sites.extend(result.sites);
-    }
-    for file in org_sources {
-        sources.insert(file);
-    }
-    templates += tf.units;
-    diagnostics.extend(tf.diagnostics);
-    for file in tf.files {
-        sources.insert(file);
-    }
-    sites.extend(tf.sites);
-    diagnostics.retain(|d| options.rules.reports(d));
-    for d in &mut diagnostics {
-        if let Some((_, severity)) = options.severity.iter().find(|(code, _)| *code == d.code) {
-            d.severity = *severity;
+    };
+    // Batches of a few dozen units per thread: enough to keep every thread busy, few enough
+    // that a batch's files and stacks are a small part of memory.
+    let batch = rayon::current_num_threads().max(1) * 32;
+    for chunk in jobs.chunks(batch) {
+        let units: Vec<Unit> = chunk.par_iter().map(|(_, job)| run_job(job)).collect();
+        for unit in units {
+            sink(unit);
         }
     }
-    let (mut diagnostics, mut suppressed) =
-        crate::suppress::apply(&sources, &sites, &options.rules, diagnostics);
-    crate::report::sort(&sources, &mut diagnostics);
-    suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
-    RunOutput {
-        sources,
-        diagnostics,
+    Summary {
         files: candidates.len() + terraform.len(),
-        templates,
         path_errors,
-        suppressed,
         timings: Timings {
             walk,
             parse: parse_clock.total(),
             rules: rules_clock.total(),
         },
     }
+}
+
+/// Where a unit goes in the report: by its path as shown (`/` separators), so that findings
+/// come out in the order of their files; a Terraform root module goes where its files would.
+fn order_key(path: &std::path::Path, folder: bool) -> String {
+    let mut key = path.to_string_lossy().replace('\\', "/");
+    if folder && !key.ends_with('/') {
+        key.push('/');
+    }
+    key
+}
+
+/// Applies the run's rule selection, `[severity]` and the unit's suppressions to its findings,
+/// sorts them, and keeps the files `keep` says.
+fn finish_unit(
+    options: &RunOptions,
+    keep: Keep,
+    org_sources: &[Arc<SourceFile>],
+    files: Vec<Arc<SourceFile>>,
+    mut diagnostics: Vec<Diagnostic>,
+    sites: &[Site],
+    templates: usize,
+) -> Unit {
+    diagnostics.retain(|d| options.rules.reports(d));
+    for d in &mut diagnostics {
+        if let Some((_, severity)) = options.severity.iter().find(|(code, _)| *code == d.code) {
+            d.severity = *severity;
+        }
+    }
+    let mut sources = SourceMap::new();
+    for file in files {
+        sources.insert(file);
+    }
+    let (mut diagnostics, mut suppressed) =
+        crate::suppress::apply(&sources, sites, &options.rules, diagnostics);
+    for file in org_sources {
+        sources.insert(Arc::clone(file));
+    }
+    crate::report::sort(&sources, &mut diagnostics);
+    suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
+    let sources = match keep {
+        Keep::All => sources,
+        Keep::Findings => {
+            let mut used: Vec<FileId> = diagnostics
+                .iter()
+                .chain(suppressed.iter().map(|s| &s.diagnostic))
+                .flat_map(referenced_files)
+                .chain(suppressed.iter().map(|s| s.span.file))
+                .collect();
+            used.sort();
+            used.dedup();
+            let mut kept = SourceMap::new();
+            for id in used {
+                if let Some(file) = sources.get(id) {
+                    kept.insert(Arc::clone(file));
+                }
+            }
+            kept
+        }
+    };
+    Unit {
+        sources,
+        diagnostics,
+        suppressed,
+        templates,
+    }
+}
+
+/// The files a finding points into: its span, its labels' and its fix's edits'.
+fn referenced_files(d: &Diagnostic) -> impl Iterator<Item = FileId> + '_ {
+    std::iter::once(d.span.file)
+        .chain(d.labels.iter().map(|l| l.span.file))
+        .chain(
+            d.fix
+                .iter()
+                .flat_map(|f| f.edits.iter().map(|e| e.span.file)),
+        )
 }
 
 /// Every stack under the paths of `options`, read as a check would read them, with the files
@@ -254,44 +450,59 @@ pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loade
         .filter_map(|(i, candidate)| {
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
             guarded("reading this file", || {
-                check_file(id, candidate, &parse_options, &Overlay::new())
+                check_file(
+                    id,
+                    candidate,
+                    &parse_options,
+                    &Overlay::new(),
+                    options.max_file_size(),
+                )
             })
             .ok()
         })
         .collect();
-    let tf_stacks = std::sync::Mutex::new(Vec::new());
-    let tf = terraform_units(
-        &terraform,
-        candidates.len(),
-        &options.terraform,
-        &Overlay::new(),
-        &Clock::default(),
-        &|stack, _| {
-            tf_stacks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(stack);
-            Vec::new()
-        },
-    );
-    let mut tf_stacks = tf_stacks.into_inner().unwrap_or_else(|e| e.into_inner());
-    tf_stacks.sort_by_key(|s: &Stack| s.file);
-    let mut next_id = candidates.len() + tf.files.len();
+    let mut next_id = candidates.len();
     let mut org_sources = Vec::new();
     let org = iamlint_rules::context::Options {
         scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
         rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
     };
+    let tf = Terraform::read(
+        &terraform,
+        next_id,
+        &Overlay::new(),
+        options.max_file_size(),
+        &Clock::default(),
+    );
+    let tf_units: Vec<(Option<Stack>, Vec<Arc<SourceFile>>)> = (0..tf.roots.len())
+        .into_par_iter()
+        .map(|i| {
+            let kept = std::sync::Mutex::new(None);
+            let unit = tf.analyse(i, &options.terraform, &Clock::default(), |stack, _| {
+                *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(stack);
+                (Vec::new(), Vec::new())
+            });
+            (
+                kept.into_inner().unwrap_or_else(|e| e.into_inner()),
+                unit.files,
+            )
+        })
+        .collect();
     let mut sources = SourceMap::new();
     let mut stacks = Vec::new();
     for result in results {
         sources.insert(result.file);
         stacks.extend(result.stack);
     }
-    for file in tf.files.into_iter().chain(org_sources) {
+    for file in org_sources {
         sources.insert(file);
     }
-    stacks.extend(tf_stacks);
+    for (stack, files) in tf_units {
+        for file in files {
+            sources.insert(file);
+        }
+        stacks.extend(stack);
+    }
     Loaded {
         sources,
         stacks,
@@ -332,19 +543,6 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-/// What is done with each Terraform root's stack once built (given the unit's files): the
-/// findings it gives.
-type UnitCheck<'a> = dyn Fn(Stack, &[Arc<SourceFile>]) -> Vec<Diagnostic> + Sync + 'a;
-
-/// What the Terraform units of a run gave.
-struct TerraformUnits {
-    diagnostics: Vec<Diagnostic>,
-    /// Every Terraform file read, with ids from the `base` given on.
-    files: Vec<Arc<SourceFile>>,
-    units: usize,
-    sites: Vec<Site>,
-}
-
 fn is_tfvars(path: &std::path::Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
@@ -357,108 +555,183 @@ fn parent_dir(path: &std::path::Path) -> PathBuf {
     }
 }
 
-/// Finds the root modules among the folders of `files` (a folder named through one of its
-/// files is a root whatever calls it), and analyses each with its child modules, in
-/// parallel; each root's stack is checked with `check` as soon as it is built, and dropped.
-/// File ids start at `base`.
-fn terraform_units(
-    files: &[Candidate],
-    base: usize,
-    options: &iamlint_terraform::Options,
-    overlay: &Overlay,
-    parse_clock: &Clock,
-    check: &UnitCheck<'_>,
-) -> TerraformUnits {
-    let walked: Vec<PathBuf> = files
-        .iter()
-        .filter(|c| iamlint_terraform::is_terraform_file(&c.path))
-        .map(|c| c.path.clone())
-        .collect();
-    let ws = iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked)
-        .with_overlay(overlay);
-    let mut dirs: Vec<PathBuf> = files.iter().map(|c| parent_dir(&c.path)).collect();
-    dirs.sort();
-    dirs.dedup();
-    let explicit: Vec<PathBuf> = files
-        .iter()
-        .filter(|c| c.explicit)
-        .map(|c| parent_dir(&c.path))
-        .collect();
-    dirs.par_iter().for_each(|d| {
-        // A panic here is reported when the module's unit is analysed below.
-        let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
-    });
-    let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
-    crate::progress::add_total(roots.len());
-    // A parsed module is kept while a root that calls it has still to be analysed, so that
-    // memory follows the units in flight rather than the size of the tree.
-    let closures: Vec<Vec<PathBuf>> = roots.iter().map(|r| ws.local_closure(r)).collect();
-    let mut users: HashMap<PathBuf, std::sync::atomic::AtomicUsize> = HashMap::new();
-    for dir in closures.iter().flatten() {
-        users
-            .entry(dir.clone())
-            .or_default()
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+/// The Terraform side of a run: the tree read once to find the root modules (a folder named
+/// through one of its files is a root whatever calls it), then each root analysed with its
+/// child modules. A parsed module is kept while a root that calls it has still to be analysed,
+/// so that memory follows the units in flight rather than the size of the tree.
+struct Terraform {
+    ws: iamlint_terraform::Workspace,
+    walked: Vec<PathBuf>,
+    roots: Vec<PathBuf>,
+    /// Each root's folder and the local module folders it calls.
+    closures: Vec<Vec<PathBuf>>,
+    /// How many roots still to analyse use each folder.
+    users: HashMap<PathBuf, std::sync::atomic::AtomicUsize>,
+    /// The input errors found while reading the tree, by file (taken by the run).
+    errors: std::sync::Mutex<Vec<(Arc<SourceFile>, Vec<Diagnostic>)>>,
+}
+
+/// What one Terraform root gave.
+struct RootUnit {
+    files: Vec<Arc<SourceFile>>,
+    diagnostics: Vec<Diagnostic>,
+    sites: Vec<Site>,
+    templates: usize,
+}
+
+impl Terraform {
+    /// Reads the Terraform files (file ids from `base` on) and finds the root modules.
+    fn read(
+        files: &[Candidate],
+        base: usize,
+        overlay: &Overlay,
+        max_file_size: u64,
+        parse_clock: &Clock,
+    ) -> Self {
+        let walked: Vec<PathBuf> = files
+            .iter()
+            .filter(|c| iamlint_terraform::is_terraform_file(&c.path))
+            .map(|c| c.path.clone())
+            .collect();
+        let ws =
+            iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked)
+                .with_overlay(overlay)
+                .with_max_file_size(max_file_size);
+        let mut dirs: Vec<PathBuf> = files.iter().map(|c| parent_dir(&c.path)).collect();
+        dirs.sort();
+        dirs.dedup();
+        let explicit: Vec<PathBuf> = files
+            .iter()
+            .filter(|c| c.explicit)
+            .map(|c| parent_dir(&c.path))
+            .collect();
+        dirs.par_iter().for_each(|d| {
+            // A panic here is reported when the module's unit is analysed below.
+            let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
+        });
+        let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
+        let closures: Vec<Vec<PathBuf>> = roots.iter().map(|r| ws.local_closure(r)).collect();
+        let mut users: HashMap<PathBuf, std::sync::atomic::AtomicUsize> = HashMap::new();
+        for dir in closures.iter().flatten() {
+            users
+                .entry(dir.clone())
+                .or_default()
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut errors: Vec<(Arc<SourceFile>, Vec<Diagnostic>)> = Vec::new();
+        for d in ws.parse_diagnostics() {
+            match errors.last_mut() {
+                Some((file, list)) if file.id == d.span.file => list.push(d),
+                _ => {
+                    if let Some(file) = ws.get(d.span.file) {
+                        errors.push((file, vec![d]));
+                    }
+                }
+            }
+        }
+        // Files the workspace would not read for their size.
+        for path in &walked {
+            let Ok(meta) = std::fs::metadata(path) else {
+                continue;
+            };
+            if meta.len() > max_file_size
+                && !overlay.contains_key(path)
+                && let Some(id) = ws.id(path)
+            {
+                let file = Arc::new(SourceFile::new(id, path.clone(), ""));
+                let note = too_large(id, meta.len(), max_file_size, false);
+                errors.push((file, vec![note]));
+            }
+        }
+        // Every file was read once to find the roots; each root reads its own again.
+        ws.forget_texts();
+        Terraform {
+            ws,
+            walked,
+            roots,
+            closures,
+            users,
+            errors: std::sync::Mutex::new(errors),
+        }
     }
-    let release = |root: usize| {
-        for dir in &closures[root] {
-            if users
+
+    /// Analyses root `i`, hands its stack (with the unit's files) to `check`, which gives the
+    /// findings and suppression sites, and releases the modules no other root still needs.
+    fn analyse(
+        &self,
+        i: usize,
+        options: &iamlint_terraform::Options,
+        parse_clock: &Clock,
+        check: impl FnOnce(Stack, &[Arc<SourceFile>]) -> (Vec<Diagnostic>, Vec<Site>),
+    ) -> RootUnit {
+        let root = &self.roots[i];
+        let analysed = parse_clock.time(|| {
+            guarded("analysing this Terraform module", || {
+                iamlint_terraform::analyse_root(&self.ws, root, options)
+            })
+        });
+        let mut unit = RootUnit {
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+            sites: Vec::new(),
+            templates: 0,
+        };
+        match analysed {
+            Ok(None) => {}
+            Ok(Some(a)) => {
+                unit.templates = 1;
+                unit.diagnostics = a.diagnostics;
+                // The unit's files, from which rules make fixes: its modules' files.
+                unit.files = self.closures[i]
+                    .iter()
+                    .filter_map(|d| self.ws.module(d))
+                    .flat_map(|m| m.files.clone())
+                    .collect();
+                let (found, sites) = check(a.stack, &unit.files);
+                unit.diagnostics.extend(found);
+                unit.sites = sites;
+            }
+            Err(message) => {
+                let file = self
+                    .walked
+                    .iter()
+                    .find(|p| parent_dir(p) == *root)
+                    .and_then(|p| self.ws.read(p));
+                let id = file.as_ref().map_or(FileId(u32::MAX), |f| f.id);
+                unit.files.extend(file);
+                unit.diagnostics
+                    .push(Diagnostic::input_error(Span::file_start(id), message));
+            }
+        }
+        // Files a finding points into beyond the modules' own (variable definitions files,
+        // files read by `file()`), while the workspace still has them.
+        let mut have: Vec<FileId> = unit.files.iter().map(|f| f.id).collect();
+        have.sort();
+        let missing: Vec<FileId> = unit
+            .diagnostics
+            .iter()
+            .flat_map(referenced_files)
+            .filter(|id| have.binary_search(id).is_err())
+            .collect();
+        for id in missing {
+            if let Some(file) = self.ws.get(id)
+                && let Err(at) = have.binary_search(&id)
+            {
+                have.insert(at, id);
+                unit.files.push(file);
+            }
+        }
+        for dir in &self.closures[i] {
+            if self
+                .users
                 .get(dir)
                 .is_some_and(|n| n.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1)
             {
-                ws.release(dir);
+                self.ws.release(dir);
             }
         }
-    };
-    // One task per root: analysed, checked, and its stack dropped.
-    let analysed: Vec<Option<Vec<Diagnostic>>> = roots
-        .par_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let analysed = parse_clock.time(|| {
-                guarded("analysing this Terraform module", || {
-                    iamlint_terraform::analyse_root(&ws, r, options)
-                })
-            });
-            let out = match analysed {
-                Ok(None) => None,
-                Ok(Some(a)) => {
-                    let mut diagnostics = a.diagnostics;
-                    // The unit's files, from which rules make fixes: its modules' files.
-                    let files: Vec<Arc<SourceFile>> = closures[i]
-                        .iter()
-                        .filter_map(|d| ws.module(d))
-                        .flat_map(|m| m.files.clone())
-                        .collect();
-                    diagnostics.extend(check(a.stack, &files));
-                    Some(diagnostics)
-                }
-                Err(message) => {
-                    let file = walked
-                        .iter()
-                        .find(|p| parent_dir(p) == *r)
-                        .and_then(|p| ws.read(p))
-                        .map_or(FileId(u32::MAX), |f| f.id);
-                    Some(vec![Diagnostic::input_error(
-                        Span::file_start(file),
-                        message,
-                    )])
-                }
-            };
-            release(i);
-            out
-        })
-        .collect();
-    let mut out = TerraformUnits {
-        diagnostics: ws.parse_diagnostics(),
-        files: Vec::new(),
-        units: analysed.iter().filter(|a| a.is_some()).count(),
-        sites: Vec::new(),
-    };
-    out.diagnostics
-        .extend(analysed.into_iter().flatten().flatten());
-    out.files = ws.into_files();
-    out
+        unit
+    }
 }
 
 /// The organisation levels of `levels`, parsed with spans in files pushed to `sources` (so
@@ -518,6 +791,7 @@ fn check_file(
     candidate: &Candidate,
     options: &iamlint_cfn::Options,
     overlay: &Overlay,
+    max_file_size: u64,
 ) -> FileResult {
     let path = candidate.path.clone();
     if let Some(text) = overlay.get(&candidate.path) {
@@ -534,9 +808,9 @@ fn check_file(
         }
     };
     match std::fs::metadata(&candidate.path) {
-        Ok(meta) if meta.len() > MAX_FILE_BYTES => {
-            // Too large to parse: say so only when the file's head shows it is a template,
-            // so a large data file in a repository produces no output.
+        Ok(meta) if meta.len() > max_file_size => {
+            // Too large to read: say so only when the file's head shows it is a template, so
+            // a large data file in a repository produces no output.
             let head = read_head(&candidate.path);
             let file = Arc::new(SourceFile::new(id, path.clone(), ""));
             let plan = is_json(&candidate.path) && iamlint_terraform::detect_plan(&head);
@@ -552,22 +826,7 @@ fn check_file(
                 is_template,
                 stack: None,
                 diagnostics: if is_template {
-                    vec![Diagnostic::input_error(
-                        Span::file_start(id),
-                        if plan {
-                            format!(
-                                "Terraform plan is {} bytes, more than the {} MiB iamlint reads",
-                                meta.len(),
-                                MAX_FILE_BYTES / 1024 / 1024
-                            )
-                        } else {
-                            format!(
-                                "file is {} bytes, more than the {} MiB iamlint reads (CloudFormation accepts templates of at most 1 MB)",
-                                meta.len(),
-                                MAX_FILE_BYTES / 1024 / 1024
-                            )
-                        },
-                    )]
+                    vec![too_large(id, meta.len(), max_file_size, plan)]
                 } else {
                     Vec::new()
                 },

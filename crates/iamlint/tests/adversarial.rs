@@ -290,3 +290,86 @@ resource "aws_lambda_function" "f" {
     assert!(out.contains("[IAM001]"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A 100 MB template and a 100 MB Terraform file are skipped with a note (not an input
+/// error: the files are not broken) above `max-file-size`, which the config file and the
+/// command line set; the run goes on with the other files.
+#[test]
+fn files_above_max_file_size_are_skipped_with_a_note() {
+    use std::io::Write as _;
+    let dir = scratch("max-file-size");
+    std::fs::create_dir_all(dir.join("tf")).unwrap();
+    std::fs::copy(workspace().join(BROKEN), dir.join("a-broken.yaml")).unwrap();
+    // Sparse files: a template's (and a module's) first bytes, then zeros to 100 MiB.
+    for (name, head) in [
+        (
+            "huge.yaml",
+            "AWSTemplateFormatVersion: '2010-09-09'\nDescription: |\n  x\n",
+        ),
+        ("tf/huge.tf", "# generated\n"),
+    ] {
+        let mut file = std::fs::File::create(dir.join(name)).unwrap();
+        file.write_all(head.as_bytes()).unwrap();
+        file.set_len(100 * 1024 * 1024).unwrap();
+    }
+    std::fs::write(
+        dir.join("tf/main.tf"),
+        "resource \"aws_sqs_queue\" \"q\" {\n  name = \"q\"\n}\n",
+    )
+    .unwrap();
+
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    ended(&o);
+    let out = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the broken template still fails:\n{out}"
+    );
+    assert_eq!(lines_for(&out, "a-broken.yaml").len(), 1, "{out}");
+    for name in ["huge.yaml", "tf/huge.tf"] {
+        let hits = lines_for(&out, name);
+        assert_eq!(hits.len(), 1, "{name}:\n{out}");
+        assert!(
+            hits[0].contains("note[IAM000]")
+                && hits[0].contains("104857600 bytes")
+                && hits[0].contains("max-file-size (10MiB)"),
+            "{}",
+            hits[0]
+        );
+    }
+
+    // Set lower in the config file: the broken template (about 1 KB) is skipped too, and
+    // only notes are left (exit 0).
+    std::fs::write(dir.join("iamlint.toml"), "max-file-size = \"500B\"\n").unwrap();
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let hits = lines_for(&out, "a-broken.yaml");
+    assert!(
+        hits.len() == 1 && hits[0].contains("note[IAM000]") && hits[0].contains("(500B)"),
+        "{out}"
+    );
+    // The command line wins over the file.
+    let o = iamlint(
+        &["--format", "compact", "--max-file-size", "1MiB", "."],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = iamlint(&["--show-config"], &dir);
+    assert!(
+        stdout(&o).contains("max-file-size = \"500B\""),
+        "{}",
+        stdout(&o)
+    );
+    // A size that is not one is a usage error.
+    std::fs::write(dir.join("iamlint.toml"), "max-file-size = \"big\"\n").unwrap();
+    let o = iamlint(&["--format", "compact", "."], &dir);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 1") && stderr(&o).contains("not a size"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,7 +4,7 @@
 use super::{Report, display_path, entries, marked, position};
 use std::io::{self, Write};
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub fn unit(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     for entry in entries(report) {
         let marked = entry.suppressed.map(marked);
         let d = marked.as_ref().unwrap_or(entry.diagnostic);

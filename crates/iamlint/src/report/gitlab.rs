@@ -5,42 +5,48 @@
 //! moved lines: the baseline fingerprint and the occurrence among equal ones), `severity` and
 //! `location` (`path`, `lines.begin`).
 
-use super::{Report, display_path, entries, position};
+use super::{Report, display_path, entries, json_close, json_item, position};
 use iamlint_core::Severity;
 use serde_json::json;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let shown = entries(report);
-    let diagnostics: Vec<_> = shown.iter().map(|e| e.diagnostic).collect();
-    let fingerprints =
-        crate::baseline::occurrences(report.sources, &report.filtered.root, &diagnostics);
-    let issues: Vec<_> = shown
-        .iter()
-        .zip(fingerprints)
-        // A suppressed finding (shown with --show-suppressed) is not an open issue.
-        .filter(|(entry, _)| entry.suppressed.is_none())
-        .map(|(entry, fingerprint)| {
-            let d = entry.diagnostic;
-            let (start, end) = position(report.sources, d);
-            json!({
-                "description": format!("{}: {}", d.code, d.message),
-                "check_name": format!("{} {}", d.code, d.name),
-                "fingerprint": fingerprint,
-                "severity": severity(d.severity),
-                "location": {
-                    "path": display_path(report.sources, d),
-                    "lines": {"begin": start.line, "end": end.line},
-                },
-            })
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &issues)?;
+/// One unit's issues; `seen` counts each fingerprint's occurrences so far in the report.
+pub fn unit(
+    report: &Report<'_>,
+    seen: &mut HashMap<String, usize>,
+    written: &mut usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for entry in entries(report) {
+        let d = entry.diagnostic;
+        let fingerprint =
+            crate::baseline::occurrence(report.sources, &report.filtered.root, d, seen);
+        if entry.suppressed.is_some() {
+            continue;
+        }
+        let (start, end) = position(report.sources, d);
+        let issue = json!({
+            "description": format!("{}: {}", d.code, d.message),
+            "check_name": format!("{} {}", d.code, d.name),
+            "fingerprint": fingerprint,
+            "severity": severity(d.severity),
+            "location": {
+                "path": display_path(report.sources, d),
+                "lines": {"begin": start.line, "end": end.line},
+            },
+        });
+        json_item(&issue, 0, written, out)?;
+    }
+    Ok(())
+}
+
+/// The end of the array.
+pub fn end(written: usize, out: &mut dyn Write) -> io::Result<()> {
+    json_close(0, written, out)?;
     writeln!(out)
 }
 
-/// GitLab's severities are info, minor, major, critical and blocker: an error (AWS will deny)
-/// is critical, a warning major, a note info.
 fn severity(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "critical",

@@ -1,6 +1,6 @@
 //! `--format human`: annotated source snippets (miette), colour only on a terminal.
 
-use super::{Report, count, display_path, entries, marked, position};
+use super::{Report, Totals, display_path, entries, marked, position};
 use iamlint_core::{Diagnostic, FileId, Severity, SourceFile, SourceMap, Span};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
@@ -14,7 +14,8 @@ use std::sync::Arc;
 /// Fixed width so output (and snapshots) do not depend on the terminal.
 const WIDTH: usize = 100;
 
-pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write) -> io::Result<()> {
+/// One unit's findings, each with its source lines.
+pub fn unit(report: &Report<'_>, options: &super::Options, out: &mut dyn Write) -> io::Result<()> {
     let theme = if options.color {
         GraphicalTheme::unicode()
     } else {
@@ -51,21 +52,30 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
         writeln!(out, "{}", text.trim_end())?;
         writeln!(out)?;
     }
-    let errors = count(report.diagnostics, Severity::Error);
-    let warnings = count(report.diagnostics, Severity::Warning);
-    let notes = count(report.diagnostics, Severity::Note);
+    Ok(())
+}
+
+/// The summary line.
+pub fn end(totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+    let Totals {
+        errors,
+        warnings,
+        notes,
+        suppressed,
+        templates,
+        ..
+    } = *totals;
     // What was left out is said only when there is some, so the usual line stays short.
     let mut left_out = Vec::new();
-    let suppressed = report.filtered.suppressed.len();
     if suppressed > 0 {
-        left_out.push(if report.filtered.show_suppressed {
+        left_out.push(if totals.show_suppressed {
             format!("{suppressed} suppressed (shown above, not counted)")
         } else {
             format!("{suppressed} suppressed (--show-suppressed shows them)")
         });
     }
-    if report.filtered.baselined > 0 {
-        left_out.push(format!("{} in the baseline", report.filtered.baselined));
+    if totals.baselined > 0 {
+        left_out.push(format!("{} in the baseline", totals.baselined));
     }
     let left_out = if left_out.is_empty() {
         String::new()
@@ -75,8 +85,8 @@ pub fn write(report: &Report<'_>, options: &super::Options, out: &mut dyn Write)
     writeln!(
         out,
         "{} {} checked, {} {}: {} {}, {} {}, {} {}{left_out}.",
-        report.templates,
-        plural(report.templates, "template", "templates"),
+        templates,
+        plural(templates, "template", "templates"),
         errors + warnings + notes,
         plural(errors + warnings + notes, "finding", "findings"),
         errors,

@@ -1,30 +1,11 @@
 //! `--format junit`: JUnit XML, one test case per finding, for CI test-report viewers.
 
-use super::{Report, display_path, entries, position};
+use super::{Report, Totals, display_path, entries, position};
 use std::io::{self, Write};
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let failures = report.diagnostics.len();
-    let shown = entries(report);
-    let skipped = shown.len() - failures;
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="iamlint" tests="{}" failures="{failures}" skipped="{skipped}">"#,
-        shown.len().max(1)
-    )?;
-    writeln!(
-        out,
-        r#"  <testsuite name="iamlint" tests="{}" failures="{failures}" skipped="{skipped}">"#,
-        shown.len().max(1)
-    )?;
-    if shown.is_empty() {
-        writeln!(
-            out,
-            r#"    <testcase name="no findings" classname="iamlint"/>"#
-        )?;
-    }
-    for entry in &shown {
+/// One unit's test cases, kept until the end: the suite's header carries the counts.
+pub fn unit(report: &Report<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+    for entry in &entries(report) {
         let d = entry.diagnostic;
         let (start, _) = position(report.sources, d);
         let path = display_path(report.sources, d);
@@ -40,7 +21,6 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             start.line
         )?;
         match entry.suppressed {
-            // A suppressed finding shown on request is a skipped test, not a failure.
             Some(s) => writeln!(
                 out,
                 r#"      <skipped message="{}"/>"#,
@@ -59,6 +39,32 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "    </testcase>")?;
     }
+    Ok(())
+}
+
+/// The suites with their counts, and the test cases.
+pub fn end(totals: &Totals, cases: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    let failures = totals.errors + totals.warnings + totals.notes;
+    let shown = totals.shown;
+    let skipped = shown - failures;
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="iamlint" tests="{}" failures="{failures}" skipped="{skipped}">"#,
+        shown.max(1)
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="iamlint" tests="{}" failures="{failures}" skipped="{skipped}">"#,
+        shown.max(1)
+    )?;
+    if shown == 0 {
+        writeln!(
+            out,
+            r#"    <testcase name="no findings" classname="iamlint"/>"#
+        )?;
+    }
+    out.write_all(cases)?;
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")
 }

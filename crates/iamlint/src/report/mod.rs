@@ -1,4 +1,10 @@
-//! Reporters: one module per output format. Each writes the whole report for one run.
+//! Reporters: one module per output format.
+//!
+//! A report is written as a stream: [`Stream::begin`], then [`Stream::unit`] for each unit's
+//! findings in report order (as soon as the unit is checked, so a run never holds every
+//! finding of a large repository), then [`Stream::end`] with the totals. Every format but
+//! JUnit, whose header carries the counts, writes each unit as it comes. [`write`] writes a
+//! whole report (one unit holding every finding) the same way.
 
 mod compact;
 mod github;
@@ -81,20 +87,180 @@ pub struct Options {
     pub color: bool,
 }
 
+/// The counts a report ends with, over every unit.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    /// Files read (candidates by name).
+    pub files: usize,
+    /// Files recognised as templates.
+    pub templates: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+    /// Findings suppressed in the templates.
+    pub suppressed: usize,
+    /// Findings a baseline left out.
+    pub baselined: usize,
+    /// Whether suppressed findings were shown.
+    pub show_suppressed: bool,
+    /// Findings shown (reported, and suppressed ones when shown).
+    pub shown: usize,
+}
+
+impl Totals {
+    /// Adds the findings of one unit's report.
+    fn add(&mut self, report: &Report<'_>) {
+        self.errors += count(report.diagnostics, Severity::Error);
+        self.warnings += count(report.diagnostics, Severity::Warning);
+        self.notes += count(report.diagnostics, Severity::Note);
+        self.suppressed += report.filtered.suppressed.len();
+        self.show_suppressed = report.filtered.show_suppressed;
+        self.shown += report.diagnostics.len()
+            + if report.filtered.show_suppressed {
+                report.filtered.suppressed.len()
+            } else {
+                0
+            };
+    }
+}
+
+/// A report being written: what a format remembers between units.
+pub struct Stream {
+    format: OutputFormat,
+    color: bool,
+    totals: Totals,
+    /// Items written so far in the JSON formats' one array.
+    items: usize,
+    /// Occurrences of each fingerprint so far (SARIF and GitLab fingerprints).
+    seen: std::collections::HashMap<String, usize>,
+    /// JUnit test cases, written at the end under the counts.
+    buffered: Vec<u8>,
+}
+
+impl Stream {
+    pub fn new(format: OutputFormat, options: &Options) -> Stream {
+        Stream {
+            format,
+            color: options.color,
+            totals: Totals::default(),
+            items: 0,
+            seen: std::collections::HashMap::new(),
+            buffered: Vec::new(),
+        }
+    }
+
+    /// What comes before the findings.
+    pub fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Json => out.write_all(json::head().as_bytes()),
+            OutputFormat::Sarif => out.write_all(sarif::head().as_bytes()),
+            _ => Ok(()),
+        }
+    }
+
+    /// One unit's findings (already sorted), with the files they point into.
+    pub fn unit(&mut self, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+        self.totals.add(report);
+        let color = self.color;
+        match self.format {
+            OutputFormat::Human => human::unit(report, &Options { color }, out),
+            OutputFormat::Compact => compact::unit(report, out),
+            OutputFormat::Json => json::unit(report, &mut self.items, out),
+            OutputFormat::Sarif => sarif::unit(report, &mut self.seen, &mut self.items, out),
+            OutputFormat::Github => github::unit(report, out),
+            OutputFormat::Gitlab => gitlab::unit(report, &mut self.seen, &mut self.items, out),
+            OutputFormat::Junit => junit::unit(report, &mut self.buffered),
+        }
+    }
+
+    /// The totals and whatever closes the report; `files`, `templates` and `baselined` are the
+    /// run's.
+    pub fn end(
+        mut self,
+        files: usize,
+        templates: usize,
+        baselined: usize,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        self.totals.files = files;
+        self.totals.templates = templates;
+        self.totals.baselined = baselined;
+        let totals = self.totals;
+        match self.format {
+            OutputFormat::Human => human::end(&totals, out),
+            OutputFormat::Compact | OutputFormat::Github => Ok(()),
+            OutputFormat::Json => json::end(&totals, self.items, out),
+            OutputFormat::Sarif => sarif::end(&totals, self.items, out),
+            OutputFormat::Gitlab => gitlab::end(self.items, out),
+            OutputFormat::Junit => junit::end(&totals, &self.buffered, out),
+        }
+    }
+}
+
+/// Writes a whole report.
 pub fn write(
     format: OutputFormat,
     report: &Report<'_>,
     options: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    match format {
-        OutputFormat::Human => human::write(report, options, out),
-        OutputFormat::Compact => compact::write(report, out),
-        OutputFormat::Json => json::write(report, out),
-        OutputFormat::Sarif => sarif::write(report, out),
-        OutputFormat::Github => github::write(report, out),
-        OutputFormat::Gitlab => gitlab::write(report, out),
-        OutputFormat::Junit => junit::write(report, out),
+    let mut stream = Stream::new(format, options);
+    stream.begin(out)?;
+    stream.unit(report, out)?;
+    stream.end(
+        report.files,
+        report.templates,
+        report.filtered.baselined,
+        out,
+    )
+}
+
+/// The marker standing for the one array a JSON report writes item by item.
+const ITEMS: &str = "\u{1}iamlint-items\u{1}";
+
+/// A JSON document, pretty-printed, split around its one array (given as [`ITEMS`]): the
+/// text before and after it, and the indentation of the line that holds it.
+fn split_json(document: &serde_json::Value) -> (String, String, usize) {
+    let text = serde_json::to_string_pretty(document).unwrap_or_default();
+    let marker = serde_json::to_string(ITEMS).unwrap_or_default();
+    let at = text.find(&marker).unwrap_or(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..].len() - text[line_start..].trim_start_matches(' ').len();
+    let tail = text
+        .get(at + marker.len()..)
+        .unwrap_or_default()
+        .to_string();
+    (text[..at].to_string(), tail, indent)
+}
+
+/// Writes one item of a JSON report's array, as `serde_json`'s pretty printer would have
+/// written it inside the whole document (the array's line indented by `indent`).
+fn json_item(
+    item: &serde_json::Value,
+    indent: usize,
+    written: &mut usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let pad = " ".repeat(indent + 2);
+    let text = serde_json::to_string_pretty(item).unwrap_or_default();
+    out.write_all(if *written == 0 { b"[\n" } else { b",\n" })?;
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(pad.as_bytes())?;
+        out.write_all(line.as_bytes())?;
+    }
+    *written += 1;
+    Ok(())
+}
+
+/// Closes a JSON report's array.
+fn json_close(indent: usize, written: usize, out: &mut dyn Write) -> io::Result<()> {
+    if written == 0 {
+        out.write_all(b"[]")
+    } else {
+        write!(out, "\n{}]", " ".repeat(indent))
     }
 }
 
@@ -120,7 +286,7 @@ pub(crate) fn position(sources: &SourceMap, diagnostic: &Diagnostic) -> (LineCol
     }
 }
 
-pub(crate) fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
+fn count(diagnostics: &[Diagnostic], severity: Severity) -> usize {
     diagnostics
         .iter()
         .filter(|d| d.severity == severity)
