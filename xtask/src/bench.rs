@@ -21,6 +21,9 @@ use std::time::Instant;
 #[derive(Clone, Debug)]
 struct Measure {
     wall_ms: f64,
+    /// User and system CPU time (summed over threads): unlike the wall time, it does not
+    /// depend on what else the machine is doing.
+    cpu_ms: f64,
     peak_kb: u64,
     status: Option<i32>,
     stderr: String,
@@ -100,9 +103,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         own.push(m);
     }
     let wall = median(own.iter().map(|m| m.wall_ms).collect());
+    let cpu = median(own.iter().map(|m| m.cpu_ms).collect());
     let peak = own.iter().map(|m| m.peak_kb).max().unwrap_or(0);
     println!(
-        "iamlint: {wall:.0} ms wall (median of {}), {:.0} MB peak, exit {:?}",
+        "iamlint: {wall:.0} ms wall, {cpu:.0} ms CPU (medians of {}), {:.0} MB peak, exit {:?}",
         own.len(),
         peak as f64 / 1024.0,
         own[0].status
@@ -117,16 +121,18 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 
     println!();
     println!(
-        "{:<10} {:>10} {:>9} {:>8} {:>8}",
-        "tool", "wall ms", "peak MB", "× time", "× mem"
+        "{:<10} {:>10} {:>10} {:>9} {:>8} {:>7} {:>8}",
+        "tool", "wall ms", "CPU ms", "peak MB", "× time", "× CPU", "× mem"
     );
     let row = |name: &str, m: &Measure| {
         println!(
-            "{:<10} {:>10.0} {:>9.0} {:>8.1} {:>8.1}",
+            "{:<10} {:>10.0} {:>10.0} {:>9.0} {:>8.1} {:>7.1} {:>8.1}",
             name,
             m.wall_ms,
+            m.cpu_ms,
             m.peak_kb as f64 / 1024.0,
             m.wall_ms / wall.max(0.001),
+            m.cpu_ms / cpu.max(0.001),
             m.peak_kb as f64 / peak.max(1) as f64
         );
     };
@@ -134,6 +140,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         "iamlint",
         &Measure {
             wall_ms: wall,
+            cpu_ms: cpu,
             peak_kb: peak,
             status: own[0].status,
             stderr: String::new(),
@@ -216,8 +223,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 fn scale(root: &Path, sizes: &str, runs: usize) -> Result<(), String> {
     let exe = build(root)?;
     println!(
-        "{:>8} {:>8} {:>9} {:>10} {:>9} {:>11}",
-        "units", "files", "MB", "wall ms", "peak MB", "µs per unit"
+        "{:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>15}",
+        "units", "files", "MB", "wall ms", "CPU ms", "peak MB", "CPU µs per unit"
     );
     for n in sizes.split(',') {
         let n: usize = n
@@ -228,6 +235,7 @@ fn scale(root: &Path, sizes: &str, runs: usize) -> Result<(), String> {
         let dir = root.join(format!("target/synth-{n}"));
         let (files, bytes) = crate::synth::write(&dir, n)?;
         let mut walls = Vec::new();
+        let mut cpus = Vec::new();
         let mut peak = 0;
         for _ in 0..runs.max(1) {
             let m = measure(
@@ -247,14 +255,16 @@ fn scale(root: &Path, sizes: &str, runs: usize) -> Result<(), String> {
                 ));
             }
             walls.push(m.wall_ms);
+            cpus.push(m.cpu_ms);
             peak = peak.max(m.peak_kb);
         }
         let wall = median(walls);
+        let cpu = median(cpus);
         println!(
-            "{n:>8} {files:>8} {:>9.1} {wall:>10.0} {:>9.0} {:>11.1}",
+            "{n:>8} {files:>8} {:>9.1} {wall:>10.0} {cpu:>10.0} {:>9.0} {:>15.1}",
             bytes as f64 / 1e6,
             peak as f64 / 1024.0,
-            wall * 1000.0 / n.max(1) as f64
+            cpu * 1000.0 / n.max(1) as f64
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -299,12 +309,13 @@ fn measure(argv: &[&str], env: &[(&str, &str)]) -> Result<Measure, String> {
         wall_ms: num(1).unwrap_or(f64::NAN),
         peak_kb: num(2).unwrap_or(0.0) as u64,
         status: fields.get(3).and_then(|s| s.parse().ok()),
+        cpu_ms: num(4).unwrap_or(f64::NAN),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
 }
 
 /// `__measure CMD ARGS…`: runs the command with its output discarded (stderr kept), and prints
-/// `measure WALL_MS PEAK_KB STATUS`.
+/// `measure WALL_MS PEAK_KB STATUS CPU_MS`.
 pub fn measure_child(args: &[String]) -> Result<(), String> {
     let (program, rest) = args.split_first().ok_or("__measure needs a command")?;
     let started = Instant::now();
@@ -317,11 +328,12 @@ pub fn measure_child(args: &[String]) -> Result<(), String> {
     let wall = started.elapsed().as_secs_f64() * 1000.0;
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     // The peak resident set of the largest child waited for: the command (kilobytes on Linux).
-    let peak_kb = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
-        .map(|u| u64::try_from(u.max_rss()).unwrap_or(0))
-        .unwrap_or(0);
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).ok();
+    let peak_kb = usage.map_or(0, |u| u64::try_from(u.max_rss()).unwrap_or(0));
+    let ms = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 * 1000.0 + t.tv_usec() as f64 / 1000.0;
+    let cpu_ms = usage.map_or(f64::NAN, |u| ms(u.user_time()) + ms(u.system_time()));
     println!(
-        "measure {wall:.1} {peak_kb} {}",
+        "measure {wall:.1} {peak_kb} {} {cpu_ms:.1}",
         out.status
             .code()
             .map_or("signal".to_string(), |c| c.to_string())
