@@ -1,4 +1,7 @@
-//! One check run: discover, read, parse (in parallel), run the rules (in parallel), collect.
+//! One check run: discover, then read, parse and check each unit (a template, a plan, a
+//! Terraform root module with the modules it calls) in parallel, in batches in report order;
+//! each unit's findings go to the caller as soon as its batch is done, with only the files
+//! they point into, so memory follows the batch in flight rather than the repository.
 
 use crate::discover::{self, Candidate};
 use crate::suppress::{Site, Suppressed};

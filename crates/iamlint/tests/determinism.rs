@@ -39,7 +39,9 @@ fn output_is_identical_across_thread_counts_and_runs() {
         run("compact", "2") == compact,
         "compact output differs between runs"
     );
-    for format in ["human", "compact", "json", "sarif", "github", "junit"] {
+    for format in [
+        "human", "compact", "json", "sarif", "github", "gitlab", "junit",
+    ] {
         let first = run(format, "1");
         assert!(!first.is_empty(), "{format} printed nothing");
         assert!(

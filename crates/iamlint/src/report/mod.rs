@@ -19,6 +19,8 @@ use crate::suppress::Suppressed;
 use iamlint_core::{Diagnostic, LineCol, Severity, SourceMap};
 use std::io::{self, Write};
 use std::path::PathBuf;
+#[cfg(test)]
+use std::sync::Arc;
 
 /// What a reporter needs: the files, the findings (already sorted) and counts.
 pub struct Report<'a> {
@@ -342,4 +344,101 @@ pub fn sort_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, &'sta
         d.code,
         d.message.clone(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+    use clap::ValueEnum;
+    use iamlint_core::Span;
+
+    /// Two units written one after the other give the bytes of one report holding both: the
+    /// JSON formats' arrays are continued across units, fingerprints' occurrences counted
+    /// across them, and JUnit's counts cover both.
+    #[test]
+    fn a_report_written_unit_by_unit_is_the_whole_report() {
+        let mut sources = SourceMap::new();
+        let a = sources.add("a.yaml", "Resources:\n  A:\n    Type: X\n");
+        let b = sources.add("b.yaml", "Resources:\n  B:\n    Type: Y\n");
+        let finding = |file: &Arc<iamlint_core::SourceFile>, severity, message: &str| {
+            Diagnostic::new(
+                "IAM001",
+                "lambda-vpc-eni-permissions",
+                severity,
+                Span::new(file.id, 13, 14),
+                message,
+            )
+            .with_resource("A")
+        };
+        let first = vec![
+            finding(&a, Severity::Error, "same"),
+            finding(&a, Severity::Warning, "same"),
+        ];
+        let second = vec![
+            finding(&b, Severity::Note, "other"),
+            finding(&b, Severity::Error, "x"),
+        ];
+        let all: Vec<Diagnostic> = first.iter().chain(&second).cloned().collect();
+        let filtered = Filtered::default();
+        fn report<'a>(
+            sources: &'a SourceMap,
+            diagnostics: &'a [Diagnostic],
+            filtered: &'a Filtered,
+        ) -> Report<'a> {
+            Report {
+                sources,
+                diagnostics,
+                files: 3,
+                templates: 2,
+                filtered,
+            }
+        }
+        for format in OutputFormat::value_variants() {
+            let options = Options { color: false };
+            let mut whole = Vec::new();
+            write(
+                *format,
+                &report(&sources, &all, &filtered),
+                &options,
+                &mut whole,
+            )
+            .unwrap();
+            let mut streamed = Vec::new();
+            let mut stream = Stream::new(*format, &options);
+            stream.begin(&mut streamed).unwrap();
+            stream
+                .unit(&report(&sources, &first, &filtered), &mut streamed)
+                .unwrap();
+            stream
+                .unit(&report(&sources, &[], &filtered), &mut streamed)
+                .unwrap();
+            stream
+                .unit(&report(&sources, &second, &filtered), &mut streamed)
+                .unwrap();
+            stream.end(3, 2, 0, &mut streamed).unwrap();
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "{format:?}"
+            );
+        }
+        // An empty report is still a whole document.
+        for format in [
+            OutputFormat::Json,
+            OutputFormat::Sarif,
+            OutputFormat::Gitlab,
+        ] {
+            let mut out = Vec::new();
+            write(
+                format,
+                &report(&sources, &[], &filtered),
+                &Options { color: false },
+                &mut out,
+            )
+            .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&out).unwrap();
+        }
+    }
 }
