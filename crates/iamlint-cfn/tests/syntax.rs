@@ -836,3 +836,21 @@ fn yaml_indentation_repairs_are_bounded() {
     let (message, _) = yaml_err(&constructs(200));
     assert!(message.contains("indentation"), "{message}");
 }
+
+/// A quoted scalar's span is its quotes and what is between them: a comment after it on the
+/// same line is not part of it (saphyr ends a single-quoted scalar's span after the blanks
+/// and comment that follow it).
+#[test]
+fn yaml_quoted_scalars_end_at_their_closing_quote() {
+    let text =
+        "a: 'x y' # note\nb: \"z\"   # other\nc: 'it''s'\nd: [ 'p' , \"q\" ]\ne: plain # c\n";
+    let f = file(text);
+    let root = parse_yaml(&f).unwrap();
+    assert_eq!(snippet(&f, root.get("a").unwrap()), "'x y'");
+    assert_eq!(snippet(&f, root.get("b").unwrap()), "\"z\"");
+    assert_eq!(snippet(&f, root.get("c").unwrap()), "'it''s'");
+    let d = root.get("d").unwrap().as_list().unwrap();
+    assert_eq!(snippet(&f, &d[0]), "'p'");
+    assert_eq!(snippet(&f, &d[1]), "\"q\"");
+    assert_eq!(snippet(&f, root.get("e").unwrap()), "plain");
+}

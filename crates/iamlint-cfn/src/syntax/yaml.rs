@@ -587,6 +587,18 @@ impl Builder<'_> {
         let props = self.properties(start, anchor, tag)?;
         // An empty scalar after a tag ends where the tag does.
         let content_start = props.content_start.min(end);
+        // A quoted scalar ends at its closing quote (saphyr's span may run on over the
+        // blanks and a comment after it).
+        let end = match style {
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => closing_quote(
+                &self.file.text,
+                content_start,
+                style == ScalarStyle::DoubleQuoted,
+            )
+            .filter(|&e| e <= end)
+            .unwrap_or(end),
+            _ => end,
+        };
         let span = Span::new(self.id, content_start, end);
         if self.expects_key() {
             if let TagKind::Intrinsic(_) = props.tag {
@@ -872,6 +884,32 @@ fn merge_entries(builder: MapBuilder, entries: Vec<Entry>) -> Map {
 }
 
 /// The value of a scalar under the YAML 1.2 core schema (and the tag, when there is one).
+/// The offset just after the quote closing the quoted scalar that opens at `start` (`''` is
+/// an escaped quote in single quotes, `\"` in double quotes); `None` when `start` is not a
+/// quote or the scalar does not close.
+fn closing_quote(text: &str, start: usize, double: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = if double { b'"' } else { b'\'' };
+    if bytes.get(start) != Some(&quote) {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if double => i += 2,
+            b if b == quote => {
+                if !double && bytes.get(i + 1) == Some(&quote) {
+                    i += 2;
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 fn scalar_kind(text: &str, style: ScalarStyle, tag: TagKind) -> Result<ValueKind, String> {
     let string = || ValueKind::String(text.to_owned());
     Ok(match tag {
