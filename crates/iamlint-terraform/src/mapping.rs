@@ -30,6 +30,13 @@ pub enum Attr {
         service: &'static str,
         prefix: &'static str,
     },
+    /// An ARN in a namespace without an account, made of the resource's `Ref`:
+    /// `arn:PARTITION:SERVICE:REGION::PREFIX<Ref>` (`aws_api_gateway_rest_api.arn` is API
+    /// Gateway's management ARN `arn:aws:apigateway:REGION::/restapis/ID`).
+    AccountlessArnOfRef {
+        service: &'static str,
+        prefix: &'static str,
+    },
     /// The URI API Gateway invokes a function (or alias) by, made of its `Arn` (`Ref` for an
     /// alias): `arn:PARTITION:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations`
     /// (`invoke_arn` of `aws_lambda_function` and `aws_lambda_alias`).
@@ -743,6 +750,13 @@ pub const TABLE: &[Mapping] = &[
             ("id", Attr::Ref),
             ("root_resource_id", Attr::Get("RootResourceId")),
             (
+                "arn",
+                Attr::AccountlessArnOfRef {
+                    service: "apigateway",
+                    prefix: "/restapis/",
+                },
+            ),
+            (
                 "execution_arn",
                 Attr::ArnOfRef {
                     service: "execute-api",
@@ -955,7 +969,9 @@ impl Attr {
         match self {
             Attr::Ref => Attribute::Ref,
             Attr::Get(a) => Attribute::Get(a.to_string()),
-            Attr::ArnOfRef { .. } => Attribute::Get("Arn".to_string()),
+            Attr::ArnOfRef { .. } | Attr::AccountlessArnOfRef { .. } => {
+                Attribute::Get("Arn".to_string())
+            }
             // A plan names the function itself, which an integration may name too.
             Attr::InvokeUri(a) => a.attribute(),
         }
@@ -1022,7 +1038,10 @@ pub fn add_computed(
                 for (name, attr) in m.computed {
                     let value = match attr {
                         Attr::ArnOfRef { service, prefix } => {
-                            arn_of_ref(address, service, prefix, region, span)
+                            arn_of_ref(address, service, prefix, region, span, true)
+                        }
+                        Attr::AccountlessArnOfRef { service, prefix } => {
+                            arn_of_ref(address, service, prefix, region, span, false)
                         }
                         Attr::InvokeUri(a) => invoke_uri(address, a.attribute(), region, span),
                         _ => reference(address, attr.attribute(), span),
@@ -1065,7 +1084,10 @@ pub fn add_computed(
 /// it to the configured value anyway. ARNs built from the name are left to the value.
 pub fn computed_reference(tf_type: &str, address: &str, name: &str, span: Span) -> Option<Value> {
     let (_, attr) = lookup(tf_type)?.computed.iter().find(|(n, _)| *n == name)?;
-    if matches!(attr, Attr::ArnOfRef { .. } | Attr::InvokeUri(_)) {
+    if matches!(
+        attr,
+        Attr::ArnOfRef { .. } | Attr::AccountlessArnOfRef { .. } | Attr::InvokeUri(_)
+    ) {
         return None;
     }
     Some(reference(address, attr.attribute(), span))
@@ -1097,7 +1119,14 @@ fn invoke_uri(address: &str, attribute: Attribute, region: &Value, span: Span) -
 }
 
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.
-fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: Span) -> Value {
+fn arn_of_ref(
+    address: &str,
+    service: &str,
+    prefix: &str,
+    region: &Value,
+    span: Span,
+    account: bool,
+) -> Value {
     let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
     let mut parts = vec![
         Part::Lit("arn:".into()),
@@ -1112,7 +1141,9 @@ fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: 
         _ => parts.push(pseudo(Pseudo::Region)),
     }
     parts.push(Part::Lit(":".into()));
-    parts.push(pseudo(Pseudo::AccountId));
+    if account {
+        parts.push(pseudo(Pseudo::AccountId));
+    }
     parts.push(Part::Lit(format!(":{prefix}")));
     parts.push(Part::Ref(Reference {
         resource: address.to_string(),
