@@ -1003,6 +1003,7 @@ pub fn add_computed(
     map: &mut Map,
     span: Span,
     region: &Value,
+    account: &Value,
 ) {
     let set = |map: &mut Map, name: &str, value: Value| {
         if map.get(name).is_none() {
@@ -1022,7 +1023,7 @@ pub fn add_computed(
                 for (name, attr) in m.computed {
                     let value = match attr {
                         Attr::ArnOfRef { service, prefix } => {
-                            arn_of_ref(address, service, prefix, region, span)
+                            arn_of_ref(address, service, prefix, region, account, span)
                         }
                         Attr::InvokeUri(a) => invoke_uri(address, a.attribute(), region, span),
                         _ => reference(address, attr.attribute(), span),
@@ -1036,8 +1037,8 @@ pub fn add_computed(
         }
         Mode::Data => match tf_type {
             "aws_caller_identity" => {
-                set(map, "account_id", pseudo(Pseudo::AccountId));
-                set(map, "id", pseudo(Pseudo::AccountId));
+                set(map, "account_id", account.clone());
+                set(map, "id", account.clone());
             }
             "aws_region" => {
                 set(map, "name", region.clone());
@@ -1097,7 +1098,14 @@ fn invoke_uri(address: &str, attribute: Attribute, region: &Value, span: Span) -
 }
 
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.
-fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: Span) -> Value {
+fn arn_of_ref(
+    address: &str,
+    service: &str,
+    prefix: &str,
+    region: &Value,
+    account: &Value,
+    span: Span,
+) -> Value {
     let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
     let mut parts = vec![
         Part::Lit("arn:".into()),
@@ -1112,7 +1120,11 @@ fn arn_of_ref(address: &str, service: &str, prefix: &str, region: &Value, span: 
         _ => parts.push(pseudo(Pseudo::Region)),
     }
     parts.push(Part::Lit(":".into()));
-    parts.push(pseudo(Pseudo::AccountId));
+    match &account.kind {
+        ValueKind::String(s) => parts.push(Part::Lit(s.clone())),
+        ValueKind::Unknown(u) => parts.push(Part::Unknown(u.clone())),
+        _ => parts.push(pseudo(Pseudo::AccountId)),
+    }
     parts.push(Part::Lit(format!(":{prefix}")));
     parts.push(Part::Ref(Reference {
         resource: address.to_string(),
@@ -1178,6 +1190,7 @@ fn resource(id: &str, kind: &str, props: Map, span: Span) -> Resource {
         condition: None,
         depends_on: Vec::new(),
         origin: Origin::Declared,
+        account: iamlint_core::Account::Stack,
     }
 }
 
