@@ -4,7 +4,7 @@
 use crate::context::{Context, Grant};
 use crate::principal::{PolicyDoc, Role};
 use crate::resolve::Resolver;
-use iamlint_core::{Pseudo, SymStr, Symbol, Value};
+use iamlint_core::{SymStr, Value};
 use iamlint_policy::eval::{
     self, Decision, Layers, MissingKeys, Outcome, Request, RequestContext, RequestPrincipal,
     Uncertainty,
@@ -125,7 +125,7 @@ pub fn request_context(role: &Role<'_>) -> RequestContext {
     context.insert("aws:PrincipalArn", [role.arn.clone()]);
     context.insert(
         "aws:PrincipalAccount",
-        [SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))],
+        [crate::resolve::own_account(role.resource)],
     );
     context
 }
@@ -209,7 +209,7 @@ pub fn role_request(role: &Role<'_>, action: &str, resource: &SymStr) -> Request
         action: action.to_string(),
         resource: resource.clone(),
         // Rules ask about resources of the role's own account (the stack's account).
-        resource_account: Some(SymStr::sym(Symbol::Pseudo(Pseudo::AccountId))),
+        resource_account: Some(crate::resolve::own_account(role.resource)),
         context: request_context(role),
     }
 }

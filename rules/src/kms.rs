@@ -801,6 +801,7 @@ mod tests {
                 condition: None,
                 depends_on: Vec::new(),
                 origin: Origin::Declared,
+                account: iamlint_core::Account::Stack,
             });
         }
         stack

@@ -7,7 +7,8 @@
 //! same symbolic string.
 
 use iamlint_core::{
-    Attribute, Part, Pseudo, Reference, Stack, SymStr, Symbol, Unknown, Value, ValueKind,
+    Account, Attribute, Part, Pseudo, Reference, Resource, Stack, SymStr, Symbol, Unknown, Value,
+    ValueKind,
 };
 
 /// The most alternatives one value expands to (each undecidable `Fn::If` doubles them).
@@ -93,11 +94,45 @@ pub fn ref_returns(kind: &str) -> Option<Returns> {
 /// Resolves values of one stack.
 pub struct Resolver<'a> {
     pub stack: &'a Stack,
+    /// Whether `AWS::AccountId` is written as the stack's account id where the front end
+    /// knows it ([`Resolver::with_known_account`]).
+    known_account: bool,
 }
 
 impl<'a> Resolver<'a> {
     pub fn new(stack: &'a Stack) -> Self {
-        Resolver { stack }
+        Resolver {
+            stack,
+            known_account: false,
+        }
+    }
+
+    /// A resolver that writes `AWS::AccountId` as the stack's account id when the front end
+    /// knows it ([`Stack::account`]), so that requests between accounts compare ids. Rules
+    /// that reason within one account keep the symbol: ARNs they build carry it.
+    pub fn with_known_account(stack: &'a Stack) -> Self {
+        Resolver {
+            stack,
+            known_account: true,
+        }
+    }
+
+    /// The account a resource of the stack is created in, as it appears in its ARN.
+    pub fn account_of(&self, resource: &Resource) -> SymStr {
+        match &resource.account {
+            Account::Stack => self.symbol(&Unknown::Pseudo(Pseudo::AccountId)),
+            _ => own_account(resource),
+        }
+    }
+
+    /// The string an unknown value stands for.
+    fn symbol(&self, u: &Unknown) -> SymStr {
+        match (u, &self.stack.account) {
+            (Unknown::Pseudo(Pseudo::AccountId), Some(id)) if self.known_account => {
+                SymStr::lit(id.clone())
+            }
+            _ => SymStr::sym(unknown_symbol(u)),
+        }
     }
 
     /// The strings `value` may be at deploy time (several when it holds undecidable
@@ -128,14 +163,14 @@ impl<'a> Resolver<'a> {
             ValueKind::String(s) | ValueKind::Number(s) => vec![SymStr::lit(s.clone())],
             ValueKind::Bool(b) => vec![SymStr::lit(b.to_string())],
             ValueKind::Ref(r) => vec![self.reference(r, 0)],
-            ValueKind::Unknown(u) => vec![SymStr::sym(unknown_symbol(u))],
+            ValueKind::Unknown(u) => vec![self.symbol(u)],
             ValueKind::Template(parts) => {
                 let mut s = SymStr::new();
                 for part in parts {
                     match part {
                         Part::Lit(l) => s.push_lit(l.clone()),
                         Part::Ref(r) => s.push(self.reference(r, 0)),
-                        Part::Unknown(u) => s.push_sym(unknown_symbol(u)),
+                        Part::Unknown(u) => s.push(self.symbol(u)),
                     }
                 }
                 vec![s]
@@ -161,7 +196,7 @@ impl<'a> Resolver<'a> {
         };
         let p = || SymStr::sym(Symbol::Pseudo(Pseudo::Partition));
         let region = || SymStr::sym(Symbol::Pseudo(Pseudo::Region));
-        let account = || SymStr::sym(Symbol::Pseudo(Pseudo::AccountId));
+        let account = || self.account_of(resource);
         let name = |prop: &str| self.name_of(resource.id.as_str(), prop, depth);
         let arn = |service: &str, regional: bool, resource_part: SymStr| {
             let mut s = SymStr::lit("arn:");
@@ -347,14 +382,14 @@ impl<'a> Resolver<'a> {
         match &value.kind {
             ValueKind::String(s) => SymStr::lit(s.clone()),
             ValueKind::Ref(r) => self.reference(r, depth + 1),
-            ValueKind::Unknown(u) => SymStr::sym(unknown_symbol(u)),
+            ValueKind::Unknown(u) => self.symbol(u),
             ValueKind::Template(parts) => {
                 let mut s = SymStr::new();
                 for part in parts {
                     match part {
                         Part::Lit(l) => s.push_lit(l.clone()),
                         Part::Ref(r) => s.push(self.reference(r, depth + 1)),
-                        Part::Unknown(u) => s.push_sym(unknown_symbol(u)),
+                        Part::Unknown(u) => s.push(self.symbol(u)),
                     }
                 }
                 s
@@ -376,6 +411,16 @@ impl<'a> Resolver<'a> {
             Some(ValueKind::String(s)) => SymStr::lit(s.clone()),
             Some(_) => SymStr::sym(Symbol::Attr(Reference::get_att(id, "Path"))),
         }
+    }
+}
+
+/// The account a resource is created in, as the ARNs of the stack's plain [`Resolver`] write
+/// it: `AWS::AccountId` for the stack's own account.
+pub fn own_account(resource: &Resource) -> SymStr {
+    match &resource.account {
+        Account::Stack => SymStr::sym(Symbol::Pseudo(Pseudo::AccountId)),
+        Account::Id(id) => SymStr::lit(id.clone()),
+        Account::Unknown => SymStr::sym(Symbol::Opaque),
     }
 }
 
@@ -404,6 +449,7 @@ mod tests {
                 condition: None,
                 depends_on: Vec::new(),
                 origin: Origin::Declared,
+                account: iamlint_core::Account::Stack,
             });
         }
         stack

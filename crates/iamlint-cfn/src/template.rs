@@ -157,6 +157,7 @@ pub(crate) fn build_stack(
                 condition: condition.filter(|c| template.condition(c, key.span).is_none()),
                 depends_on,
                 origin,
+                account: iamlint_core::Account::Stack,
             });
         }
     }

@@ -72,6 +72,26 @@ pub struct Resource {
     /// attachment): it is still an ordering.
     pub depends_on: Vec<String>,
     pub origin: Origin,
+    /// The AWS account the resource is created in (its ARN carries it).
+    pub account: Account,
+}
+
+/// The AWS account a resource is created in.
+///
+/// A CloudFormation stack deploys into one account, never known offline; a Terraform
+/// configuration may create resources in several, one per provider configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Account {
+    /// The stack's own account (`AWS::AccountId`), whatever it is (its value, when the front
+    /// end knows it, is [`Stack::account`]).
+    #[default]
+    Stack,
+    /// This account id: the resource is created through a deployment target that names it (a
+    /// Terraform provider configuration other than the default one).
+    Id(String),
+    /// An account that may not be the stack's and is not known (a Terraform provider
+    /// configuration with credentials of its own that do not tell the account).
+    Unknown,
 }
 
 impl Resource {
@@ -85,6 +105,17 @@ impl Resource {
 
     pub fn is_generated(&self) -> bool {
         matches!(self.origin, Origin::Generated { .. })
+    }
+}
+
+impl Stack {
+    /// The account id `resource` is created in, when known: its own, or the stack's.
+    pub fn account_of<'s>(&'s self, resource: &'s Resource) -> Option<&'s str> {
+        match &resource.account {
+            Account::Stack => self.account.as_deref(),
+            Account::Id(id) => Some(id),
+            Account::Unknown => None,
+        }
     }
 }
 
@@ -116,6 +147,9 @@ pub struct Stack {
     /// after, so that "nothing orders A after B" can be told. False where the front end does
     /// not know the creation order (a Terraform plan).
     pub ordering_known: bool,
+    /// The value of `AWS::AccountId`, when the front end knows it for certain (a Terraform
+    /// default provider that allows one account id or assumes a role of a literal account).
+    pub account: Option<String>,
     resources: Vec<Resource>,
     index: HashMap<String, usize>,
     /// What to call a resource in messages when its id is not what the user wrote: the
@@ -132,6 +166,7 @@ impl Stack {
             parameters: Vec::new(),
             applied: Vec::new(),
             ordering_known: false,
+            account: None,
             resources: Vec::new(),
             index: HashMap::new(),
             display_names: HashMap::new(),

@@ -12,7 +12,7 @@ pub mod value;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use fix::{Edit, Fix, Safety};
-pub use graph::{AppliedBy, Format, Graph, Origin, Parameter, Resource, Stack};
+pub use graph::{Account, AppliedBy, Format, Graph, Origin, Parameter, Resource, Stack};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use symbolic::{SymPart, SymStr, Symbol};
 pub use value::{Attribute, Choice, Key, Map, Part, Pseudo, Reference, Unknown, Value, ValueKind};

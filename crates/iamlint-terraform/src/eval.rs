@@ -18,8 +18,8 @@ use hcl_edit::expr::{BinaryOperator, Expression, TraversalOperator, UnaryOperato
 use hcl_edit::structure::Body;
 use hcl_edit::template::{Directive, Element, Template};
 use iamlint_core::{
-    Attribute, Choice, Diagnostic, FileId, Key, Map, Part, Pseudo, Reference, SourceFile, Span,
-    Unknown, Value, ValueKind,
+    Account, Attribute, Choice, Diagnostic, FileId, Key, Map, Part, Pseudo, Reference, SourceFile,
+    Span, Unknown, Value, ValueKind,
 };
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -116,7 +116,46 @@ pub struct Evaluator<'a> {
     root_vars: HashMap<String, Value>,
     pub diagnostics: RefCell<Vec<Diagnostic>>,
     depth: RefCell<usize>,
+    /// The account of each (module instance, provider name) asked about.
+    accounts: RefCell<HashMap<(usize, String), Account>>,
 }
+
+/// What a provider configuration tells about the account it deploys into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Creds {
+    /// No credentials of its own: the environment's, the same for every such configuration.
+    Ambient,
+    /// This account, for certain.
+    Known(String),
+    /// Credentials of its own that do not tell the account (a profile, keys, a role ARN
+    /// iamlint cannot compute).
+    Unknown,
+}
+
+/// Where a provider name used in a module instance leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ProviderSource {
+    /// A `provider "aws"` block (module instance, alias).
+    Block(usize, Option<String>),
+    /// The root's default configuration, with no block: the environment's credentials.
+    ImplicitDefault,
+    /// Nothing iamlint can follow.
+    Unresolvable,
+}
+
+/// Arguments of the AWS provider that choose credentials (terraform-provider-aws
+/// `website/docs/index.html.markdown`, "Authentication and Configuration").
+const CREDENTIAL_ARGUMENTS: &[&str] = &[
+    "access_key",
+    "secret_key",
+    "token",
+    "profile",
+    "shared_credentials_file",
+    "shared_credentials_files",
+    "shared_config_files",
+    "assume_role",
+    "assume_role_with_web_identity",
+];
 
 /// Variables bound by `for` expressions, `dynamic` blocks and template `for` directives.
 #[derive(Clone, Default)]
@@ -155,6 +194,11 @@ fn key(name: impl Into<String>, span: Span) -> Key {
         name: name.into(),
         span,
     }
+}
+
+/// Whether `id` is an AWS account id (twelve digits).
+fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Whether a value is known to be true or false.
@@ -218,6 +262,171 @@ impl<'a> Evaluator<'a> {
             root_vars,
             diagnostics: RefCell::new(Vec::new()),
             depth: RefCell::new(0),
+            accounts: RefCell::new(HashMap::new()),
+        }
+    }
+
+    // ---- provider configurations and accounts ---------------------------------------------
+
+    /// The account `AWS::AccountId` stands for: the root's default provider's, when it is
+    /// certain.
+    pub fn stack_account(&self) -> Option<String> {
+        match self.provider_source(0, "aws") {
+            ProviderSource::Block(i, alias) => match self.creds(i, alias.as_deref()) {
+                Creds::Known(id) => Some(id),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The account a resource or data source of module instance `inst` is created in or
+    /// reads from, through its `provider` argument (or the default `aws` provider).
+    pub fn decl_account(&self, inst: usize, decl: &ResourceDecl) -> Account {
+        if !decl.tf_type.starts_with("aws_") {
+            return Account::Stack;
+        }
+        let name = decl
+            .body
+            .get_attribute("provider")
+            .map_or(Some("aws".to_string()), |a| {
+                crate::module::provider_name(&a.value)
+            });
+        match name {
+            Some(name) if name == "aws" || name.starts_with("aws.") => {
+                self.provider_account(inst, &name)
+            }
+            _ => Account::Unknown,
+        }
+    }
+
+    /// The account of the provider `name` (`aws`, `aws.prod`) as module instance `inst`
+    /// sees it, relative to the stack's account.
+    fn provider_account(&self, inst: usize, name: &str) -> Account {
+        let key = (inst, name.to_string());
+        if let Some(a) = self.accounts.borrow().get(&key) {
+            return a.clone();
+        }
+        let default = self.provider_source(0, "aws");
+        let source = self.provider_source(inst, name);
+        let creds_of = |source: &ProviderSource| match source {
+            ProviderSource::Block(i, alias) => self.creds(*i, alias.as_deref()),
+            ProviderSource::ImplicitDefault => Creds::Ambient,
+            ProviderSource::Unresolvable => Creds::Unknown,
+        };
+        let account = if source == default {
+            Account::Stack
+        } else {
+            match (creds_of(&source), creds_of(&default)) {
+                (Creds::Known(id), Creds::Known(stack)) if id == stack => Account::Stack,
+                (Creds::Known(id), _) => Account::Id(id),
+                // Two configurations with the environment's credentials reach one account.
+                (Creds::Ambient, Creds::Ambient) => Account::Stack,
+                _ => Account::Unknown,
+            }
+        };
+        self.accounts.borrow_mut().insert(key, account.clone());
+        account
+    }
+
+    /// The configuration the provider `name` of module instance `inst` is: a block of the
+    /// instance's own module, or what its caller passes (`providers = { aws = aws.prod }`, or
+    /// the caller's default `aws` when the call passes none).
+    fn provider_source(&self, inst: usize, name: &str) -> ProviderSource {
+        let mut inst = inst;
+        let mut name = name.to_string();
+        for _ in 0..=MAX_MODULE_DEPTH {
+            let module_inst = self.inst(inst);
+            let alias = name.strip_prefix("aws.").map(str::to_string);
+            if module_inst
+                .module
+                .aws_providers
+                .iter()
+                .any(|p| p.alias == alias)
+            {
+                return ProviderSource::Block(inst, alias);
+            }
+            let Some((caller, call)) = module_inst.caller else {
+                return if alias.is_none() {
+                    ProviderSource::ImplicitDefault
+                } else {
+                    ProviderSource::Unresolvable
+                };
+            };
+            let caller_inst = self.inst(caller);
+            let decl = &caller_inst.module.modules[call];
+            match decl.body.get_attribute("providers") {
+                Some(attr) => {
+                    let Some(object) = attr.value.as_object() else {
+                        return ProviderSource::Unresolvable;
+                    };
+                    let passed = object.iter().find_map(|(k, v)| {
+                        (crate::module::provider_key_name(k).as_deref() == Some(name.as_str()))
+                            .then(|| crate::module::provider_name(v.expr()))
+                            .flatten()
+                    });
+                    match passed {
+                        Some(p) => name = p,
+                        None => return ProviderSource::Unresolvable,
+                    }
+                }
+                // A call without `providers` passes its caller's default configuration.
+                None if alias.is_none() => {}
+                None => return ProviderSource::Unresolvable,
+            }
+            inst = caller;
+        }
+        ProviderSource::Unresolvable
+    }
+
+    /// What the `provider "aws"` block with `alias` of module instance `inst` tells about its
+    /// account: one literal `allowed_account_ids`, else the account of a literal
+    /// `assume_role.role_arn` (the last, for a chain).
+    fn creds(&self, inst: usize, alias: Option<&str>) -> Creds {
+        let module_inst = self.inst(inst);
+        let Some(config) = module_inst
+            .module
+            .aws_providers
+            .iter()
+            .find(|p| p.alias.as_deref() == alias)
+        else {
+            return Creds::Unknown;
+        };
+        let scope = Scope {
+            inst,
+            binding: module_inst.binding.clone(),
+            names: Vec::new(),
+        };
+        let span = Span::file_start(config.file);
+        let Ok(value) = self.eval_body(&scope, &config.body, config.file, span) else {
+            return Creds::Unknown;
+        };
+        let allowed = value.get("allowed_account_ids").map(|v| {
+            v.as_list()
+                .map(|items| items.iter().map(scalar_text).collect::<Vec<_>>())
+        });
+        if let Some(Some(ids)) = &allowed
+            && let [Some(id)] = ids.as_slice()
+            && is_account_id(id)
+        {
+            return Creds::Known(id.clone());
+        }
+        let assumed = value.get("assume_role").map(|v| {
+            let last = match v.as_list() {
+                Some(items) => items.last(),
+                None => Some(v),
+            };
+            last.and_then(|r| r.get("role_arn"))
+                .and_then(scalar_text)
+                .and_then(|arn| arn.split(':').nth(4).map(str::to_string))
+                .filter(|id| is_account_id(id))
+        });
+        match assumed {
+            Some(Some(id)) if value.get("assume_role_with_web_identity").is_none() => {
+                Creds::Known(id)
+            }
+            _ if CREDENTIAL_ARGUMENTS.iter().any(|a| value.get(a).is_some()) => Creds::Unknown,
+            _ => Creds::Ambient,
         }
     }
 
@@ -1027,7 +1236,22 @@ impl<'a> Evaluator<'a> {
             .unwrap_or_else(|_| Value::new(ValueKind::Map(Map::default()), decl.span));
         if let Some(map) = value.as_map_mut() {
             let region = self.region(span);
-            mapping::add_computed(decl.mode, &decl.tf_type, &address, map, decl.span, &region);
+            let account = match self.decl_account(inst, decl) {
+                Account::Stack => {
+                    Value::new(ValueKind::Unknown(Unknown::Pseudo(Pseudo::AccountId)), span)
+                }
+                Account::Id(id) => Value::string(id, decl.span),
+                Account::Unknown => unknown("the account of a provider configuration", span),
+            };
+            mapping::add_computed(
+                decl.mode,
+                &decl.tf_type,
+                &address,
+                map,
+                decl.span,
+                &region,
+                &account,
+            );
             let identity = match decl.mode {
                 Mode::Managed => vec![
                     Value::string(decl.tf_type.clone(), decl.span),

@@ -59,7 +59,11 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
                 let Ok(value) = ev.resource_value(i, decl_index, &instance, decl.span) else {
                     continue;
                 };
-                let mapped = mapping::to_resources(&decl.tf_type, &address, &value, decl.span);
+                let mut mapped = mapping::to_resources(&decl.tf_type, &address, &value, decl.span);
+                let account = ev.decl_account(i, decl);
+                for r in &mut mapped {
+                    r.account = account.clone();
+                }
                 declared_by.extend(std::iter::repeat_n((i, decl_index), mapped.len()));
                 resources.extend(mapped);
                 addresses
@@ -77,6 +81,7 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
     let ordering = dependencies::ordering(&ev);
     let mut stack = Stack::new(Format::Terraform, first);
     stack.ordering_known = true;
+    stack.account = ev.stack_account();
     for (mut r, decl) in resources.into_iter().zip(declared_by) {
         if let Some(after) = ordering.get(&decl) {
             let mut ids: Vec<String> = after

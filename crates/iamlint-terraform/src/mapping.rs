@@ -1019,6 +1019,7 @@ pub fn add_computed(
     map: &mut Map,
     span: Span,
     region: &Value,
+    account: &Value,
 ) {
     let set = |map: &mut Map, name: &str, value: Value| {
         if map.get(name).is_none() {
@@ -1038,10 +1039,10 @@ pub fn add_computed(
                 for (name, attr) in m.computed {
                     let value = match attr {
                         Attr::ArnOfRef { service, prefix } => {
-                            arn_of_ref(address, service, prefix, region, span, true)
+                            arn_of_ref(address, service, prefix, region, Some(account), span)
                         }
                         Attr::AccountlessArnOfRef { service, prefix } => {
-                            arn_of_ref(address, service, prefix, region, span, false)
+                            arn_of_ref(address, service, prefix, region, None, span)
                         }
                         Attr::InvokeUri(a) => invoke_uri(address, a.attribute(), region, span),
                         _ => reference(address, attr.attribute(), span),
@@ -1055,8 +1056,8 @@ pub fn add_computed(
         }
         Mode::Data => match tf_type {
             "aws_caller_identity" => {
-                set(map, "account_id", pseudo(Pseudo::AccountId));
-                set(map, "id", pseudo(Pseudo::AccountId));
+                set(map, "account_id", account.clone());
+                set(map, "id", account.clone());
             }
             "aws_region" => {
                 set(map, "name", region.clone());
@@ -1118,14 +1119,15 @@ fn invoke_uri(address: &str, attribute: Attribute, region: &Value, span: Span) -
     Value::new(ValueKind::Template(parts), span)
 }
 
-/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region.
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:PREFIX<Ref of the resource>`, in the resource's region
+/// and account (`arn:PARTITION:SERVICE:REGION::PREFIX<Ref>` without an account).
 fn arn_of_ref(
     address: &str,
     service: &str,
     prefix: &str,
     region: &Value,
+    account: Option<&Value>,
     span: Span,
-    account: bool,
 ) -> Value {
     let pseudo = |p: Pseudo| Part::Unknown(Unknown::Pseudo(p));
     let mut parts = vec![
@@ -1141,8 +1143,12 @@ fn arn_of_ref(
         _ => parts.push(pseudo(Pseudo::Region)),
     }
     parts.push(Part::Lit(":".into()));
-    if account {
-        parts.push(pseudo(Pseudo::AccountId));
+    // No account for a namespace without one (API Gateway's management ARNs).
+    match account.map(|a| &a.kind) {
+        None => {}
+        Some(ValueKind::String(s)) => parts.push(Part::Lit(s.clone())),
+        Some(ValueKind::Unknown(u)) => parts.push(Part::Unknown(u.clone())),
+        Some(_) => parts.push(pseudo(Pseudo::AccountId)),
     }
     parts.push(Part::Lit(format!(":{prefix}")));
     parts.push(Part::Ref(Reference {
@@ -1209,6 +1215,7 @@ fn resource(id: &str, kind: &str, props: Map, span: Span) -> Resource {
         condition: None,
         depends_on: Vec::new(),
         origin: Origin::Declared,
+        account: iamlint_core::Account::Stack,
     }
 }
 

@@ -71,6 +71,15 @@ pub struct ModuleCall {
     pub for_each: Option<Expr>,
 }
 
+/// A `provider "aws"` block.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    /// `alias`, when the block has one (`None` for the default configuration).
+    pub alias: Option<String>,
+    pub body: Body,
+    pub file: FileId,
+}
+
 /// A parsed module folder. Its files have ids local to the module (`0..files.len()`) until the
 /// unit that uses it assigns them ([`crate::unit`]).
 #[derive(Debug, Default)]
@@ -84,6 +93,8 @@ pub struct Module {
     pub outputs: HashMap<String, Expr>,
     /// `provider "aws" { region = ... }` without an alias.
     pub provider_region: Option<Expr>,
+    /// Every `provider "aws"` block, aliased or not.
+    pub aws_providers: Vec<ProviderConfig>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -203,6 +214,12 @@ impl Module {
         self.outputs.extend(over.outputs);
         if over.provider_region.is_some() {
             self.provider_region = over.provider_region;
+        }
+        for p in over.aws_providers {
+            match self.aws_providers.iter_mut().find(|d| d.alias == p.alias) {
+                Some(d) => merge_body(&mut d.body, &p.body),
+                None => self.aws_providers.push(p),
+            }
         }
     }
 
@@ -366,8 +383,20 @@ impl Module {
                     );
                 }
             }
-            ("provider", ["aws"]) if block.body.get_attribute("alias").is_none() => {
-                self.provider_region = attr_expr(&block.body, "region", file);
+            ("provider", ["aws"]) => {
+                let alias = block
+                    .body
+                    .get_attribute("alias")
+                    .and_then(|a| a.value.as_str())
+                    .map(str::to_string);
+                if block.body.get_attribute("alias").is_none() {
+                    self.provider_region = attr_expr(&block.body, "region", file);
+                }
+                self.aws_providers.push(ProviderConfig {
+                    alias,
+                    body: block.body.clone(),
+                    file,
+                });
             }
             _ => {}
         }
@@ -453,6 +482,37 @@ pub fn attr_expr(body: &Body, name: &str, file: FileId) -> Option<Expr> {
         expr: a.value.clone(),
         file,
     })
+}
+
+/// The provider a `provider = aws.prod` argument or a `providers = { aws = aws.prod }` entry
+/// names, as written (`aws.prod`, `aws`).
+pub fn provider_name(expr: &Expression) -> Option<String> {
+    match expr {
+        Expression::Variable(v) => Some(v.as_str().to_string()),
+        Expression::Traversal(t) => {
+            let mut name = provider_name(&t.expr)?;
+            for op in &t.operators {
+                match op.value() {
+                    hcl_edit::expr::TraversalOperator::GetAttr(a) => {
+                        name.push('.');
+                        name.push_str(a.as_str());
+                    }
+                    _ => return None,
+                }
+            }
+            Some(name)
+        }
+        Expression::String(s) => Some(s.as_str().to_string()),
+        _ => None,
+    }
+}
+
+/// The provider an object key of `providers = { ... }` names (`aws`, `aws.west`).
+pub fn provider_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {
+    match key {
+        hcl_edit::expr::ObjectKey::Ident(i) => Some(i.as_str().to_string()),
+        hcl_edit::expr::ObjectKey::Expression(e) => provider_name(e),
+    }
 }
 
 pub fn object_key_name(key: &hcl_edit::expr::ObjectKey) -> Option<String> {

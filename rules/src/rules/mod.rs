@@ -6,6 +6,7 @@ mod arn_scope_mismatch;
 mod aws_managed_key_blocks_service_delivery;
 mod boundary_or_scp_missing_allow;
 mod condition_never_satisfiable;
+mod cross_account_one_sided_grant;
 mod dynamodb_index_arn_missing;
 mod dynamodb_stream_arn_mismatch;
 mod ecs_execution_role_image_and_logs;
@@ -46,6 +47,7 @@ pub use arn_scope_mismatch::ArnScopeMismatch;
 pub use aws_managed_key_blocks_service_delivery::AwsManagedKeyBlocksServiceDelivery;
 pub use boundary_or_scp_missing_allow::BoundaryOrScpMissingAllow;
 pub use condition_never_satisfiable::ConditionNeverSatisfiable;
+pub use cross_account_one_sided_grant::CrossAccountOneSidedGrant;
 pub use dynamodb_index_arn_missing::DynamodbIndexArnMissing;
 pub use dynamodb_stream_arn_mismatch::DynamodbStreamArnMismatch;
 pub use ecs_execution_role_image_and_logs::EcsExecutionRoleImageAndLogs;
@@ -119,6 +121,7 @@ pub static ALL: &[&dyn Rule] = &[
     &InvalidPrincipalOrArn,
     &ArnScopeMismatch,
     &PolicyVariableNotInterpolated,
+    &CrossAccountOneSidedGrant,
     &PassroleMissing,
     &S3PublicPolicyBlocked,
     &PolicyAttachmentRace,
