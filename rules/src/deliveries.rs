@@ -390,9 +390,10 @@ pub fn verdict<'a>(
     })
 }
 
-/// The resource of the stack whose policy certainly allows the delivery (a queue policy, a
-/// topic policy, or the queue or topic holding its own). `None` when none does or iamlint
-/// cannot tell.
+/// The resource of the stack whose policy is the one that applies to the target and allows
+/// the delivery or may (a queue policy, a topic policy, or the queue or topic holding its
+/// own): when the delivery works, that policy is what allows it. `None` when there is none,
+/// it refuses the delivery, or iamlint cannot tell which policy applies.
 pub fn granted_by<'a>(
     ctx: &Context<'a>,
     delivery: &Delivery<'a>,
@@ -401,7 +402,7 @@ pub fn granted_by<'a>(
     match evaluate(ctx, delivery, action)? {
         Evaluated::Policy {
             policy,
-            outcome: Outcome::Allowed,
+            outcome: Outcome::Allowed | Outcome::Unknown(_),
             ..
         } => Some(policy),
         _ => None,

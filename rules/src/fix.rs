@@ -360,6 +360,14 @@ pub fn hcl_of(stack: &Stack, value: &Value, resolved: &SymStr) -> String {
 /// What a `depends_on` list names for a Terraform address: the resource block, without
 /// instance keys or the module path (`aws_iam_role_policy_attachment.vpc`).
 pub fn hcl_block_name(address: &str) -> String {
+    let plain = hcl_without_keys(address);
+    let parts: Vec<&str> = plain.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}
+
+/// A Terraform address without its instance keys (`module.a.aws_x.y` for
+/// `module.a[0].aws_x.y["k.1"]`).
+pub fn hcl_without_keys(address: &str) -> String {
     let mut plain = String::new();
     let mut depth = 0;
     let mut quoted = false;
@@ -372,8 +380,7 @@ pub fn hcl_block_name(address: &str) -> String {
             _ => {}
         }
     }
-    let parts: Vec<&str> = plain.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
+    plain
 }
 
 #[cfg(test)]

@@ -705,15 +705,19 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     }
 }
 
-/// The permissions of the stack that certainly allow the invocation (qualifier included).
-/// `None` when iamlint cannot tell which do: a permission that may allow it, or a SAM
-/// connector that may write one.
-pub(crate) fn allowing_permissions<'a>(
+/// The permissions of the stack that allow the invocation, and those that may (qualifier
+/// included): when the deploy works, one of them is what allows it. `None` when there is
+/// none, or when a SAM connector may write one.
+pub(crate) fn candidate_permissions<'a>(
     ctx: &Context<'a>,
     invocation: &Invocation<'_>,
-) -> Option<Vec<&'a Resource>> {
+) -> Option<(Vec<&'a Resource>, Vec<&'a Resource>)> {
+    if crate::deliveries::connector_targets(ctx, invocation.function) {
+        return None;
+    }
     let found = permissions_for(ctx, invocation);
-    (!found.maybe).then_some(found.allowing)
+    (!found.allowing.is_empty() || !found.possible.is_empty())
+        .then_some((found.allowing, found.possible))
 }
 
 /// How the function's permissions relate to one invocation, permission by permission.
@@ -723,6 +727,8 @@ struct Permissions<'a> {
     allowing: Vec<&'a Resource>,
     /// Some permission (or a connector) may allow it.
     maybe: bool,
+    /// Permissions that may allow it.
+    possible: Vec<&'a Resource>,
     other_qualifiers: Vec<(Qualifier, Span)>,
     other_sources: Vec<(Span, bool)>,
     malformed_source: bool,
@@ -787,12 +793,18 @@ fn permissions_for<'a>(ctx: &Context<'a>, invocation: &Invocation<'_>) -> Permis
             .and(Tri::from(permission.condition.is_none()).or(Tri::Maybe));
         match matches {
             Tri::No => {}
-            Tri::Maybe => found.maybe = true,
+            Tri::Maybe => {
+                found.maybe = true;
+                found.possible.push(permission);
+            }
             Tri::Yes => {
                 let qualifier = permission_qualifier(ctx, permission, function_value);
                 match qualifier.same(&invocation.qualifier) {
                     Tri::Yes => found.allowing.push(permission),
-                    Tri::Maybe => found.maybe = true,
+                    Tri::Maybe => {
+                        found.maybe = true;
+                        found.possible.push(permission);
+                    }
                     Tri::No => found
                         .other_qualifiers
                         .push((qualifier, function_value.span)),

@@ -2,7 +2,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::deliveries;
 use crate::registry::{Rule, RuleMeta};
-use crate::rules::lambda_invoke_permission_missing::{allowing_permissions, bucket_invocations};
+use crate::rules::lambda_invoke_permission_missing::{bucket_invocations, candidate_permissions};
 use iamlint_core::{Diagnostic, Part, Resource, Severity, Span, Value, ValueKind};
 
 declare_rule! {
@@ -76,15 +76,19 @@ declare_rule! {
     }
 }
 
-/// One destination of a bucket's notification configuration and the permissions that let S3
-/// deliver to it.
+/// One destination of a bucket's notification configuration and the permissions of the stack
+/// that let S3 deliver to it, or may: when the deploy works, one of them is what allows it
+/// (when none does, IAM021, IAM022 or IAM023 report the missing grant).
 struct Destination<'a> {
     /// How messages name the destination ("Lambda function Processor", "queue Jobs").
     target: String,
     /// The value naming the destination in the notification entry.
     span: Span,
-    /// The resources whose creation puts a grant for the delivery in effect.
+    /// The grants that allow the delivery (or, when none is certain, those that may).
     grants: Vec<&'a Resource>,
+    /// Other permissions that may allow it, besides certain ones: reported only if ordered
+    /// neither.
+    others: Vec<&'a Resource>,
 }
 
 /// The resource whose creation puts a grant in effect: the queue or topic for the policy
@@ -93,17 +97,23 @@ fn creator(grant: &Resource) -> &str {
     grant.id.strip_suffix("#policy").unwrap_or(&grant.id)
 }
 
-/// The destinations of the bucket's notification configuration whose grants are known.
+/// The destinations of the bucket's notification configuration that have grants in the stack.
 fn destinations<'a>(ctx: &Context<'a>, bucket: &'a Resource) -> Vec<Destination<'a>> {
     let mut out = Vec::new();
     for invocation in bucket_invocations(ctx, bucket) {
-        let Some(grants) = allowing_permissions(ctx, &invocation) else {
+        let Some((allowing, possible)) = candidate_permissions(ctx, &invocation) else {
             continue;
+        };
+        let (grants, others) = if allowing.is_empty() {
+            (possible, Vec::new())
+        } else {
+            (allowing, possible)
         };
         out.push(Destination {
             target: format!("Lambda function {}", invocation.function.id),
             span: invocation.function_value.span,
             grants,
+            others,
         });
     }
     for delivery in deliveries::deliveries(ctx) {
@@ -122,6 +132,7 @@ fn destinations<'a>(ctx: &Context<'a>, bucket: &'a Resource) -> Vec<Destination<
             target: format!("{noun} {}", delivery.target.id),
             span: delivery.target_value.span,
             grants: vec![grant],
+            others: Vec::new(),
         });
     }
     out
@@ -185,6 +196,7 @@ impl NotificationPermissionOrdering {
                 if destination
                     .grants
                     .iter()
+                    .chain(&destination.others)
                     .any(|g| ctx.applied_after(&bucket.id, config.span, creator(g)) != Some(false))
                 {
                     continue;
@@ -217,6 +229,49 @@ impl NotificationPermissionOrdering {
         }
         found
     }
+}
+
+/// The module names of a Terraform address and its block (`module.a[0].aws_x.y["k"]` is
+/// `(["a"], "aws_x.y")`).
+fn module_path(address: &str) -> (Vec<String>, String) {
+    let plain = crate::fix::hcl_without_keys(address);
+    let parts: Vec<&str> = plain.split('.').collect();
+    let mut modules = Vec::new();
+    let mut i = 0;
+    while i + 1 < parts.len() && parts[i] == "module" {
+        modules.push(parts[i + 1].to_string());
+        i += 2;
+    }
+    (modules, parts[i..].join("."))
+}
+
+/// Where Terraform's `depends_on` goes so that the resource `notification` is applied after
+/// `grants`, and what it names: the notification's own block when all are in its module;
+/// otherwise the call of the module that holds it, from the module both share (`depends_on`
+/// can name only what its module sees, and naming a module orders everything in it).
+fn terraform_ordering(notification: &str, grants: &[&str]) -> (String, Vec<String>) {
+    let (n_path, n_block) = module_path(notification);
+    let paths: Vec<(Vec<String>, String)> = grants.iter().map(|g| module_path(g)).collect();
+    let common = paths
+        .iter()
+        .map(|(g, _)| g.iter().zip(&n_path).take_while(|(a, b)| a == b).count())
+        .min()
+        .unwrap_or(n_path.len());
+    let at = match n_path.get(common) {
+        Some(m) => format!("module \"{m}\""),
+        None => n_block,
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (g_path, g_block) in paths {
+        let name = match g_path.get(common) {
+            Some(m) => format!("module.{m}"),
+            None => g_block,
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    (at, names)
 }
 
 /// Names joined for prose: "A", "A and B", "A, B and C".
@@ -322,13 +377,15 @@ impl Rule for NotificationPermissionOrdering {
             let grants = and_list(&names);
             let (message, help) = match (&f.applied_by, f.circular) {
                 (Some(by), _) => {
+                    let creators: Vec<&str> = f.grants.iter().map(|g| creator(g)).collect();
+                    let (at, order) = terraform_ordering(by, &creators);
                     let by = crate::fix::hcl_block_name(by);
-                    let list = names.join(", ");
+                    let list = order.join(", ");
                     (
                         format!(
-                            "Bucket {bucket} configures notifications to {targets} in {by}, but Terraform may apply {by} before {grants}. S3 validates destinations and the apply can fail with \"Unable to validate the following destination configurations\". Add depends_on = [{list}] to {by}."
+                            "Bucket {bucket} configures notifications to {targets} in {by}, but Terraform may apply {by} before {grants}. S3 validates destinations and the apply can fail with \"Unable to validate the following destination configurations\". Add depends_on = [{list}] to {at}."
                         ),
-                        format!("add to {by}:\n  depends_on = [{list}]"),
+                        format!("add to {at}:\n  depends_on = [{list}]"),
                     )
                 }
                 (None, false) => {
@@ -395,11 +452,53 @@ impl Rule for NotificationPermissionOrdering {
                         |span| (span, format!("{grant_name} refers to {bucket}")),
                     )
                 } else {
-                    (grant.span, format!("{grant_name} allows the delivery"))
+                    (grant.span, format!("{grant_name} grants this delivery"))
                 };
                 d = d.with_secondary(span, label);
             }
             out.push(d.with_help(help).with_resource(f.bucket.id.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terraform_ordering;
+
+    #[test]
+    fn depends_on_goes_where_the_grant_can_be_named() {
+        // Same module: on the notification itself.
+        assert_eq!(
+            terraform_ordering(
+                "aws_s3_bucket_notification.n",
+                &["aws_lambda_permission.p[\"a\"]"]
+            ),
+            (
+                "aws_s3_bucket_notification.n".to_string(),
+                vec!["aws_lambda_permission.p".to_string()]
+            )
+        );
+        // The notification in a child module, the grant in the root: on the module call.
+        assert_eq!(
+            terraform_ordering(
+                "module.notify.aws_s3_bucket_notification.this[0]",
+                &["aws_sqs_queue_policy.q"]
+            ),
+            (
+                "module \"notify\"".to_string(),
+                vec!["aws_sqs_queue_policy.q".to_string()]
+            )
+        );
+        // The grant in a sibling module: name that module.
+        assert_eq!(
+            terraform_ordering(
+                "module.app.aws_s3_bucket_notification.n",
+                &["module.app.module.perm.aws_lambda_permission.p"]
+            ),
+            (
+                "aws_s3_bucket_notification.n".to_string(),
+                vec!["module.perm".to_string()]
+            )
+        );
     }
 }
