@@ -705,19 +705,32 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
     }
 }
 
-/// The permissions of the stack that allow the invocation, and those that may (qualifier
-/// included): when the deploy works, one of them is what allows it. `None` when there is
-/// none, or when a SAM connector may write one.
+/// The permissions of the stack that may be what allows an invocation when the deploy works.
+pub(crate) struct Candidates<'a> {
+    /// Permissions that certainly allow it.
+    pub allowing: Vec<&'a Resource>,
+    /// Permissions certainly of the function and the service that may allow it (a source, a
+    /// qualifier or a condition iamlint cannot decide).
+    pub possible: Vec<&'a Resource>,
+    /// Other permissions that may allow it (one naming a function iamlint cannot identify).
+    pub uncertain: Vec<&'a Resource>,
+}
+
+/// The permissions of the stack that allow the invocation or may (qualifier included).
+/// `None` when a SAM connector may write one.
 pub(crate) fn candidate_permissions<'a>(
     ctx: &Context<'a>,
     invocation: &Invocation<'_>,
-) -> Option<(Vec<&'a Resource>, Vec<&'a Resource>)> {
+) -> Option<Candidates<'a>> {
     if crate::deliveries::connector_targets(ctx, invocation.function) {
         return None;
     }
     let found = permissions_for(ctx, invocation);
-    (!found.allowing.is_empty() || !found.possible.is_empty())
-        .then_some((found.allowing, found.possible))
+    Some(Candidates {
+        allowing: found.allowing,
+        possible: found.possible,
+        uncertain: found.uncertain,
+    })
 }
 
 /// How the function's permissions relate to one invocation, permission by permission.
@@ -727,8 +740,10 @@ struct Permissions<'a> {
     allowing: Vec<&'a Resource>,
     /// Some permission (or a connector) may allow it.
     maybe: bool,
-    /// Permissions that may allow it.
+    /// Permissions of the function and the service that may allow it.
     possible: Vec<&'a Resource>,
+    /// Other permissions that may allow it.
+    uncertain: Vec<&'a Resource>,
     other_qualifiers: Vec<(Qualifier, Span)>,
     other_sources: Vec<(Span, bool)>,
     malformed_source: bool,
@@ -795,7 +810,11 @@ fn permissions_for<'a>(ctx: &Context<'a>, invocation: &Invocation<'_>) -> Permis
             Tri::No => {}
             Tri::Maybe => {
                 found.maybe = true;
-                found.possible.push(permission);
+                if names == Tri::Yes && service == Tri::Yes {
+                    found.possible.push(permission);
+                } else {
+                    found.uncertain.push(permission);
+                }
             }
             Tri::Yes => {
                 let qualifier = permission_qualifier(ctx, permission, function_value);

@@ -98,17 +98,28 @@ fn creator(grant: &Resource) -> &str {
 }
 
 /// The destinations of the bucket's notification configuration that have grants in the stack.
-fn destinations<'a>(ctx: &Context<'a>, bucket: &'a Resource) -> Vec<Destination<'a>> {
+fn destinations<'a>(
+    ctx: &Context<'a>,
+    bucket: &'a Resource,
+    deliveries: &[deliveries::Delivery<'a>],
+) -> Vec<Destination<'a>> {
     let mut out = Vec::new();
     for invocation in bucket_invocations(ctx, bucket) {
-        let Some((allowing, possible)) = candidate_permissions(ctx, &invocation) else {
+        let Some(candidates) = candidate_permissions(ctx, &invocation) else {
             continue;
         };
-        let (grants, others) = if allowing.is_empty() {
-            (possible, Vec::new())
+        // The permissions to name: those that allow it, else those of the function that may;
+        // a permission that may be of another function is never named, but ordering it
+        // first is enough for silence.
+        let (grants, mut others) = if candidates.allowing.is_empty() {
+            (candidates.possible, Vec::new())
         } else {
-            (allowing, possible)
+            (candidates.allowing, candidates.possible)
         };
+        if grants.is_empty() {
+            continue;
+        }
+        others.extend(candidates.uncertain);
         out.push(Destination {
             target: format!("Lambda function {}", invocation.function.id),
             span: invocation.function_value.span,
@@ -116,7 +127,7 @@ fn destinations<'a>(ctx: &Context<'a>, bucket: &'a Resource) -> Vec<Destination<
             others,
         });
     }
-    for delivery in deliveries::deliveries(ctx) {
+    for delivery in deliveries {
         if delivery.source.id != bucket.id || !delivery.deploy_time {
             continue;
         }
@@ -125,7 +136,7 @@ fn destinations<'a>(ctx: &Context<'a>, bucket: &'a Resource) -> Vec<Destination<
             "AWS::SNS::Topic" => ("topic", "sns:Publish"),
             _ => continue,
         };
-        let Some(grant) = deliveries::granted_by(ctx, &delivery, action) else {
+        let Some(grant) = deliveries::granted_by(ctx, delivery, action) else {
             continue;
         };
         out.push(Destination {
@@ -183,6 +194,7 @@ struct Unordered<'a> {
 impl NotificationPermissionOrdering {
     fn findings<'a>(ctx: &Context<'a>) -> Vec<Unordered<'a>> {
         let mut found: Vec<Unordered<'a>> = Vec::new();
+        let deliveries = deliveries::deliveries(ctx);
         for bucket in ctx.stack.resources_of("AWS::S3::Bucket") {
             let Some(config) = bucket.property("NotificationConfiguration") else {
                 continue;
@@ -191,7 +203,7 @@ impl NotificationPermissionOrdering {
                 .stack
                 .applied_by(&bucket.id, config.span)
                 .map(str::to_string);
-            for destination in destinations(ctx, bucket) {
+            for destination in destinations(ctx, bucket, &deliveries) {
                 // Silent when one grant is ordered first, or when the order is not known.
                 if destination
                     .grants
