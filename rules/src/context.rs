@@ -265,6 +265,38 @@ impl<'a> Context<'a> {
         Some(false)
     }
 
+    /// Whether the value at `span` of `resource` certainly takes effect after `to` exists: when
+    /// a separate resource applies it ([`AppliedBy`](iamlint_core::AppliedBy), a Terraform
+    /// `aws_s3_bucket_notification` folded into its bucket), that resource's own ordering
+    /// decides; otherwise `resource`'s ([`Context::created_after`]).
+    pub fn applied_after(
+        &self,
+        resource: &str,
+        span: iamlint_core::Span,
+        to: &str,
+    ) -> Option<bool> {
+        let Some(applied) = self
+            .stack
+            .applied
+            .iter()
+            .find(|a| a.resource == resource && a.span == span)
+        else {
+            return self.created_after(resource, to);
+        };
+        if !self.stack.ordering_known {
+            return None;
+        }
+        if applied.by == to {
+            return Some(true);
+        }
+        for after in &applied.after {
+            if after == to || self.created_after(after, to) == Some(true) {
+                return Some(true);
+            }
+        }
+        Some(false)
+    }
+
     /// A resource standing for "whatever the action is called on": `*` for actions without a
     /// resource type; an unknown ARN otherwise.
     pub fn any_resource_of(&self, action: &str) -> SymStr {

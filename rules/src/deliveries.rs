@@ -369,13 +369,69 @@ pub fn verdict<'a>(
     delivery: &Delivery<'a>,
     action: &str,
 ) -> Option<Verdict<'a>> {
+    let (policy, document, outcome) = match evaluate(ctx, delivery, action)? {
+        Evaluated::NoPolicy => return Some(Verdict::NoPolicy),
+        Evaluated::Policy {
+            policy,
+            document,
+            outcome,
+        } => (policy, document, outcome),
+    };
+    let explicit = match outcome {
+        Outcome::ImplicitlyDenied => false,
+        Outcome::ExplicitlyDenied => true,
+        Outcome::Allowed | Outcome::Unknown(_) => return None,
+    };
+    Some(Verdict::Refused {
+        policy,
+        document,
+        explicit,
+        account_grant: !explicit && grants_account(document, action),
+    })
+}
+
+/// The resource of the stack whose policy is the one that applies to the target and allows
+/// the delivery or may (a queue policy, a topic policy, or the queue or topic holding its
+/// own): when the delivery works, that policy is what allows it. `None` when there is none,
+/// it refuses the delivery, or iamlint cannot tell which policy applies.
+pub fn granted_by<'a>(
+    ctx: &Context<'a>,
+    delivery: &Delivery<'a>,
+    action: &str,
+) -> Option<&'a Resource> {
+    match evaluate(ctx, delivery, action)? {
+        Evaluated::Policy {
+            policy,
+            outcome: Outcome::Allowed | Outcome::Unknown(_),
+            ..
+        } => Some(policy),
+        _ => None,
+    }
+}
+
+/// What the target's resource policy says about a delivery.
+enum Evaluated<'a> {
+    /// No resource policy of the stack applies to the target.
+    NoPolicy,
+    /// The one policy of the stack that applies, and its outcome for the delivery.
+    Policy {
+        policy: &'a Resource,
+        document: &'a Value,
+        outcome: Outcome,
+    },
+}
+
+/// The delivery evaluated against the target's resource policy, as AWS evaluates it for the
+/// service principal with the real source. `None` when iamlint cannot evaluate it (a policy it
+/// cannot tell apart or parse, a connector that generates one).
+fn evaluate<'a>(ctx: &Context<'a>, delivery: &Delivery<'a>, action: &str) -> Option<Evaluated<'a>> {
     if connector_targets(ctx, delivery.target) {
         return None;
     }
     let target_value = delivery.target_value;
     let document = match resource_policy_of(ctx, target_value) {
         ResourcePolicy::Undecidable => return None,
-        ResourcePolicy::None => return Some(Verdict::NoPolicy),
+        ResourcePolicy::None => return Some(Evaluated::NoPolicy),
         ResourcePolicy::Known(doc) => doc,
     };
     let policy_resource = policy_holding(ctx, document)?;
@@ -413,16 +469,10 @@ pub fn verdict<'a>(
         resource: Some(&policy),
         ..Layers::default()
     };
-    let explicit = match eval::evaluate(&request, &layers).outcome {
-        Outcome::ImplicitlyDenied => false,
-        Outcome::ExplicitlyDenied => true,
-        Outcome::Allowed | Outcome::Unknown(_) => return None,
-    };
-    Some(Verdict::Refused {
+    Some(Evaluated::Policy {
         policy: policy_resource,
         document,
-        explicit,
-        account_grant: !explicit && grants_account(document, action),
+        outcome: eval::evaluate(&request, &layers).outcome,
     })
 }
 

@@ -356,3 +356,46 @@ pub fn hcl_of(stack: &Stack, value: &Value, resolved: &SymStr) -> String {
         _ => hcl_string(stack, resolved),
     }
 }
+
+/// What a `depends_on` list names for a Terraform address: the resource block, without
+/// instance keys or the module path (`aws_iam_role_policy_attachment.vpc`).
+pub fn hcl_block_name(address: &str) -> String {
+    let plain = hcl_without_keys(address);
+    let parts: Vec<&str> = plain.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
+}
+
+/// A Terraform address without its instance keys (`module.a.aws_x.y` for
+/// `module.a[0].aws_x.y["k.1"]`).
+pub fn hcl_without_keys(address: &str) -> String {
+    let mut plain = String::new();
+    let mut depth = 0;
+    let mut quoted = false;
+    for c in address.chars() {
+        match c {
+            '"' if depth > 0 => quoted = !quoted,
+            '[' if !quoted => depth += 1,
+            ']' if !quoted => depth -= 1,
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    plain
+}
+
+#[cfg(test)]
+mod block_name_tests {
+    use super::hcl_block_name;
+
+    #[test]
+    fn block_names_drop_module_paths_and_instance_keys() {
+        assert_eq!(
+            hcl_block_name("aws_iam_role_policy_attachment.vpc"),
+            "aws_iam_role_policy_attachment.vpc"
+        );
+        assert_eq!(
+            hcl_block_name("module.fn[\"a.b\"].aws_iam_role_policy.p[0]"),
+            "aws_iam_role_policy.p"
+        );
+    }
+}

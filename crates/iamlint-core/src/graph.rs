@@ -130,6 +130,11 @@ pub struct AppliedBy {
     pub span: Span,
     /// The id of the resource that applies it (it may not be in the graph).
     pub by: String,
+    /// Every resource `by` is created after, as [`Resource::depends_on`] says for a resource of
+    /// the graph: the applied value takes effect after these (a Terraform
+    /// `aws_s3_bucket_notification` after the `aws_lambda_permission` its `depends_on` names),
+    /// whatever `resource` itself is ordered after. Empty when the front end does not know.
+    pub after: Vec<String>,
 }
 
 /// One template or module: the scope in which references resolve.

@@ -79,23 +79,37 @@ pub fn analyse_root(ws: &Workspace, dir: &Path, options: &Options) -> Option<Ana
         i += 1;
     }
     let ordering = dependencies::ordering(&ev);
+    let after = |decl: &(usize, usize)| -> Vec<String> {
+        let mut ids: Vec<String> = ordering
+            .get(decl)
+            .into_iter()
+            .flatten()
+            .filter_map(|d| addresses.get(d))
+            .flatten()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    };
     let mut stack = Stack::new(Format::Terraform, first);
     stack.ordering_known = true;
     stack.account = ev.stack_account();
     for (mut r, decl) in resources.into_iter().zip(declared_by) {
-        if let Some(after) = ordering.get(&decl) {
-            let mut ids: Vec<String> = after
-                .iter()
-                .filter_map(|d| addresses.get(d))
-                .flatten()
-                .cloned()
-                .collect();
-            ids.sort();
-            r.depends_on = ids;
-        }
+        r.depends_on = after(&decl);
         stack.add_resource(r);
     }
     mapping::attach(&mut stack, &tf_resources);
+    // A value applied by a separate resource (a bucket notification, a policy attachment) takes
+    // effect in the order of that resource, not of the one it is folded into.
+    let declaration_of: HashMap<&str, (usize, usize)> = addresses
+        .iter()
+        .flat_map(|(decl, addrs)| addrs.iter().map(move |a| (a.as_str(), *decl)))
+        .collect();
+    for applied in &mut stack.applied {
+        if let Some(decl) = declaration_of.get(applied.by.as_str()) {
+            applied.after = after(decl);
+        }
+    }
     // What is handed to a module iamlint cannot read may be changed by it.
     for i in 0..ev.insts.borrow().len() {
         let inst = ev.inst(i);

@@ -1638,6 +1638,7 @@ pub fn attach(stack: &mut Stack, tf_resources: &[(String, String, Value)]) {
             resource: id.clone(),
             span: a.value.span,
             by: source.to_string(),
+            after: Vec::new(),
         };
         if a.append {
             match props.get_mut(a.property).map(|v| &mut v.kind) {

@@ -326,6 +326,63 @@ resource "aws_s3_bucket_notification" "uploads" {
     ));
 }
 
+/// The folded notification takes effect when `aws_s3_bucket_notification` is applied, so it is
+/// ordered by that resource's references and `depends_on`, not by the bucket's (the provider's
+/// example orders it with `depends_on = [aws_lambda_permission.allow_bucket]`,
+/// website/docs/r/s3_bucket_notification.html.markdown).
+#[test]
+fn folded_values_are_ordered_by_the_resource_that_applies_them() {
+    let (stack, _) = analyse(
+        "applied-after",
+        r#"
+resource "aws_s3_bucket" "uploads" {
+  bucket = "uploads-example"
+}
+
+resource "aws_sqs_queue" "q" {
+  name = "q"
+}
+
+resource "aws_sqs_queue_policy" "q" {
+  queue_url = aws_sqs_queue.q.id
+  policy    = "{}"
+}
+
+resource "aws_sns_topic" "t" {
+  name = "t"
+}
+
+resource "aws_s3_bucket_notification" "uploads" {
+  bucket = aws_s3_bucket.uploads.id
+  queue {
+    queue_arn = aws_sqs_queue.q.arn
+    events    = ["s3:ObjectCreated:*"]
+  }
+  depends_on = [aws_sqs_queue_policy.q]
+}
+"#,
+    );
+    let bucket = stack.resource("aws_s3_bucket.uploads").expect("the bucket");
+    let config = bucket
+        .property("NotificationConfiguration")
+        .expect("the notification");
+    let applied = stack
+        .applied
+        .iter()
+        .find(|a| a.resource == bucket.id && a.span == config.span)
+        .expect("applied by the notification resource");
+    assert_eq!(applied.by, "aws_s3_bucket_notification.uploads");
+    assert_eq!(
+        applied.after,
+        [
+            "aws_s3_bucket.uploads",
+            "aws_sqs_queue.q",
+            "aws_sqs_queue_policy.q"
+        ]
+    );
+    assert!(bucket.depends_on.is_empty());
+}
+
 #[test]
 fn event_targets_are_folded_into_the_rule() {
     let (stack, _) = analyse(

@@ -151,39 +151,7 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
     let mut out = Vec::new();
     // S3 bucket notifications (validated when the notification is configured).
     for bucket in stack.resources_of("AWS::S3::Bucket") {
-        let Some(configs) =
-            bucket.property_path(&["NotificationConfiguration", "LambdaConfigurations"])
-        else {
-            continue;
-        };
-        let Some(configs) = configs.as_list() else {
-            continue;
-        };
-        let source_arn = ctx
-            .resolver
-            .reference(&Reference::get_att(bucket.id.clone(), "Arn"), 0);
-        // In CloudFormation, a permission naming the bucket's ARN and the bucket depending
-        // on the permission make a cycle: name the account instead (as SAM does).
-        let source_written = if stack.format.is_cloudformation() {
-            None
-        } else {
-            Some(ctx.written_ref(&Reference::get_att(bucket.id.clone(), "Arn")))
-        };
-        for config in configs {
-            let Some(function_value) = config.get("Function") else {
-                continue;
-            };
-            push(
-                ctx,
-                &mut out,
-                format!("S3 bucket {}", bucket.id),
-                "s3.amazonaws.com",
-                Some(source_arn.clone()),
-                source_written.clone(),
-                Cow::Borrowed(function_value),
-                Severity::Error,
-            );
-        }
+        out.extend(bucket_invocations(ctx, bucket));
     }
     // SNS subscriptions.
     for subscription in stack.resources_of("AWS::SNS::Subscription") {
@@ -256,6 +224,47 @@ pub(crate) fn invocations<'a>(ctx: &Context<'a>) -> Vec<Invocation<'a>> {
     }
     api_gateway_invocations(ctx, &mut out);
     other_invocations(ctx, &mut out);
+    out
+}
+
+/// The invocations a bucket's notification configuration makes (`LambdaConfigurations`), one
+/// per entry.
+pub(crate) fn bucket_invocations<'a>(
+    ctx: &Context<'a>,
+    bucket: &'a Resource,
+) -> Vec<Invocation<'a>> {
+    let mut out = Vec::new();
+    let Some(configs) = bucket
+        .property_path(&["NotificationConfiguration", "LambdaConfigurations"])
+        .and_then(Value::as_list)
+    else {
+        return out;
+    };
+    let source_arn = ctx
+        .resolver
+        .reference(&Reference::get_att(bucket.id.clone(), "Arn"), 0);
+    // In CloudFormation, a permission naming the bucket's ARN and the bucket depending
+    // on the permission make a cycle: name the account instead (as SAM does).
+    let source_written = if ctx.stack.format.is_cloudformation() {
+        None
+    } else {
+        Some(ctx.written_ref(&Reference::get_att(bucket.id.clone(), "Arn")))
+    };
+    for config in configs {
+        let Some(function_value) = config.get("Function") else {
+            continue;
+        };
+        push(
+            ctx,
+            &mut out,
+            format!("S3 bucket {}", bucket.id),
+            "s3.amazonaws.com",
+            Some(source_arn.clone()),
+            source_written.clone(),
+            Cow::Borrowed(function_value),
+            Severity::Error,
+        );
+    }
     out
 }
 
@@ -686,14 +695,67 @@ fn qualifier_of_reference(ctx: &Context<'_>, r: &Reference) -> Qualifier {
 /// principal, `lambda:InvokeFunction`, and `ArnLike aws:SourceArn` / `StringEquals
 /// aws:SourceAccount` conditions evaluated against the real source.
 pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict {
+    let found = permissions_for(ctx, invocation);
+    if found.maybe || !found.allowing.is_empty() {
+        Verdict::Allowed
+    } else if found.other_qualifiers.is_empty() {
+        Verdict::Missing(found.other_sources, found.malformed_source)
+    } else {
+        Verdict::OtherQualifier(found.other_qualifiers)
+    }
+}
+
+/// The permissions of the stack that may be what allows an invocation when the deploy works.
+pub(crate) struct Candidates<'a> {
+    /// Permissions that certainly allow it.
+    pub allowing: Vec<&'a Resource>,
+    /// Permissions certainly of the function and the service that may allow it (a source, a
+    /// qualifier or a condition iamlint cannot decide).
+    pub possible: Vec<&'a Resource>,
+    /// Other permissions that may allow it (one naming a function iamlint cannot identify).
+    pub uncertain: Vec<&'a Resource>,
+}
+
+/// The permissions of the stack that allow the invocation or may (qualifier included).
+/// `None` when a SAM connector may write one.
+pub(crate) fn candidate_permissions<'a>(
+    ctx: &Context<'a>,
+    invocation: &Invocation<'_>,
+) -> Option<Candidates<'a>> {
+    if crate::deliveries::connector_targets(ctx, invocation.function) {
+        return None;
+    }
+    let found = permissions_for(ctx, invocation);
+    Some(Candidates {
+        allowing: found.allowing,
+        possible: found.possible,
+        uncertain: found.uncertain,
+    })
+}
+
+/// How the function's permissions relate to one invocation, permission by permission.
+#[derive(Default)]
+struct Permissions<'a> {
+    /// Permissions that certainly allow it.
+    allowing: Vec<&'a Resource>,
+    /// Some permission (or a connector) may allow it.
+    maybe: bool,
+    /// Permissions of the function and the service that may allow it.
+    possible: Vec<&'a Resource>,
+    /// Other permissions that may allow it.
+    uncertain: Vec<&'a Resource>,
+    other_qualifiers: Vec<(Qualifier, Span)>,
+    other_sources: Vec<(Span, bool)>,
+    malformed_source: bool,
+}
+
+fn permissions_for<'a>(ctx: &Context<'a>, invocation: &Invocation<'_>) -> Permissions<'a> {
+    let mut found = Permissions::default();
     // A SAM connector to the function (which iamlint does not expand) may write the permission.
     if crate::deliveries::connector_targets(ctx, invocation.function) {
-        return Verdict::Allowed;
+        found.maybe = true;
+        return found;
     }
-    let mut any_maybe = false;
-    let mut other_qualifiers = Vec::new();
-    let mut other_sources = Vec::new();
-    let mut malformed_source = false;
     for permission in ctx.stack.resources_of("AWS::Lambda::Permission") {
         let Some(function_value) = permission.property("FunctionName") else {
             continue;
@@ -731,8 +793,10 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
                 .property("SourceArn")
                 .or_else(|| permission.property("SourceAccount"))
         {
-            other_sources.push((v.span, permission.is_generated()));
-            malformed_source |= invocation.principal == "apigateway.amazonaws.com"
+            found
+                .other_sources
+                .push((v.span, permission.is_generated()));
+            found.malformed_source |= invocation.principal == "apigateway.amazonaws.com"
                 && permission
                     .property("SourceArn")
                     .and_then(|a| ctx.resolver.string(a))
@@ -744,24 +808,30 @@ pub(crate) fn verdict(ctx: &Context<'_>, invocation: &Invocation<'_>) -> Verdict
             .and(Tri::from(permission.condition.is_none()).or(Tri::Maybe));
         match matches {
             Tri::No => {}
-            Tri::Maybe => any_maybe = true,
+            Tri::Maybe => {
+                found.maybe = true;
+                if names == Tri::Yes && service == Tri::Yes {
+                    found.possible.push(permission);
+                } else {
+                    found.uncertain.push(permission);
+                }
+            }
             Tri::Yes => {
                 let qualifier = permission_qualifier(ctx, permission, function_value);
                 match qualifier.same(&invocation.qualifier) {
-                    Tri::Yes => return Verdict::Allowed,
-                    Tri::Maybe => any_maybe = true,
-                    Tri::No => other_qualifiers.push((qualifier, function_value.span)),
+                    Tri::Yes => found.allowing.push(permission),
+                    Tri::Maybe => {
+                        found.maybe = true;
+                        found.possible.push(permission);
+                    }
+                    Tri::No => found
+                        .other_qualifiers
+                        .push((qualifier, function_value.span)),
                 }
             }
         }
     }
-    if any_maybe {
-        Verdict::Allowed
-    } else if other_qualifiers.is_empty() {
-        Verdict::Missing(other_sources, malformed_source)
-    } else {
-        Verdict::OtherQualifier(other_qualifiers)
-    }
+    found
 }
 
 /// The qualifier a permission applies to: its `Qualifier`, or the one its `FunctionName`

@@ -28,6 +28,7 @@ mod lambda_logs_permissions;
 mod lambda_qualifier_mismatch;
 mod lambda_vpc_eni_permissions;
 mod lambda_xray_permissions;
+mod notification_permission_ordering;
 mod passrole_missing;
 mod policy_attachment_race;
 mod policy_variable_not_interpolated;
@@ -69,6 +70,7 @@ pub use lambda_logs_permissions::LambdaLogsPermissions;
 pub use lambda_qualifier_mismatch::LambdaQualifierMismatch;
 pub use lambda_vpc_eni_permissions::LambdaVpcEniPermissions;
 pub use lambda_xray_permissions::LambdaXrayPermissions;
+pub use notification_permission_ordering::NotificationPermissionOrdering;
 pub use passrole_missing::PassroleMissing;
 pub use policy_attachment_race::PolicyAttachmentRace;
 pub use policy_variable_not_interpolated::PolicyVariableNotInterpolated;
@@ -110,6 +112,7 @@ pub static ALL: &[&dyn Rule] = &[
     &LambdaInvokePermissionMissing,
     &SqsQueuePolicyMissing,
     &SnsTopicPolicyMissing,
+    &NotificationPermissionOrdering,
     &StepfunctionsTaskPermissions,
     &StepfunctionsLoggingPermissions,
     &EventbridgeTargetPermissions,

@@ -110,25 +110,6 @@ fn carrier(ctx: &Context<'_>, role: &Role<'_>, doc: &PolicyDoc<'_>) -> Option<(S
     }
 }
 
-/// What a `depends_on` list names for a Terraform address: the resource block, without
-/// instance keys or the module path (`aws_iam_role_policy_attachment.vpc`).
-fn block_name(address: &str) -> String {
-    let mut plain = String::new();
-    let mut depth = 0;
-    let mut quoted = false;
-    for c in address.chars() {
-        match c {
-            '"' if depth > 0 => quoted = !quoted,
-            '[' if !quoted => depth += 1,
-            ']' if !quoted => depth -= 1,
-            _ if depth == 0 => plain.push(c),
-            _ => {}
-        }
-    }
-    let parts: Vec<&str> = plain.split('.').collect();
-    parts[parts.len().saturating_sub(2)..].join(".")
-}
-
 impl PolicyAttachmentRace {
     fn races(ctx: &Context<'_>) -> Vec<Race> {
         let mut found: BTreeMap<(String, Vec<String>), Race> = BTreeMap::new();
@@ -242,7 +223,13 @@ impl Rule for PolicyAttachmentRace {
             let names: Vec<String> = race
                 .carriers
                 .iter()
-                .map(|(id, _)| if cfn { id.clone() } else { block_name(id) })
+                .map(|(id, _)| {
+                    if cfn {
+                        id.clone()
+                    } else {
+                        crate::fix::hcl_block_name(id)
+                    }
+                })
                 .collect();
             let policies = names.join(", ");
             let tool = if cfn { "CloudFormation" } else { "Terraform" };
@@ -288,22 +275,5 @@ impl Rule for PolicyAttachmentRace {
             d.labels.dedup_by(|a, b| a.span == b.span);
             out.push(d.with_help(help).with_resource(subject.id.clone()));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::block_name;
-
-    #[test]
-    fn block_names_drop_module_paths_and_instance_keys() {
-        assert_eq!(
-            block_name("aws_iam_role_policy_attachment.vpc"),
-            "aws_iam_role_policy_attachment.vpc"
-        );
-        assert_eq!(
-            block_name("module.fn[\"a.b\"].aws_iam_role_policy.p[0]"),
-            "aws_iam_role_policy.p"
-        );
     }
 }

@@ -49,6 +49,7 @@ pub(super) fn expand(
                 Some(reference("AWS::AccountId", span)),
                 span,
             );
+            s3_notification(function, &format!("{id}Permission"), &props, span, ctx);
             vec![permission]
         }
         "SNS" if truthy(props.get("SqsSubscription")) => {
@@ -194,6 +195,55 @@ pub(super) fn expand(
         "ScheduleV2" => schedule_v2(function, &id, &props, span),
         _ => Vec::new(),
     }
+}
+
+/// What an `S3` event adds to its bucket (`S3._inject_notification_configuration` and
+/// `_depend_on_lambda_permissions` in `push.py`): a `LambdaConfigurations` entry per event type
+/// invoking the function, and an ordering after the permission, "because when S3 adds a
+/// Notification Configuration, it will check whether it has permissions to access Lambda". The
+/// bucket must be a `Ref` to a resource of the template (the translator rejects anything
+/// else); the change is made once every resource is expanded ([`super::inject_notifications`]).
+fn s3_notification(
+    function: &FunctionInfo<'_>,
+    permission: &str,
+    props: &Map,
+    span: Span,
+    ctx: &mut Context<'_>,
+) {
+    let Some(("Ref", bucket)) = props.get("Bucket").and_then(super::value::intrinsic) else {
+        return;
+    };
+    let Some(bucket) = bucket.as_str() else {
+        return;
+    };
+    let condition = function
+        .resource
+        .get("Condition")
+        .filter(|c| c.as_str().is_some());
+    let mut entries = Vec::new();
+    for event_type in props
+        .get("Events")
+        .map(Value::as_one_or_many)
+        .unwrap_or_default()
+    {
+        let mut entry = vec![("Function", invoked_arn(function, span))];
+        if let Some(filter) = props.get("Filter") {
+            entry.push(("Filter", filter.clone()));
+        }
+        entry.push(("Event", event_type.clone()));
+        let entry = obj(entry, span);
+        entries.push(match condition {
+            Some(c) => super::value::make_if(c, entry, reference("AWS::NoValue", span), span),
+            None => entry,
+        });
+    }
+    ctx.s3_notifications.push(super::S3Notification {
+        bucket: bucket.to_string(),
+        entries,
+        permission: permission.to_string(),
+        condition: condition.cloned(),
+        span,
+    });
 }
 
 fn set_props(resource: &mut Value, props: Vec<(&str, Value)>, span: Span) {

@@ -67,6 +67,7 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
         parameters,
         new_conditions: Vec::new(),
         deployment_preferences: Vec::new(),
+        s3_notifications: Vec::new(),
     };
     let implicit_apis = implicit_apis(&original);
     for (key, mut resource) in original {
@@ -124,6 +125,7 @@ pub fn expand(template: &mut Value, diagnostics: &mut Vec<Diagnostic>) -> Expans
     // occurrence: CloudFormation accepts only one resource per id.
     let mut seen = std::collections::HashSet::new();
     out.retain(|(k, _)| seen.insert(k.name.clone()));
+    inject_notifications(&mut out, std::mem::take(&mut ctx.s3_notifications));
     let new_conditions = std::mem::take(&mut ctx.new_conditions);
     let Some(root) = template.as_map_mut() else {
         return expansion;
@@ -188,6 +190,109 @@ pub(crate) struct Context<'a> {
     pub new_conditions: Vec<(String, Value)>,
     /// The functions' `DeploymentPreference`s, for the CodeDeploy service role.
     pub deployment_preferences: Vec<deployment::Preference>,
+    /// What functions' `S3` events add to their buckets.
+    pub s3_notifications: Vec<S3Notification>,
+}
+
+/// The notification entries an `S3` event adds to a bucket of the template, and the permission
+/// the bucket is ordered after.
+pub(crate) struct S3Notification {
+    pub bucket: String,
+    pub entries: Vec<Value>,
+    pub permission: String,
+    /// The function's `Condition`: the permission exists only under it.
+    pub condition: Option<Value>,
+    /// The SAM event.
+    pub span: Span,
+}
+
+/// Adds the `S3` events' notifications to their buckets (`push.py` `S3.to_cloudformation`):
+/// entries not already there are appended to `NotificationConfiguration.LambdaConfigurations`,
+/// and the bucket is ordered after each permission — by `DependsOn`, or, for a permission
+/// under a condition, by a `Ref` in a tag (`_depend_on_lambda_permissions_using_tag`).
+fn inject_notifications(resources: &mut [(Key, Value)], notifications: Vec<S3Notification>) {
+    use value::{key, list, make_if, obj, reference, s};
+    for n in notifications {
+        let Some((_, bucket)) = resources.iter_mut().find(|(k, r)| {
+            k.name == n.bucket && r.get("Type").and_then(Value::as_str) == Some("AWS::S3::Bucket")
+        }) else {
+            continue;
+        };
+        let Some(bucket) = bucket.as_map_mut() else {
+            continue;
+        };
+        let span = n.span;
+        match &n.condition {
+            None => {
+                let mut depends_on: Vec<Value> = bucket
+                    .get("DependsOn")
+                    .map(|d| d.as_one_or_many().into_iter().cloned().collect())
+                    .unwrap_or_default();
+                if !depends_on.iter().any(|d| d.as_str() == Some(&n.permission)) {
+                    depends_on.push(s(&n.permission, span));
+                }
+                let at = bucket.get_entry("DependsOn").map_or(span, |(k, _)| k.span);
+                bucket.insert(key("DependsOn", at), list(depends_on, span));
+            }
+            Some(condition) => {
+                let tag = obj(
+                    vec![
+                        (
+                            "Key",
+                            s(format!("sam:ConditionalDependsOn:{}", n.permission), span),
+                        ),
+                        (
+                            "Value",
+                            make_if(
+                                condition,
+                                reference(&n.permission, span),
+                                s("no dependency", span),
+                                span,
+                            ),
+                        ),
+                    ],
+                    span,
+                );
+                with_map(bucket, "Properties", span, |props| {
+                    match props.get_mut("Tags").map(|t| &mut t.kind) {
+                        Some(ValueKind::List(tags)) => tags.push(tag),
+                        Some(_) => {}
+                        None => props.insert(key("Tags", span), list(vec![tag], span)),
+                    }
+                });
+            }
+        }
+        with_map(bucket, "Properties", span, |props| {
+            with_map(props, "NotificationConfiguration", span, |config| {
+                if config.get("LambdaConfigurations").is_none() {
+                    config.insert(key("LambdaConfigurations", span), list(Vec::new(), span));
+                }
+                if let Some(ValueKind::List(existing)) =
+                    config.get_mut("LambdaConfigurations").map(|l| &mut l.kind)
+                {
+                    for entry in n.entries {
+                        if !existing.iter().any(|e| value::same(e, &entry)) {
+                            existing.push(entry);
+                        }
+                    }
+                }
+            });
+        });
+    }
+}
+
+/// Runs `f` on the map under `name` in `map`, adding an empty one when it is absent; nothing
+/// when it is there but not a map (the translator rejects that).
+fn with_map(map: &mut Map, name: &str, span: Span, f: impl FnOnce(&mut Map)) {
+    if map.get(name).is_none() {
+        map.insert(
+            value::key(name, span),
+            Value::new(ValueKind::Map(Map::default()), span),
+        );
+    }
+    if let Some(inner) = map.get_mut(name).and_then(Value::as_map_mut) {
+        f(inner);
+    }
 }
 
 impl Context<'_> {

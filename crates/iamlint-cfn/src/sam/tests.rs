@@ -373,6 +373,59 @@ fn push_events_create_permissions() {
     assert_eq!(out["Resources"]["FnTick"]["Type"], "AWS::Events::Rule");
 }
 
+/// `push.py` `S3.to_cloudformation`: the event adds a notification entry per event type to
+/// the bucket and orders the bucket after the permission (`_depend_on_lambda_permissions`), or,
+/// for a function under a condition, refers to the permission from a tag
+/// (`_depend_on_lambda_permissions_using_tag`).
+#[test]
+fn s3_event_adds_notification_and_ordering_to_the_bucket() {
+    let (out, _, diagnostics) = run(sam(json!({
+        "B": {"Type": "AWS::S3::Bucket", "DependsOn": "Other"},
+        "Other": {"Type": "AWS::SNS::Topic"},
+        "Fn": function(json!({"Events": {
+            "Up": {"Type": "S3", "Properties": {
+                "Bucket": {"Ref": "B"},
+                "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "in/"}]}}
+            }}
+        }}))
+    })));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let bucket = &out["Resources"]["B"];
+    assert_eq!(bucket["DependsOn"], json!(["Other", "FnUpPermission"]));
+    let configs = &bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"];
+    assert_eq!(
+        configs[0],
+        json!({
+            "Function": {"Fn::GetAtt": ["Fn", "Arn"]},
+            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "in/"}]}},
+            "Event": "s3:ObjectCreated:*"
+        })
+    );
+    assert_eq!(configs[1]["Event"], "s3:ObjectRemoved:*");
+
+    let mut conditional = function(json!({"Events": {
+        "Up": {"Type": "S3", "Properties": {"Bucket": {"Ref": "B"}, "Events": "s3:ObjectCreated:*"}}
+    }}));
+    conditional["Condition"] = json!("On");
+    let (out, _, _) = run(sam(
+        json!({"B": {"Type": "AWS::S3::Bucket"}, "Fn": conditional}),
+    ));
+    let bucket = &out["Resources"]["B"];
+    assert!(bucket.get("DependsOn").is_none());
+    assert_eq!(
+        bucket["Properties"]["Tags"][0],
+        json!({
+            "Key": "sam:ConditionalDependsOn:FnUpPermission",
+            "Value": {"Fn::If": ["On", {"Ref": "FnUpPermission"}, "no dependency"]}
+        })
+    );
+    assert_eq!(
+        bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"][0],
+        json!({"Fn::If": ["On", {"Function": {"Fn::GetAtt": ["Fn", "Arn"]}, "Event": "s3:ObjectCreated:*"}, {"Ref": "AWS::NoValue"}]})
+    );
+}
+
 #[test]
 fn dead_letter_queue_adds_inline_policy() {
     let target = json!({"Fn::GetAtt": ["Dlq", "Arn"]});
