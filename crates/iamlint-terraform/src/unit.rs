@@ -38,6 +38,8 @@ struct FileTable {
     by_path: HashMap<PathBuf, usize>,
     /// The files of each (normalised) folder.
     by_dir: HashMap<PathBuf, Vec<usize>>,
+    /// Each file's path, by index.
+    paths: Vec<PathBuf>,
 }
 
 impl FileTable {
@@ -46,6 +48,7 @@ impl FileTable {
         self.files.push(None);
         let dir = normalize(path.parent().unwrap_or(Path::new(".")));
         self.by_dir.entry(dir).or_default().push(i);
+        self.paths.push(path.clone());
         self.by_path.insert(path, i);
         i
     }
@@ -217,7 +220,17 @@ impl Workspace {
         {
             return true;
         }
-        self.parse(&dir).is_some()
+        let found = self.parse(&dir).is_some();
+        // Nor its files' texts: a unit reads them again ([`Workspace::file`]).
+        if !self
+            .modules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&dir)
+        {
+            self.drop_texts(&dir);
+        }
+        found
     }
 
     /// The local module folders the module in `dir` calls (parsing it when it has not been).
@@ -258,11 +271,41 @@ impl Workspace {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&dir);
+        self.drop_texts(&dir);
+    }
+
+    /// Drops the texts of the files in (normalised) `dir`.
+    fn drop_texts(&self, dir: &Path) {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let FileTable { files, by_dir, .. } = &mut *table;
-        for &i in by_dir.get(&dir).map_or(&[][..], Vec::as_slice) {
+        for &i in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
             files[i] = None;
         }
+    }
+
+    /// The first Terraform file the walk found in `dir` (for an error about the folder).
+    pub fn first_file_in(&self, dir: &Path) -> Option<Arc<SourceFile>> {
+        let id = {
+            let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let i = *table.by_dir.get(&normalize(dir))?.first()?;
+            FileId(self.base + u32::try_from(i).ok()?)
+        };
+        self.file(id)
+    }
+
+    /// A file by id, read again if its text was dropped.
+    pub fn file(&self, id: FileId) -> Option<Arc<SourceFile>> {
+        if let Some(file) = self.get(id) {
+            return Some(file);
+        }
+        let path = {
+            let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            table
+                .paths
+                .get(id.0.checked_sub(self.base)? as usize)?
+                .clone()
+        };
+        self.read(&path)
     }
 
     /// Drops the texts of every file read so far (after a scan of the whole tree, which reads

@@ -225,6 +225,9 @@ pub fn run_units(
         options.max_file_size(),
         &parse_clock,
     );
+    // The Terraform files are the workspace's now.
+    let terraform_files = terraform.len();
+    drop(terraform);
     crate::progress::add_total(tf.roots.len());
 
     let check = |stack: &Stack, sources: &[Arc<SourceFile>]| {
@@ -260,29 +263,33 @@ pub fn run_units(
         )
     };
 
-    let mut jobs: Vec<(String, Job)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (order_key(&c.path, false), Job::File(i)))
-        .collect();
-    jobs.extend(
-        tf.roots
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (order_key(r, true), Job::Root(i))),
-    );
+    let mut jobs: Vec<Job> = (0..candidates.len()).map(Job::File).collect();
+    jobs.extend((0..tf.roots.len()).map(Job::Root));
     for (file, errors) in tf
         .errors
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .drain(..)
     {
-        jobs.push((
-            order_key(&file.path, false),
-            Job::TerraformErrors(file, errors),
-        ));
+        jobs.push(Job::TerraformErrors(file, errors));
     }
-    jobs.sort_by(|a, b| a.0.cmp(&b.0));
+    fn place<'a>(
+        job: &'a Job,
+        candidates: &'a [Candidate],
+        roots: &'a [PathBuf],
+    ) -> (&'a std::path::Path, bool) {
+        match job {
+            Job::File(i) => (&candidates[*i].path, false),
+            Job::Root(i) => (&roots[*i], true),
+            Job::TerraformErrors(file, _) => (&file.path, false),
+        }
+    }
+    jobs.sort_by(|a, b| {
+        report_order(
+            place(a, &candidates, &tf.roots),
+            place(b, &candidates, &tf.roots),
+        )
+    });
 
     let run_job = |job: &Job| -> Unit {
         match job {
@@ -338,13 +345,13 @@ pub fn run_units(
     // that a batch's files and stacks are a small part of memory.
     let batch = rayon::current_num_threads().max(1) * 32;
     for chunk in jobs.chunks(batch) {
-        let units: Vec<Unit> = chunk.par_iter().map(|(_, job)| run_job(job)).collect();
+        let units: Vec<Unit> = chunk.par_iter().map(run_job).collect();
         for unit in units {
             sink(unit);
         }
     }
     Summary {
-        files: candidates.len() + terraform.len(),
+        files: candidates.len() + terraform_files,
         path_errors,
         timings: Timings {
             walk,
@@ -354,14 +361,21 @@ pub fn run_units(
     }
 }
 
-/// Where a unit goes in the report: by its path as shown (`/` separators), so that findings
-/// come out in the order of their files; a Terraform root module goes where its files would.
-fn order_key(path: &std::path::Path, folder: bool) -> String {
-    let mut key = path.to_string_lossy().replace('\\', "/");
-    if folder && !key.ends_with('/') {
-        key.push('/');
+/// Where units go in the report: by their paths as shown (`/` separators), so that findings
+/// come out in the order of their files; a Terraform root module (a folder) goes where its
+/// files would.
+fn report_order(
+    (a, a_folder): (&std::path::Path, bool),
+    (b, b_folder): (&std::path::Path, bool),
+) -> std::cmp::Ordering {
+    fn shown(path: &std::path::Path, folder: bool) -> impl Iterator<Item = u8> + '_ {
+        let text = path.as_os_str().as_encoded_bytes();
+        let slash = folder && !text.ends_with(b"/");
+        text.iter()
+            .map(|&b| if b == b'\\' { b'/' } else { b })
+            .chain(slash.then_some(b'/'))
     }
-    key
+    shown(a, a_folder).cmp(shown(b, b_folder))
 }
 
 /// Applies the run's rule selection, `[severity]` and the unit's suppressions to its findings,
@@ -564,12 +578,13 @@ fn parent_dir(path: &std::path::Path) -> PathBuf {
 /// so that memory follows the units in flight rather than the size of the tree.
 struct Terraform {
     ws: iamlint_terraform::Workspace,
-    walked: Vec<PathBuf>,
     roots: Vec<PathBuf>,
-    /// Each root's folder and the local module folders it calls.
-    closures: Vec<Vec<PathBuf>>,
-    /// How many roots still to analyse use each folder.
-    users: HashMap<PathBuf, std::sync::atomic::AtomicUsize>,
+    /// The folders of the roots' closures, each once.
+    folders: Vec<PathBuf>,
+    /// Each root's folder and the local module folders it calls (in `folders`).
+    closures: Vec<Vec<u32>>,
+    /// How many roots still to analyse use each folder (by index in `folders`).
+    users: Vec<std::sync::atomic::AtomicUsize>,
     /// The input errors found while reading the tree, by file (taken by the run).
     errors: std::sync::Mutex<Vec<(Arc<SourceFile>, Vec<Diagnostic>)>>,
 }
@@ -613,20 +628,33 @@ impl Terraform {
             let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
         });
         let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
-        let closures: Vec<Vec<PathBuf>> = roots.iter().map(|r| ws.local_closure(r)).collect();
-        let mut users: HashMap<PathBuf, std::sync::atomic::AtomicUsize> = HashMap::new();
-        for dir in closures.iter().flatten() {
-            users
-                .entry(dir.clone())
-                .or_default()
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+        let mut index: HashMap<PathBuf, u32> = HashMap::new();
+        let mut folders = Vec::new();
+        let mut users: Vec<std::sync::atomic::AtomicUsize> = Vec::new();
+        let closures: Vec<Vec<u32>> = roots
+            .iter()
+            .map(|r| {
+                ws.local_closure(r)
+                    .into_iter()
+                    .map(|dir| {
+                        let i = *index.entry(dir).or_insert_with_key(|dir| {
+                            folders.push(dir.clone());
+                            users.push(std::sync::atomic::AtomicUsize::new(0));
+                            u32::try_from(folders.len() - 1).unwrap_or(u32::MAX)
+                        });
+                        users[i as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        i
+                    })
+                    .collect()
+            })
+            .collect();
+        drop(index);
         let mut errors: Vec<(Arc<SourceFile>, Vec<Diagnostic>)> = Vec::new();
         for d in ws.parse_diagnostics() {
             match errors.last_mut() {
                 Some((file, list)) if file.id == d.span.file => list.push(d),
                 _ => {
-                    if let Some(file) = ws.get(d.span.file) {
+                    if let Some(file) = ws.file(d.span.file) {
                         errors.push((file, vec![d]));
                     }
                 }
@@ -650,8 +678,8 @@ impl Terraform {
         ws.forget_texts();
         Terraform {
             ws,
-            walked,
             roots,
+            folders,
             closures,
             users,
             errors: std::sync::Mutex::new(errors),
@@ -687,7 +715,7 @@ impl Terraform {
                 // The unit's files, from which rules make fixes: its modules' files.
                 unit.files = self.closures[i]
                     .iter()
-                    .filter_map(|d| self.ws.module(d))
+                    .filter_map(|&d| self.ws.module(&self.folders[d as usize]))
                     .flat_map(|m| m.files.clone())
                     .collect();
                 let (found, sites) = check(a.stack, &unit.files);
@@ -695,11 +723,7 @@ impl Terraform {
                 unit.sites = sites;
             }
             Err(message) => {
-                let file = self
-                    .walked
-                    .iter()
-                    .find(|p| parent_dir(p) == *root)
-                    .and_then(|p| self.ws.read(p));
+                let file = self.ws.first_file_in(root);
                 let id = file.as_ref().map_or(FileId(u32::MAX), |f| f.id);
                 unit.files.extend(file);
                 unit.diagnostics
@@ -717,20 +741,16 @@ impl Terraform {
             .filter(|id| have.binary_search(id).is_err())
             .collect();
         for id in missing {
-            if let Some(file) = self.ws.get(id)
+            if let Some(file) = self.ws.file(id)
                 && let Err(at) = have.binary_search(&id)
             {
                 have.insert(at, id);
                 unit.files.push(file);
             }
         }
-        for dir in &self.closures[i] {
-            if self
-                .users
-                .get(dir)
-                .is_some_and(|n| n.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1)
-            {
-                self.ws.release(dir);
+        for &dir in &self.closures[i] {
+            if self.users[dir as usize].fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+                self.ws.release(&self.folders[dir as usize]);
             }
         }
         unit
