@@ -250,8 +250,18 @@ pub fn refused<'a>(
     kind: &str,
     action: &str,
 ) -> Vec<(Vec<Delivery<'a>>, Verdict<'a>)> {
+    refused_of(ctx, deliveries(ctx), kind, action)
+}
+
+/// [`refused`] among `deliveries`.
+pub fn refused_of<'a>(
+    ctx: &Context<'a>,
+    deliveries: Vec<Delivery<'a>>,
+    kind: &str,
+    action: &str,
+) -> Vec<(Vec<Delivery<'a>>, Verdict<'a>)> {
     let mut groups: Vec<(Vec<Delivery<'a>>, Verdict<'a>)> = Vec::new();
-    for delivery in deliveries(ctx) {
+    for delivery in deliveries {
         if delivery.target.kind != kind {
             continue;
         }

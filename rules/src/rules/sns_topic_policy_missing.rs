@@ -7,8 +7,9 @@ use iamlint_core::{Diagnostic, Severity};
 declare_rule! {
     /// ## What it does
     /// Finds SNS topics that an AWS service publishes to — an S3 bucket notification
-    /// (`TopicConfigurations`) or an EventBridge rule target without a role — when the topic's
-    /// policy does not allow that service `sns:Publish` from that source.
+    /// (`TopicConfigurations`), an EventBridge rule target without a role, or a CloudWatch
+    /// alarm's actions — when the topic's policy does not allow that service `sns:Publish`
+    /// from that source.
     ///
     /// ## Why is this bad?
     /// A service principal is authorised only by the topic policy. The policy is evaluated as
@@ -16,12 +17,15 @@ declare_rule! {
     /// the real source as `aws:SourceArn`/`aws:SourceAccount`. S3 validates the destination
     /// when the notification configuration is written, so the deployment fails ("Unable to
     /// validate the following destination configurations"): an error. EventBridge fails at
-    /// run time (the rule's `FailedInvocations`): a warning.
+    /// run time (the rule's `FailedInvocations`), and so does an alarm's notification: a
+    /// warning.
     ///
     /// A topic without a declared policy has SNS's default policy, which lets only principals
     /// of the owner's account publish (condition `AWS:SourceOwner`). S3 documents that the
     /// topic needs an explicit grant: a warning. For EventBridge the rule reports a note. A
-    /// declared `AWS::SNS::TopicPolicy` replaces the default policy.
+    /// CloudWatch alarm of the same account publishes under the default policy: silent. A
+    /// declared `AWS::SNS::TopicPolicy` replaces the default policy, and must then allow
+    /// `cloudwatch.amazonaws.com` for the alarm's notifications.
     ///
     /// ## Example
     /// ```yaml
@@ -55,6 +59,7 @@ declare_rule! {
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html
     /// - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
     /// - https://repost.aws/knowledge-center/sns-not-getting-eventbridge-notification
+    /// - https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
     pub struct SnsTopicPolicyMissing {
         code: "IAM023",
         name: "sns-topic-policy-missing",
@@ -65,16 +70,25 @@ declare_rule! {
 
 const ACTION: &str = "sns:Publish";
 
+/// The service principal CloudWatch alarms publish as.
+const ALARMS: &str = "cloudwatch.amazonaws.com";
+
 impl Rule for SnsTopicPolicyMissing {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
     }
 
     fn check(&self, ctx: &Context<'_>, out: &mut Vec<Diagnostic>) {
-        for (group, verdict) in deliveries::refused(ctx, "AWS::SNS::Topic", ACTION) {
+        let all = deliveries::deliveries_with_alarms(ctx);
+        for (group, verdict) in deliveries::refused_of(ctx, all, "AWS::SNS::Topic", ACTION) {
             let Some(first) = group.first() else {
                 continue;
             };
+            let alarm = first.service == ALARMS;
+            // An alarm of the account publishes under the topic's default policy.
+            if alarm && matches!(verdict, Verdict::NoPolicy) {
+                continue;
+            }
             let topic = &first.target.id;
             let service = first.service;
             let (senders, several) = deliveries::senders(&group);
@@ -82,6 +96,8 @@ impl Rule for SnsTopicPolicyMissing {
             let with_source = deliveries::sources_text(ctx, &group);
             let consequence = if first.deploy_time {
                 " S3 will reject the notification configuration (\"Unable to validate the following destination configurations\") and the deployment fails."
+            } else if alarm {
+                " The alarm changes state, but its notifications are never delivered."
             } else {
                 " Every event will fail to deliver (the rule's FailedInvocations)."
             };
