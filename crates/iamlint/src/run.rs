@@ -341,9 +341,10 @@ pub fn run_units(
             }
         }
     };
-    // Batches of a few dozen units per thread: enough to keep every thread busy, few enough
-    // that a batch's files and stacks are a small part of memory.
-    let batch = rayon::current_num_threads().max(1) * 32;
+    // A unit's stack and files are dropped as soon as it is checked; a checked unit waiting
+    // for its batch to finish holds only its findings (and the files they point into). Large
+    // batches keep every thread busy (a batch ends when its slowest unit does).
+    let batch = rayon::current_num_threads().max(1) * 128;
     for chunk in jobs.chunks(batch) {
         let units: Vec<Unit> = chunk.par_iter().map(run_job).collect();
         for unit in units {
