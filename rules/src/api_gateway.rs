@@ -320,10 +320,24 @@ pub fn api_of(ctx: &Context<'_>, pattern: &SymStr) -> Option<String> {
 
 /// Help for a permission's `SourceArn`: the execute-api ARN of the API for every route.
 pub fn source_arn_fix(ctx: &Context<'_>, api: Option<&str>) -> String {
+    execute_api_fix(ctx, api, false)
+}
+
+/// Help for the execute-api ARN of the API (`{apiId}` when not known) for every stage, method
+/// and path: a permission's `SourceArn` (`…/*/*`), or a grant's `Resource` (`…/*`, which an
+/// identity policy matches across `/`).
+pub fn execute_api_fix(ctx: &Context<'_>, api: Option<&str>, grant: bool) -> String {
+    let lead = if grant {
+        "grant the execute-api ARN of the API's requests, for every stage, method and path:"
+    } else {
+        "name the execute-api ARN, for every stage, method and path:"
+    };
+    let rest = if grant { "/*" } else { "/*/*" };
     if ctx.stack.format.is_cloudformation() {
         let api = api.map_or_else(|| "{apiId}".to_string(), |a| format!("${{{a}}}"));
+        let key = if grant { "Resource" } else { "SourceArn" };
         format!(
-            "name the execute-api ARN, for every stage, method and path:\nSourceArn: !Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}/*/*"
+            "{lead}\n{key}: !Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}{rest}"
         )
     } else {
         let base = match api {
@@ -342,8 +356,10 @@ pub fn source_arn_fix(ctx: &Context<'_>, api: Option<&str>) -> String {
             }
             None => "arn:aws:execute-api:REGION:ACCOUNT:API_ID".to_string(),
         };
-        format!(
-            "name the execute-api ARN, for every stage, method and path:\nsource_arn = \"{base}/*/*\""
-        )
+        if grant {
+            format!("{lead}\nresources = [\"{base}{rest}\"]")
+        } else {
+            format!("{lead}\nsource_arn = \"{base}{rest}\"")
+        }
     }
 }

@@ -4,7 +4,7 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::principal::DocOrigin;
 use crate::registry::{Rule, RuleMeta};
-use iamlint_core::{Attribute, Diagnostic, Reference, Span, SymStr, Value};
+use iamlint_core::{Diagnostic, Span, SymStr, Value};
 
 declare_rule! {
     /// ## What it does
@@ -206,35 +206,5 @@ fn identity_finding(
         message,
     )
     .with_label("no request to the API has this ARN")
-    .with_help(grant_fix(ctx, api))
-}
-
-/// Help for an identity grant: the API's execute-api ARN for every stage, method and path.
-fn grant_fix(ctx: &Context<'_>, api: Option<&str>) -> String {
-    if ctx.stack.format.is_cloudformation() {
-        let api = api.map_or_else(|| "{apiId}".to_string(), |a| format!("${{{a}}}"));
-        format!(
-            "grant the execute-api ARN of the API's requests, for every stage, method and path:\nResource: !Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{api}/*"
-        )
-    } else {
-        let base = match api {
-            Some(a) => {
-                let reference = crate::fix::hcl_reference(
-                    ctx.stack,
-                    &Reference {
-                        resource: a.to_string(),
-                        attribute: Attribute::Ref,
-                    },
-                );
-                let base = reference
-                    .rsplit_once('.')
-                    .map_or(reference.clone(), |(b, _)| b.to_string());
-                format!("${{{base}.execution_arn}}")
-            }
-            None => "arn:aws:execute-api:REGION:ACCOUNT:API_ID".to_string(),
-        };
-        format!(
-            "grant the execute-api ARN of the API's requests, for every stage, method and path:\nresources = [\"{base}/*\"]"
-        )
-    }
+    .with_help(crate::api_gateway::execute_api_fix(ctx, api, true))
 }
