@@ -121,19 +121,23 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
 
     println!();
     println!(
-        "{:<10} {:>10} {:>10} {:>9} {:>8} {:>7} {:>8}",
+        "{:<10} {:>10} {:>10} {:>9} {:>8} {:>7} {:>8}  status",
         "tool", "wall ms", "CPU ms", "peak MB", "× time", "× CPU", "× mem"
     );
     let row = |name: &str, m: &Measure| {
         println!(
-            "{:<10} {:>10.0} {:>10.0} {:>9.0} {:>8.1} {:>7.1} {:>8.1}",
+            "{:<10} {:>10.0} {:>10.0} {:>9.0} {:>8.1} {:>7.1} {:>8.1}  {}",
             name,
             m.wall_ms,
             m.cpu_ms,
             m.peak_kb as f64 / 1024.0,
             m.wall_ms / wall.max(0.001),
             m.cpu_ms / cpu.max(0.001),
-            m.peak_kb as f64 / peak.max(1) as f64
+            m.peak_kb as f64 / peak.max(1) as f64,
+            m.status.map_or_else(
+                || "stopped (timeout or signal)".to_string(),
+                |c| format!("exit {c}")
+            )
         );
     };
     row(
@@ -176,6 +180,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                 &checkov,
                 "--quiet",
                 "--compact",
+                "--skip-download",
                 "--output",
                 "json",
                 "--framework",
@@ -189,10 +194,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         row("checkov", &m);
     }
     if bin.join("cfn-lint").is_file() {
-        // cfn-lint expands the globs itself; it reads only CloudFormation and SAM.
+        // cfn-lint expands the globs itself; it reads only CloudFormation and SAM. A glob that
+        // matches no file fails the whole run ("could not be processed by glob.glob"), so only
+        // the extensions the folder has are given.
         let cfn_lint = bin.join("cfn-lint").to_string_lossy().into_owned();
         let globs: Vec<String> = ["yaml", "yml", "json", "template"]
             .iter()
+            .filter(|e| has_extension(&dir, e))
             .map(|e| format!("{d}/**/*.{e}"))
             .collect();
         let mut argv = vec![cfn_lint.as_str(), "--format", "json", "--"];
@@ -271,6 +279,22 @@ fn scale(root: &Path, sizes: &str, runs: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether a file below `dir` (not in a hidden folder) ends in `.{ext}`.
+fn has_extension(dir: &Path, ext: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => !hidden && has_extension(&path, ext),
+            Ok(t) if t.is_file() => path.extension().is_some_and(|e| e == ext),
+            _ => false,
+        }
+    })
+}
+
 /// Builds the release binary; returns its path.
 fn build(root: &Path) -> Result<PathBuf, String> {
     let status = Command::new(env!("CARGO"))
@@ -314,30 +338,57 @@ fn measure(argv: &[&str], env: &[(&str, &str)]) -> Result<Measure, String> {
     })
 }
 
+/// How long a measured command may run before it is stopped (a peer that hangs: checkov has
+/// been seen to, on a crash in one of its parallel runners).
+const MEASURE_LIMIT: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// `__measure CMD ARGS…`: runs the command with its output discarded (stderr kept), and prints
-/// `measure WALL_MS PEAK_KB STATUS CPU_MS`.
+/// `measure WALL_MS PEAK_KB STATUS CPU_MS` (STATUS `timeout` when it was stopped after
+/// [`MEASURE_LIMIT`]).
 pub fn measure_child(args: &[String]) -> Result<(), String> {
+    use std::io::Read;
     let (program, rest) = args.split_first().ok_or("__measure needs a command")?;
     let started = Instant::now();
-    let out = Command::new(program)
+    let mut child = Command::new(program)
         .args(rest)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| format!("{program}: {e}"))?;
+    let mut pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(pipe) = pipe.as_mut() {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    });
+    let status = loop {
+        match child.try_wait().map_err(|e| format!("{program}: {e}"))? {
+            Some(status) => break Some(status),
+            None if started.elapsed() > MEASURE_LIMIT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
     let wall = started.elapsed().as_secs_f64() * 1000.0;
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    eprint!(
+        "{}",
+        String::from_utf8_lossy(&reader.join().unwrap_or_default())
+    );
     // The peak resident set of the largest child waited for: the command (kilobytes on Linux).
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).ok();
     let peak_kb = usage.map_or(0, |u| u64::try_from(u.max_rss()).unwrap_or(0));
     let ms = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 * 1000.0 + t.tv_usec() as f64 / 1000.0;
     let cpu_ms = usage.map_or(f64::NAN, |u| ms(u.user_time()) + ms(u.system_time()));
-    println!(
-        "measure {wall:.1} {peak_kb} {} {cpu_ms:.1}",
-        out.status
-            .code()
-            .map_or("signal".to_string(), |c| c.to_string())
-    );
+    let status = match status {
+        None => "timeout".to_string(),
+        Some(s) => s.code().map_or("signal".to_string(), |c| c.to_string()),
+    };
+    println!("measure {wall:.1} {peak_kb} {status} {cpu_ms:.1}");
     Ok(())
 }
 
