@@ -27,7 +27,8 @@ declare_rule! {
     /// `GetShardIterator`), `sqs:SendMessage` on the source's dead-letter queue, invoking its
     /// `Enrichment` (`lambda:InvokeFunction`, `states:StartSyncExecution` on an express state
     /// machine, `events:InvokeApiDestination`), and delivering to its `Target` with the
-    /// actions above (`states:StartSyncExecution` for a `REQUEST_RESPONSE` state machine;
+    /// actions above (`states:StartSyncExecution` for a `REQUEST_RESPONSE` state machine,
+    /// `states:StartExecution` for `FIRE_AND_FORGET`, either one when the pipe does not say;
     /// `kinesis:PutRecord` or `PutRecords`, `firehose:PutRecord` or `PutRecordBatch`).
     /// Amazon MQ, MSK and self-managed Kafka sources and API Gateway enrichments and targets
     /// are not checked.
@@ -155,6 +156,11 @@ impl EventbridgeTargetPermissions {
             return;
         };
         let mut reaches: Vec<(Step, Reach<'a>)> = Vec::new();
+        let invocation_unset = pipe
+            .property("TargetParameters")
+            .and_then(|p| p.get_path(&["StepFunctionStateMachineParameters", "InvocationType"]))
+            .and_then(Value::as_str)
+            .is_none();
         if let Some(source) = pipe.property("Source").filter(|v| !v.is_no_value())
             && let Some(r) = pipe_source(ctx, source)
             // The role grants the stream actions on the table: IAM018's finding.
@@ -188,12 +194,16 @@ impl EventbridgeTargetPermissions {
             let parameters = pipe.property("TargetParameters");
             let task =
                 parameters.and_then(|p| p.get_path(&["EcsTaskParameters", "TaskDefinitionArn"]));
-            let sync = parameters
+            let invocation = parameters
                 .and_then(|p| p.get_path(&["StepFunctionStateMachineParameters", "InvocationType"]))
-                .and_then(Value::as_str)
-                == Some("REQUEST_RESPONSE");
+                .and_then(Value::as_str);
             for mut r in reach_arn(ctx, target, task, Via::Pipes) {
-                if r.noun == "state machine" && sync {
+                // REQUEST_RESPONSE, the documented default, runs the machine with
+                // StartSyncExecution; FIRE_AND_FORGET with StartExecution
+                // (https://docs.aws.amazon.com/eventbridge/latest/pipes-reference/API_PipeTargetStateMachineParameters.html).
+                // Without it, a role allowed either is taken to work: a standard workflow
+                // cannot run synchronously.
+                if r.noun == "state machine" && invocation != Some("FIRE_AND_FORGET") {
                     r.actions = vec!["states:StartSyncExecution"];
                 }
                 reaches.push((Step::Target, r));
@@ -205,6 +215,9 @@ impl EventbridgeTargetPermissions {
             let alternative = match r.actions.as_slice() {
                 ["kinesis:PutRecord"] => Some("kinesis:PutRecords"),
                 ["firehose:PutRecord"] => Some("firehose:PutRecordBatch"),
+                ["states:StartSyncExecution"] if step == Step::Target && invocation_unset => {
+                    Some("states:StartExecution")
+                }
                 _ => None,
             };
             if let Some(alternative) = alternative
@@ -303,7 +316,7 @@ impl EventbridgeTargetPermissions {
 }
 
 /// Which of a pipe's calls a request is.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Step {
     Source,
     DeadLetter,
