@@ -1,6 +1,7 @@
-//! What a target of an EventBridge rule or an EventBridge Scheduler schedule asks of the role
-//! the service uses to reach it (IAM027, IAM028): the action the service calls on the target
-//! with that role's credentials.
+//! What a target of an EventBridge rule, an EventBridge Scheduler schedule or an EventBridge
+//! pipe asks of the role the service uses to reach it (IAM027, IAM028): the action the service
+//! calls on the target with that role's credentials, and for a pipe what it reads its source
+//! with.
 //!
 //! Sources: EventBridge "IAM roles for sending events to targets"
 //! (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-iam-roles.html: API
@@ -26,6 +27,8 @@ use std::sync::{Mutex, OnceLock};
 pub enum Via {
     EventBridge,
     Scheduler,
+    /// An EventBridge pipe's enrichment or target.
+    Pipes,
 }
 
 /// One request the service makes on a target with the role.
@@ -75,7 +78,8 @@ fn classify(target: Option<&Resource>, arn: &SymStr, via: Via) -> Option<Kind> {
     let firehose: &'static [&'static str] = match via {
         // EventBridge batches records to Firehose; Scheduler's templated target is PutRecord.
         Via::EventBridge => &["firehose:PutRecord", "firehose:PutRecordBatch"],
-        Via::Scheduler => &["firehose:PutRecord"],
+        // Pipes: PutRecord, or PutRecordBatch instead (the rule accepts either).
+        Via::Scheduler | Via::Pipes => &["firehose:PutRecord"],
     };
     if let Some(resource) = target {
         return match resource.kind.as_str() {
@@ -172,6 +176,21 @@ pub fn reach<'a>(ctx: &Context<'a>, target: &'a Value, via: Via) -> Vec<Reach<'a
     let Some(arn_value) = target.get("Arn").filter(|v| !v.is_no_value()) else {
         return Vec::new();
     };
+    let task = target.get_path(&["EcsParameters", "TaskDefinitionArn"]);
+    reach_arn(ctx, arn_value, task, via)
+}
+
+/// Every request the service makes with the role to reach the target whose ARN is
+/// `arn_value`; `task` is the task definition of an ECS cluster target.
+pub fn reach_arn<'a>(
+    ctx: &Context<'a>,
+    arn_value: &'a Value,
+    task: Option<&'a Value>,
+    via: Via,
+) -> Vec<Reach<'a>> {
+    if arn_value.is_no_value() {
+        return Vec::new();
+    }
     let Some(arn) = ctx.resolver.string(arn_value) else {
         return Vec::new();
     };
@@ -187,7 +206,7 @@ pub fn reach<'a>(ctx: &Context<'a>, target: &'a Value, via: Via) -> Vec<Reach<'a
         None => arn_service(&arn) == Some("ecs") && literal_text(&arn).contains(":cluster/"),
     };
     if is_cluster {
-        return ecs(ctx, target, &arn);
+        return ecs(ctx, task, &arn);
     }
     if !is_arn(ctx, arn_value, &arn) {
         return Vec::new();
@@ -242,11 +261,8 @@ fn resource_policies_absent(
 
 /// An ECS task target: `ecs:RunTask` on the task definition (in the cluster), and
 /// `iam:PassRole` on the task definition's task and execution roles.
-fn ecs<'a>(ctx: &Context<'a>, target: &'a Value, cluster: &SymStr) -> Vec<Reach<'a>> {
-    let Some(task_value) = target
-        .get_path(&["EcsParameters", "TaskDefinitionArn"])
-        .filter(|v| !v.is_no_value())
-    else {
+fn ecs<'a>(ctx: &Context<'a>, task: Option<&'a Value>, cluster: &SymStr) -> Vec<Reach<'a>> {
+    let Some(task_value) = task.filter(|v| !v.is_no_value()) else {
         return Vec::new();
     };
     let Some(task_arn) = ctx.resolver.string(task_value) else {
@@ -331,6 +347,68 @@ fn intern(name: String) -> &'static str {
     let leaked: &'static str = Box::leak(name.into_boxed_str());
     names.insert(leaked);
     leaked
+}
+
+/// What a pipe's role needs to read its source, from "Event source permissions for Amazon
+/// EventBridge Pipes" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html).
+/// The page also lists, for Kinesis, `DescribeStreamSummary`, `ListShards`, `ListStreams` and
+/// `SubscribeToShard` (enhanced fan-out only), and for DynamoDB `ListStreams`. Like IAM004, only
+/// the set a poller cannot do without is checked: AWS's own published pipe patterns
+/// (serverless-patterns `kinesis-eventbridge-pipes-filter-enrichment-sfn`,
+/// `eventbridge-pipes-ddbstream-to-eventbridge`) work without `ListShards`, and grant the
+/// resource-less `ListStreams` only on the stream's ARN, where it cannot match.
+const PIPE_SQS: &[&str] = &[
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+];
+const PIPE_KINESIS: &[&str] = &[
+    "kinesis:DescribeStream",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+];
+const PIPE_DYNAMODB: &[&str] = &[
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+];
+
+/// The read request a pipe makes with its role on its `Source`: an SQS queue, a Kinesis
+/// stream or a DynamoDB table's stream of the stack that no resource policy of the stack may
+/// open to the role. MSK, MQ and self-managed Kafka sources ask nothing here.
+pub fn pipe_source<'a>(ctx: &Context<'a>, value: &'a Value) -> Option<Reach<'a>> {
+    let arn = ctx.resolver.string(value)?;
+    let source = referenced(ctx, value)?;
+    let (noun, actions) = match source.kind.as_str() {
+        "AWS::SQS::Queue" if arn_service(&arn) == Some("sqs") => ("queue", PIPE_SQS),
+        "AWS::Kinesis::Stream" if arn_service(&arn) == Some("kinesis") => {
+            ("Kinesis stream", PIPE_KINESIS)
+        }
+        "AWS::DynamoDB::Table" if literal_text(&arn).contains("/stream/") => {
+            // A stream's own resource policy may grant the role.
+            if source
+                .property("StreamSpecification")
+                .and_then(|s| s.get("ResourcePolicy"))
+                .is_some()
+            {
+                return None;
+            }
+            ("DynamoDB stream", PIPE_DYNAMODB)
+        }
+        _ => return None,
+    };
+    if !resource_policies_absent(ctx, value, Some(source), Via::Pipes) {
+        return None;
+    }
+    Some(Reach {
+        noun,
+        actions: actions.to_vec(),
+        name: name_of(ctx, value, &arn),
+        written: ctx.written(value, &arn),
+        resource: arn,
+        value,
+        context: Vec::new(),
+    })
 }
 
 /// `arn:…:sqs:…` dead-letter queue of a schedule target: `sqs:SendMessage` with the role.

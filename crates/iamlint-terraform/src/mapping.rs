@@ -684,6 +684,80 @@ pub const TABLE: &[Mapping] = &[
         ],
     },
     Mapping {
+        tf_type: "aws_cloudwatch_event_api_destination",
+        kind: "AWS::Events::ApiDestination",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref)],
+        props: &[
+            ("Name", Arg("name")),
+            ("ConnectionArn", Arg("connection_arn")),
+            ("InvocationEndpoint", Arg("invocation_endpoint")),
+            ("HttpMethod", Arg("http_method")),
+        ],
+    },
+    // https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/pipes_pipe
+    Mapping {
+        tf_type: "aws_pipes_pipe",
+        kind: "AWS::Pipes::Pipe",
+        computed: &[("arn", Attr::Get("Arn")), ("name", Attr::Ref)],
+        props: &[
+            ("Name", Arg("name")),
+            ("RoleArn", Arg("role_arn")),
+            ("Source", Arg("source")),
+            ("Enrichment", Arg("enrichment")),
+            ("Target", Arg("target")),
+            (
+                "SourceParameters",
+                Block(
+                    "source_parameters",
+                    &[
+                        (
+                            "KinesisStreamParameters",
+                            Block(
+                                "kinesis_stream_parameters",
+                                &[(
+                                    "DeadLetterConfig",
+                                    Block("dead_letter_config", &[("Arn", Arg("arn"))]),
+                                )],
+                            ),
+                        ),
+                        (
+                            "DynamoDBStreamParameters",
+                            Block(
+                                "dynamodb_stream_parameters",
+                                &[(
+                                    "DeadLetterConfig",
+                                    Block("dead_letter_config", &[("Arn", Arg("arn"))]),
+                                )],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+            (
+                "TargetParameters",
+                Block(
+                    "target_parameters",
+                    &[
+                        (
+                            "EcsTaskParameters",
+                            Block(
+                                "ecs_task_parameters",
+                                &[("TaskDefinitionArn", Arg("task_definition_arn"))],
+                            ),
+                        ),
+                        (
+                            "StepFunctionStateMachineParameters",
+                            Block(
+                                "step_function_state_machine_parameters",
+                                &[("InvocationType", Arg("invocation_type"))],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    },
+    Mapping {
         tf_type: "aws_cloudwatch_event_rule",
         kind: "AWS::Events::Rule",
         computed: &[
