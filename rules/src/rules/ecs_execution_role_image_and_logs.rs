@@ -92,7 +92,10 @@ impl EcsExecutionRoleImageAndLogs {
     fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
         let mut out = Vec::new();
         for container in containers(ctx) {
-            let Some((role, role_value)) = execution_role(ctx, container.task) else {
+            if !container.image_and_logs_by_execution_role {
+                continue;
+            }
+            let Some((role, role_value)) = execution_role(ctx, &container) else {
                 continue;
             };
             let base = |actions: Vec<&'static str>,

@@ -107,7 +107,7 @@ impl EcsSecretsPermissions {
     fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
         let mut out = Vec::new();
         for container in containers(ctx) {
-            let Some((role, role_value)) = execution_role(ctx, container.task) else {
+            let Some((role, role_value)) = execution_role(ctx, &container) else {
                 continue;
             };
             for (value, name, used) in uses(&container) {
