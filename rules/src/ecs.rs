@@ -21,6 +21,8 @@ pub struct Container<'a> {
     pub image_and_logs_by_execution_role: bool,
     /// "task definition App (container web)", "job definition Job".
     pub subject: String,
+    /// What fails to start when the agent cannot do its part: "task", "job".
+    pub unit: &'static str,
 }
 
 impl<'a> Container<'a> {
@@ -46,7 +48,7 @@ pub fn containers<'a>(ctx: &Context<'a>) -> Vec<Container<'a>> {
         push_named(
             &mut out,
             task,
-            "task definition",
+            "task",
             definitions,
             task.property("ExecutionRoleArn"),
             true,
@@ -75,6 +77,7 @@ fn batch_containers<'a>(out: &mut Vec<Container<'a>>, job: &'a Resource) {
                 execution_role: definition.get("ExecutionRoleArn"),
                 image_and_logs_by_execution_role: fargate,
                 subject: format!("job definition {}", job.id),
+                unit: "job",
             });
         }
     }
@@ -86,7 +89,7 @@ fn batch_containers<'a>(out: &mut Vec<Container<'a>>, job: &'a Resource) {
             push_named(
                 out,
                 job,
-                "job definition",
+                "job",
                 definitions,
                 task.get("ExecutionRoleArn"),
                 fargate,
@@ -95,11 +98,12 @@ fn batch_containers<'a>(out: &mut Vec<Container<'a>>, job: &'a Resource) {
     }
 }
 
-/// Pushes the named containers of a list of container definitions.
+/// Pushes the named containers of a list of container definitions of a "task" or "job"
+/// definition.
 fn push_named<'a>(
     out: &mut Vec<Container<'a>>,
     task: &'a Resource,
-    noun: &str,
+    unit: &'static str,
     definitions: &'a Value,
     execution_role: Option<&'a Value>,
     image_and_logs_by_execution_role: bool,
@@ -109,8 +113,8 @@ fn push_named<'a>(
             continue;
         }
         let subject = match definition.get("Name").and_then(Value::as_str) {
-            Some(name) => format!("{noun} {} (container {name})", task.id),
-            None => format!("{noun} {}", task.id),
+            Some(name) => format!("{unit} definition {} (container {name})", task.id),
+            None => format!("{unit} definition {}", task.id),
         };
         out.push(Container {
             task,
@@ -118,6 +122,7 @@ fn push_named<'a>(
             execution_role,
             image_and_logs_by_execution_role,
             subject,
+            unit,
         });
     }
 }
@@ -130,9 +135,10 @@ fn on_fargate(job: &Resource) -> bool {
         .map(items)
         .unwrap_or_default();
     !capabilities.is_empty()
-        && capabilities
-            .iter()
-            .all(|c| c.as_str().is_some_and(|s| s.eq_ignore_ascii_case("FARGATE")))
+        && capabilities.iter().all(|c| {
+            c.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("FARGATE"))
+        })
 }
 
 /// The execution role of a container, when closed, with the value naming it.
