@@ -10,8 +10,6 @@ use iamlint_core::{Resource, Value};
 
 /// One container with the execution role its agent uses, and a name for messages.
 pub struct Container<'a> {
-    /// The resource declaring the container (a task definition, a job definition).
-    pub task: &'a Resource,
     pub definition: &'a Value,
     /// The value naming the execution role (`ExecutionRoleArn`), when set.
     pub execution_role: Option<&'a Value>,
@@ -72,7 +70,6 @@ fn batch_containers<'a>(out: &mut Vec<Container<'a>>, job: &'a Resource) {
                 continue;
             }
             out.push(Container {
-                task: job,
                 definition,
                 execution_role: definition.get("ExecutionRoleArn"),
                 image_and_logs_by_execution_role: fargate,
@@ -117,7 +114,6 @@ fn push_named<'a>(
             None => format!("{unit} definition {}", task.id),
         };
         out.push(Container {
-            task,
             definition,
             execution_role,
             image_and_logs_by_execution_role,
