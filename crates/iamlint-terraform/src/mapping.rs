@@ -604,6 +604,27 @@ pub const TABLE: &[Mapping] = &[
             ),
         ],
     },
+    // `container_properties` / `ecs_properties` are the API's JSON (camelCase), as
+    // `container_definitions` is.
+    // https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/batch_job_definition
+    Mapping {
+        tf_type: "aws_batch_job_definition",
+        kind: "AWS::Batch::JobDefinition",
+        computed: &[("arn", Attr::Ref), ("id", Attr::Ref)],
+        props: &[
+            ("JobDefinitionName", Arg("name")),
+            ("Type", Arg("type")),
+            ("PlatformCapabilities", Arg("platform_capabilities")),
+            (
+                "ContainerProperties",
+                ApiJson("container_properties", &["options"]),
+            ),
+            (
+                "EcsProperties",
+                ApiJson("ecs_properties", &["options", "dockerLabels"]),
+            ),
+        ],
+    },
     Mapping {
         tf_type: "aws_ecr_repository",
         kind: "AWS::ECR::Repository",

@@ -511,6 +511,90 @@ EOF
     );
 }
 
+/// `container_properties` and `ecs_properties` of `aws_batch_job_definition` are the Batch
+/// API's JSON, read as CloudFormation's `ContainerProperties` and `EcsProperties`.
+/// https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/batch_job_definition
+#[test]
+fn batch_job_definition_properties_read_as_cloudformation() {
+    let (stack, text) = analyse(
+        "batch",
+        r#"
+resource "aws_batch_job_definition" "job" {
+  name                  = "job"
+  type                  = "container"
+  platform_capabilities = ["FARGATE"]
+  container_properties = jsonencode({
+    image            = "nginx"
+    executionRoleArn = "arn:aws:iam::123456789012:role/exec"
+    secrets          = [{ name = "TOKEN", valueFrom = "/job/token" }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options   = { "awslogs-group" = "/batch/job" }
+    }
+  })
+}
+
+resource "aws_batch_job_definition" "ecs" {
+  name = "ecs"
+  type = "container"
+  ecs_properties = <<EOF
+{
+  "taskProperties": [
+    {
+      "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+      "containers": [{ "name": "main", "image": "nginx" }]
+    }
+  ]
+}
+EOF
+}
+"#,
+    );
+    let job = stack
+        .resource("aws_batch_job_definition.job")
+        .expect("the job definition");
+    assert_eq!(job.kind, "AWS::Batch::JobDefinition");
+    assert_eq!(
+        job.property("PlatformCapabilities")
+            .and_then(Value::as_list)
+            .and_then(|l| l[0].as_str()),
+        Some("FARGATE")
+    );
+    let secret = job
+        .property_path(&["ContainerProperties", "Secrets"])
+        .and_then(Value::as_list)
+        .and_then(|s| s[0].get("ValueFrom"))
+        .expect("ContainerProperties.Secrets[0].ValueFrom");
+    assert_eq!(secret.span.start, offset_of(&text, "\"/job/token\""));
+    assert!(
+        job.property_path(&[
+            "ContainerProperties",
+            "LogConfiguration",
+            "Options",
+            "awslogs-group"
+        ])
+        .is_some()
+    );
+    assert!(
+        job.property_path(&["ContainerProperties", "ExecutionRoleArn"])
+            .is_some()
+    );
+    let task = stack
+        .resource("aws_batch_job_definition.ecs")
+        .and_then(|r| r.property_path(&["EcsProperties", "TaskProperties"]))
+        .and_then(Value::as_list)
+        .map(|t| &t[0])
+        .expect("EcsProperties.TaskProperties[0]");
+    assert!(task.get("ExecutionRoleArn").is_some());
+    assert_eq!(
+        task.get_path(&["Containers"])
+            .and_then(Value::as_list)
+            .and_then(|c| c[0].get("Image"))
+            .and_then(Value::as_str),
+        Some("nginx")
+    );
+}
+
 #[test]
 fn state_machine_logging_and_definition_are_mapped() {
     let (stack, _) = analyse(

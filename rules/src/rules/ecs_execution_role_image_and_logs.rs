@@ -17,6 +17,12 @@ declare_rule! {
     /// to the log group of the `awslogs` log driver (`logs:CreateLogStream`,
     /// `logs:PutLogEvents` on the group's streams).
     ///
+    /// AWS Batch job definitions that run on Fargate (`PlatformCapabilities: [FARGATE]`) are
+    /// checked the same way: `ContainerProperties` (with its `ExecutionRoleArn`) and
+    /// `EcsProperties.TaskProperties[].Containers[]` (with the task properties'
+    /// `ExecutionRoleArn`); Terraform's `aws_batch_job_definition` `container_properties` and
+    /// `ecs_properties` alike.
+    ///
     /// ## Why is this bad?
     /// The ECS agent pulls images and creates the containers' log streams with the execution
     /// role (not the task role). Without these permissions the task fails to start:
@@ -51,12 +57,16 @@ declare_rule! {
     /// Public images (Docker Hub, `public.ecr.aws`) need no ECR permission. The finding is an
     /// error only when the repository is in the template (and has no repository policy);
     /// otherwise a warning. Images and log groups given by parameter are not reported, nor
-    /// roles whose policies are not all visible.
+    /// roles whose policies are not all visible. Batch jobs on EC2 (the default platform) are
+    /// not reported: the agent may pull the image and write the logs with the container
+    /// instance role, which the template does not show.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
     /// - https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonECSTaskExecutionRolePolicy.html
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+    /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-iam-roles.html
+    /// - https://docs.aws.amazon.com/batch/latest/userguide/execution-IAM-role.html
     pub struct EcsExecutionRoleImageAndLogs {
         code: "IAM019",
         name: "ecs-execution-role-image-and-logs",
@@ -86,13 +96,18 @@ struct Wired<'a> {
     reqs: Vec<Requirement<'a>>,
     need: Need<'a>,
     value: &'a Value,
+    /// What fails to start: "task", "job".
+    unit: &'static str,
 }
 
 impl EcsExecutionRoleImageAndLogs {
     fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
         let mut out = Vec::new();
         for container in containers(ctx) {
-            let Some((role, role_value)) = execution_role(ctx, container.task) else {
+            if !container.image_and_logs_by_execution_role {
+                continue;
+            }
+            let Some((role, role_value)) = execution_role(ctx, &container) else {
                 continue;
             };
             let base = |actions: Vec<&'static str>,
@@ -133,6 +148,7 @@ impl EcsExecutionRoleImageAndLogs {
                         written,
                     },
                     value,
+                    unit: container.unit,
                 });
             }
             if let Some((group_value, streams, written)) = awslogs_group(ctx, &container) {
@@ -145,6 +161,7 @@ impl EcsExecutionRoleImageAndLogs {
                     reqs: vec![base(LOGS.to_vec(), streams, why, group_value)],
                     need: Need::Logs { written },
                     value: group_value,
+                    unit: container.unit,
                 });
             }
         }
@@ -200,10 +217,11 @@ impl Rule for EcsExecutionRoleImageAndLogs {
                         repository.is_some_and(|r| r.property("RepositoryPolicyText").is_none());
                     (
                         format!(
-                            "{} pulls its image from the ECR repository {}, but its execution role {role_name} cannot call {}. The task will fail to start (\"CannotPullContainerError\" or \"ResourceInitializationError: unable to pull secrets or registry auth\").",
+                            "{} pulls its image from the ECR repository {}, but its execution role {role_name} cannot call {}. The {} will fail to start (\"CannotPullContainerError\" or \"ResourceInitializationError: unable to pull secrets or registry auth\").",
                             capitalised(subject),
                             ctx.sub_text(&w.reqs[1].resource),
-                            lacking.join(", ")
+                            lacking.join(", "),
+                            w.unit
                         ),
                         managed_or(ctx, role, &statements),
                         if certain && in_scope {

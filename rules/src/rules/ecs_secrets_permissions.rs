@@ -21,6 +21,12 @@ declare_rule! {
     /// template encrypted with a customer managed key of the template also needs `kms:Decrypt`
     /// on the key.
     ///
+    /// AWS Batch job definitions are checked the same way, on Fargate and EC2 alike (the agent
+    /// reads secrets with the execution role on both): `ContainerProperties` (with its
+    /// `ExecutionRoleArn`) and `EcsProperties.TaskProperties[].Containers[]` (with the task
+    /// properties' `ExecutionRoleArn`); Terraform's `aws_batch_job_definition`
+    /// `container_properties` and `ecs_properties` alike.
+    ///
     /// The IAM resource of a secret is its ARN without what follows it in `ValueFrom`
     /// (`:json-key:version-stage:version-id`); a parameter given by name is
     /// `arn:…:ssm:REGION:ACCOUNT:parameter/NAME` in the task's region and account.
@@ -70,6 +76,9 @@ declare_rule! {
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/private-auth.html
     /// - https://repost.aws/knowledge-center/ecs-unable-to-pull-secrets
+    /// - https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-secrets.html
+    /// - https://docs.aws.amazon.com/batch/latest/userguide/specifying-sensitive-data-parameters.html
+    /// - https://docs.aws.amazon.com/batch/latest/userguide/private-auth-iam.html
     pub struct EcsSecretsPermissions {
         code: "IAM020",
         name: "ecs-secrets-permissions",
@@ -101,13 +110,15 @@ struct Wired<'a> {
     secret: Option<&'a Resource>,
     /// What the container does with it, for messages: "injects the secret … as …".
     doing: String,
+    /// What fails to start: "task", "job".
+    unit: &'static str,
 }
 
 impl EcsSecretsPermissions {
     fn wired<'a>(ctx: &Context<'a>) -> Vec<Wired<'a>> {
         let mut out = Vec::new();
         for container in containers(ctx) {
-            let Some((role, role_value)) = execution_role(ctx, container.task) else {
+            let Some((role, role_value)) = execution_role(ctx, &container) else {
                 continue;
             };
             for (value, name, used) in uses(&container) {
@@ -176,6 +187,7 @@ impl EcsSecretsPermissions {
                     external: source.external,
                     secret: source.secret,
                     doing,
+                    unit: container.unit,
                 });
             }
         }
@@ -246,9 +258,10 @@ impl Rule for EcsSecretsPermissions {
                 lacks.join(", nor ")
             );
             if certain {
-                message.push_str(
-                    " Every task will fail to start with \"ResourceInitializationError: unable to pull secrets or registry auth\".",
-                );
+                message.push_str(&format!(
+                    " Every {} will fail to start with \"ResourceInitializationError: unable to pull secrets or registry auth\".",
+                    w.unit
+                ));
             } else {
                 message.push_str(" It is allowed only under conditions iamlint cannot check.");
             }
