@@ -14,8 +14,11 @@ pub struct Container<'a> {
     /// The value naming the execution role (`ExecutionRoleArn`), when set.
     pub execution_role: Option<&'a Value>,
     /// Whether the agent certainly pulls the image and creates the awslogs streams with the
-    /// execution role. On EC2 instances it may use the container instance role instead
-    /// (out of sight), so a Batch job definition counts only when it runs on Fargate.
+    /// execution role: on Fargate, ECS Managed Instances and external instances. On EC2
+    /// instances the container instance role does (out of sight), so a task definition counts
+    /// only when `RequiresCompatibilities` names none but those, and a Batch job definition
+    /// only when it runs on Fargate.
+    /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html>
     pub image_and_logs_by_execution_role: bool,
     /// "task definition App (container web)", "job definition Job".
     pub subject: String,
@@ -49,7 +52,7 @@ pub fn containers<'a>(ctx: &Context<'a>) -> Vec<Container<'a>> {
             "task",
             definitions,
             task.property("ExecutionRoleArn"),
-            true,
+            off_ec2(task),
         );
     }
     for job in ctx.stack.resources_of("AWS::Batch::JobDefinition") {
@@ -121,6 +124,24 @@ fn push_named<'a>(
             unit,
         });
     }
+}
+
+/// Whether a task definition certainly runs where the execution role pulls images and writes
+/// awslogs streams: `RequiresCompatibilities` names only `FARGATE`, `EXTERNAL` or
+/// `MANAGED_INSTANCES` in every resolution (without it, the task runs on EC2).
+fn off_ec2(task: &Resource) -> bool {
+    let compatibilities = task
+        .property("RequiresCompatibilities")
+        .map(items)
+        .unwrap_or_default();
+    !compatibilities.is_empty()
+        && compatibilities.iter().all(|c| {
+            c.as_str().is_some_and(|s| {
+                ["FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]
+                    .iter()
+                    .any(|k| s.eq_ignore_ascii_case(k))
+            })
+        })
 }
 
 /// Whether a Batch job definition certainly runs on Fargate: `PlatformCapabilities` is

@@ -598,6 +598,7 @@ pub const TABLE: &[Mapping] = &[
             ("Family", Arg("family")),
             ("TaskRoleArn", Arg("task_role_arn")),
             ("ExecutionRoleArn", Arg("execution_role_arn")),
+            ("RequiresCompatibilities", Arg("requires_compatibilities")),
             (
                 "ContainerDefinitions",
                 ApiJson("container_definitions", &["options", "dockerLabels"]),

@@ -57,9 +57,11 @@ declare_rule! {
     /// Public images (Docker Hub, `public.ecr.aws`) need no ECR permission. The finding is an
     /// error only when the repository is in the template (and has no repository policy);
     /// otherwise a warning. Images and log groups given by parameter are not reported, nor
-    /// roles whose policies are not all visible. Batch jobs on EC2 (the default platform) are
-    /// not reported: the agent may pull the image and write the logs with the container
-    /// instance role, which the template does not show.
+    /// roles whose policies are not all visible. Tasks that may run on EC2 instances
+    /// (`RequiresCompatibilities` absent or naming `EC2`) and Batch jobs on EC2 (the default
+    /// platform) are not reported: there the agent pulls the image and writes the logs with
+    /// the container instance role, which the template does not show; the execution role is
+    /// required for them only on Fargate, ECS Managed Instances and external instances.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
