@@ -485,6 +485,51 @@ pub struct Wired<'a> {
     pub service: &'static str,
 }
 
+/// How a wired request is told: the requirement's reason and the finding's texts.
+pub struct Told {
+    /// "EventBridge rule Nightly reaches its Kinesis stream with this role".
+    pub why: String,
+    pub doing: String,
+    pub consequence: &'static str,
+    pub label: String,
+    pub service: &'static str,
+}
+
+impl<'a> Reach<'a> {
+    /// The request `role` (named by `role_value`) makes for `subject` (the rule, schedule or
+    /// pipe) to reach this target, a warning of rule `code`.
+    pub fn wired(
+        self,
+        code: &'static str,
+        role: &str,
+        role_value: &'a Value,
+        subject: &str,
+        told: Told,
+    ) -> Wired<'a> {
+        Wired {
+            req: crate::requests::Requirement {
+                role: role.to_string(),
+                role_value,
+                actions: self.actions,
+                resource: self.resource,
+                code,
+                why: told.why,
+                span: self.value.span,
+                cite: Some(self.value),
+                subject: subject.to_string(),
+                severity: iamlint_core::Severity::Warning,
+                via_service: true,
+            },
+            context: self.context,
+            doing: told.doing,
+            consequence: told.consequence,
+            written: self.written,
+            label: told.label,
+            service: told.service,
+        }
+    }
+}
+
 impl<'a> Wired<'a> {
     pub fn required(self) -> crate::requests::Required<'a> {
         crate::requests::Required {

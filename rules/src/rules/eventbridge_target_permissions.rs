@@ -3,8 +3,8 @@ use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Required, Requirement, closed_role};
 use crate::rules::dynamodb_stream_arn_mismatch::grants_stream_actions_on_table;
-use crate::targets::{Reach, Via, Wired, dead_letter, pipe_source, reach, reach_arn, report};
-use iamlint_core::{Diagnostic, Resource, Severity, Value};
+use crate::targets::{Reach, Told, Via, Wired, dead_letter, pipe_source, reach, reach_arn, report};
+use iamlint_core::{Diagnostic, Resource, Value};
 
 declare_rule! {
     /// ## What it does
@@ -111,30 +111,23 @@ impl EventbridgeTargetPermissions {
                             format!("{} sends events here", rule.id),
                         )
                     };
-                    out.push(Wired {
-                        req: Requirement {
-                            role: role.id().to_string(),
-                            role_value,
-                            actions: r.actions,
-                            resource: r.resource,
-                            code: Self::META.code,
-                            why: format!(
-                                "EventBridge rule {} reaches its {} with this role",
-                                rule.id, r.noun
-                            ),
-                            span: r.value.span,
-                            cite: Some(r.value),
-                            subject: rule.id.clone(),
-                            severity: Severity::Warning,
-                            via_service: true,
+                    let why = format!(
+                        "EventBridge rule {} reaches its {} with this role",
+                        rule.id, r.noun
+                    );
+                    out.push(r.wired(
+                        Self::META.code,
+                        role.id(),
+                        role_value,
+                        &rule.id,
+                        Told {
+                            why,
+                            doing,
+                            consequence: "Every event the rule matches will fail to reach this target (the rule's FailedInvocations metric).",
+                            label,
+                            service: "EventBridge",
                         },
-                        context: r.context,
-                        doing,
-                        consequence: "Every event the rule matches will fail to reach this target (the rule's FailedInvocations metric).",
-                        written: r.written,
-                        label,
-                        service: "EventBridge",
-                    });
+                    ));
                 }
             }
         }
@@ -290,27 +283,19 @@ impl EventbridgeTargetPermissions {
                     "Every event the pipe reads will fail to reach its target.",
                 ),
             };
-            out.push(Wired {
-                req: Requirement {
-                    role: role.id().to_string(),
-                    role_value,
-                    actions: r.actions,
-                    resource: r.resource,
-                    code: Self::META.code,
+            out.push(r.wired(
+                Self::META.code,
+                role.id(),
+                role_value,
+                &pipe.id,
+                Told {
                     why,
-                    span: r.value.span,
-                    cite: Some(r.value),
-                    subject: pipe.id.clone(),
-                    severity: Severity::Warning,
-                    via_service: true,
+                    doing,
+                    consequence,
+                    label,
+                    service: "EventBridge Pipes",
                 },
-                context: r.context,
-                doing,
-                consequence,
-                written: r.written,
-                label,
-                service: "EventBridge Pipes",
-            });
+            ));
         }
     }
 }

@@ -2,8 +2,8 @@ use crate::context::Context;
 use crate::declare_rule;
 use crate::registry::{Rule, RuleMeta};
 use crate::requests::{Required, Requirement, closed_role};
-use crate::targets::{Via, Wired, dead_letter, payload_key, reach, report};
-use iamlint_core::{Diagnostic, Severity};
+use crate::targets::{Told, Via, Wired, dead_letter, payload_key, reach, report};
+use iamlint_core::Diagnostic;
 
 declare_rule! {
     /// ## What it does
@@ -112,27 +112,20 @@ impl SchedulerTargetPermissions {
                         format!("{id} invokes this target"),
                     ),
                 };
-                out.push(Wired {
-                    req: Requirement {
-                        role: role.id().to_string(),
-                        role_value,
-                        actions: r.actions,
-                        resource: r.resource,
-                        code: Self::META.code,
-                        why: format!("schedule {id} reaches its {} with this role", r.noun),
-                        span: r.value.span,
-                        cite: Some(r.value),
-                        subject: id.clone(),
-                        severity: Severity::Warning,
-                        via_service: true,
+                let why = format!("schedule {id} reaches its {} with this role", r.noun);
+                out.push(r.wired(
+                    Self::META.code,
+                    role.id(),
+                    role_value,
+                    id,
+                    Told {
+                        why,
+                        doing,
+                        consequence,
+                        label,
+                        service: "Scheduler",
                     },
-                    context: r.context,
-                    doing,
-                    consequence,
-                    written: r.written,
-                    label,
-                    service: "Scheduler",
-                });
+                ));
             }
         }
         out
