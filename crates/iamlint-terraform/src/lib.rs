@@ -19,8 +19,9 @@ pub mod tfvars;
 pub mod unit;
 
 pub use eval::Options;
+pub use module::normalize;
 pub use plan::{analyse_plan, detect_plan};
-pub use unit::{Workspace, is_terraform_file, root_modules};
+pub use unit::{FileIds, Workspace, is_terraform_file, module_files, root_modules};
 
 use iamlint_core::{Diagnostic, Format, Stack};
 use module::Mode;

@@ -449,11 +449,15 @@ pub fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() {
-                    out.push("..");
+            // `..` takes away the folder before it; at the start of a relative path (or after
+            // other `..`) it stays, and above the root it is the root.
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::CurDir | Component::ParentDir) | None => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -539,4 +543,33 @@ fn json_object_to_body(obj: &hcl_edit::expr::Object) -> Body {
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+    use std::path::Path;
+
+    /// Terraform resolves a local module source lexically against the calling module's folder
+    /// (developer.hashicorp.com/terraform/language/modules/sources#local-paths): `env` calling
+    /// `../modules/x` calls `modules/x`. It used to give `../modules/x` whenever the `..` emptied
+    /// the path, so `iamlint .` in the usual `env/` + `modules/` layout lost the call and
+    /// checked the module as a root of its own.
+    #[test]
+    fn parent_folders_are_taken_away_lexically() {
+        for (path, want) in [
+            ("env/../modules/x", "modules/x"),
+            ("./env/prod/../../modules/x", "modules/x"),
+            ("examples/complete/../..", "."),
+            ("a/..", "."),
+            ("../modules/x", "../modules/x"),
+            ("./../../m", "../../m"),
+            ("a/../../m", "../m"),
+            ("/a/../../m", "/m"),
+            ("/a/b/../c", "/a/c"),
+            (".", "."),
+        ] {
+            assert_eq!(normalize(Path::new(path)), Path::new(want), "{path}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use crate::module::{Module, is_local_source, normalize};
 use iamlint_core::{FileId, SourceFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Files larger than this are not read unless the caller says otherwise
@@ -32,31 +33,36 @@ pub trait UnitLoader {
     fn source(&self, id: FileId) -> Option<Arc<SourceFile>>;
 }
 
+/// A file of the workspace: its path, and its text while it is held.
+struct Entry {
+    path: PathBuf,
+    file: Option<Arc<SourceFile>>,
+}
+
 #[derive(Default)]
 struct FileTable {
-    files: Vec<Option<Arc<SourceFile>>>,
-    by_path: HashMap<PathBuf, usize>,
+    entries: HashMap<u32, Entry>,
+    by_path: HashMap<PathBuf, u32>,
     /// The files of each (normalised) folder.
-    by_dir: HashMap<PathBuf, Vec<usize>>,
-    /// Each file's path, by index.
-    paths: Vec<PathBuf>,
+    by_dir: HashMap<PathBuf, Vec<u32>>,
 }
 
 impl FileTable {
-    fn push(&mut self, path: PathBuf) -> usize {
-        let i = self.files.len();
-        self.files.push(None);
+    fn push(&mut self, path: PathBuf, id: u32) {
         let dir = normalize(path.parent().unwrap_or(Path::new(".")));
-        self.by_dir.entry(dir).or_default().push(i);
-        self.paths.push(path.clone());
-        self.by_path.insert(path, i);
-        i
+        self.by_dir.entry(dir).or_default().push(id);
+        self.by_path.insert(path.clone(), id);
+        self.entries.insert(id, Entry { path, file: None });
     }
 }
 
-/// Every Terraform file and module of one run.
+/// The file ids given out: shared by the workspaces of one run, so that each file read gets
+/// an id no other file of the run has.
+pub type FileIds = Arc<AtomicU32>;
+
+/// Every Terraform file and module of one run (or of a part of it: see [`Workspace::sharing`]).
 pub struct Workspace {
-    base: u32,
+    ids: FileIds,
     files: Mutex<FileTable>,
     modules: Mutex<HashMap<PathBuf, Arc<Module>>>,
     /// What every module parsed so far calls and reported, kept when the module itself is
@@ -78,17 +84,35 @@ impl Workspace {
     /// `base` is the first file id this workspace gives out; `walked` are the Terraform files
     /// the walk found, which get ids in this order.
     pub fn new(base: u32, walked: &[PathBuf]) -> Self {
-        let mut table = FileTable::default();
-        for p in walked {
-            table.push(p.clone());
-        }
-        Workspace {
-            base,
-            files: Mutex::new(table),
+        Workspace::sharing(&Arc::new(AtomicU32::new(base)), walked)
+    }
+
+    /// A workspace giving out ids from `ids`, which other workspaces of the run share (each
+    /// holds a part of the run); `walked` get the next ids in this order.
+    pub fn sharing(ids: &FileIds, walked: &[PathBuf]) -> Self {
+        let ws = Workspace {
+            ids: Arc::clone(ids),
+            files: Mutex::new(FileTable::default()),
             modules: Mutex::new(HashMap::new()),
             parsed: Mutex::new(HashMap::new()),
             overlay: HashMap::new(),
             max_file_size: MAX_FILE_BYTES,
+        };
+        ws.register(walked);
+        ws
+    }
+
+    /// Gives the files at `paths` their ids now, in this order (a file that has one keeps it):
+    /// files registered before a parallel analysis have the same ids relative to each other
+    /// whatever order the threads read them in.
+    pub fn register(&self, paths: &[PathBuf]) {
+        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        for path in paths {
+            let path = normalize(path);
+            if !table.by_path.contains_key(&path) {
+                let id = self.ids.fetch_add(1, Ordering::Relaxed);
+                table.push(path, id);
+            }
         }
     }
 
@@ -111,38 +135,40 @@ impl Workspace {
     /// The id of a file the walk found or a unit read.
     pub fn id(&self, path: &Path) -> Option<FileId> {
         let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let i = table
+        let id = table
             .by_path
             .get(path)
             .or_else(|| table.by_path.get(&normalize(path)))?;
-        Some(FileId(self.base + u32::try_from(*i).ok()?))
+        Some(FileId(*id))
     }
 
     /// Every file, in id order (a file that was never read is empty).
     pub fn into_files(self) -> Vec<Arc<SourceFile>> {
         let table = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut paths: Vec<(usize, PathBuf)> =
-            table.by_path.into_iter().map(|(p, i)| (i, p)).collect();
-        paths.sort();
-        table
-            .files
+        let mut entries: Vec<(u32, Entry)> = table.entries.into_iter().collect();
+        entries.sort_by_key(|(id, _)| *id);
+        entries
             .into_iter()
-            .zip(paths)
-            .map(|(f, (i, p))| {
-                f.unwrap_or_else(|| Arc::new(SourceFile::new(FileId(self.base + i as u32), p, "")))
+            .map(|(id, e)| {
+                e.file
+                    .unwrap_or_else(|| Arc::new(SourceFile::new(FileId(id), e.path, "")))
             })
             .collect()
     }
 
     fn id_for(&self, path: &Path) -> (FileId, Option<Arc<SourceFile>>) {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let i = match table.by_path.get(path) {
-            Some(&i) => i,
-            None => table.push(path.to_path_buf()),
+        let id = match table.by_path.get(path) {
+            Some(&id) => id,
+            None => {
+                let id = self.ids.fetch_add(1, Ordering::Relaxed);
+                table.push(path.to_path_buf(), id);
+                id
+            }
         };
         (
-            FileId(self.base + u32::try_from(i).unwrap_or(u32::MAX - self.base)),
-            table.files[i].clone(),
+            FileId(id),
+            table.entries.get(&id).and_then(|e| e.file.clone()),
         )
     }
 
@@ -165,17 +191,13 @@ impl Workspace {
         };
         let file = Arc::new(SourceFile::new(id, path.clone(), text));
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let i = (id.0 - self.base) as usize;
-        if table.files[i].is_none() {
-            table.files[i] = Some(Arc::clone(&file));
-        }
-        table.files[i].clone()
+        let entry = table.entries.get_mut(&id.0)?;
+        Some(Arc::clone(entry.file.get_or_insert(file)))
     }
 
     pub fn get(&self, id: FileId) -> Option<Arc<SourceFile>> {
         let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let i = id.0.checked_sub(self.base)? as usize;
-        table.files.get(i).cloned().flatten()
+        table.entries.get(&id.0).and_then(|e| e.file.clone())
     }
 
     /// The input errors of every module parsed (each module once, however many units use it
@@ -277,9 +299,13 @@ impl Workspace {
     /// Drops the texts of the files in (normalised) `dir`.
     fn drop_texts(&self, dir: &Path) {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let FileTable { files, by_dir, .. } = &mut *table;
-        for &i in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
-            files[i] = None;
+        let FileTable {
+            entries, by_dir, ..
+        } = &mut *table;
+        for id in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
+            if let Some(e) = entries.get_mut(id) {
+                e.file = None;
+            }
         }
     }
 
@@ -287,8 +313,7 @@ impl Workspace {
     pub fn first_file_in(&self, dir: &Path) -> Option<Arc<SourceFile>> {
         let id = {
             let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-            let i = *table.by_dir.get(&normalize(dir))?.first()?;
-            FileId(self.base + u32::try_from(i).ok()?)
+            FileId(*table.by_dir.get(&normalize(dir))?.first()?)
         };
         self.file(id)
     }
@@ -300,10 +325,7 @@ impl Workspace {
         }
         let path = {
             let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-            table
-                .paths
-                .get(id.0.checked_sub(self.base)? as usize)?
-                .clone()
+            table.entries.get(&id.0)?.path.clone()
         };
         self.read(&path)
     }
@@ -312,20 +334,14 @@ impl Workspace {
     /// every file once); ids stay, and a file is read again when a unit needs it.
     pub fn forget_texts(&self) {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        table.files.iter_mut().for_each(|f| *f = None);
+        table.entries.values_mut().for_each(|e| e.file = None);
     }
 
     fn parse(&self, dir: &Path) -> Option<Arc<Module>> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| is_terraform_file(p) && p.is_file())
-            .collect();
+        let paths = module_files(dir);
         if paths.is_empty() {
             return None;
         }
-        paths.sort();
         let files: Vec<Arc<SourceFile>> = paths.iter().filter_map(|p| self.read(p)).collect();
         let module = Arc::new(Module::parse(dir, files));
         let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
@@ -339,6 +355,20 @@ impl Workspace {
         });
         Some(module)
     }
+}
+
+/// The Terraform files of the module in (normalised) `dir`, sorted: every `.tf` and `.tf.json`
+/// file of the folder, as Terraform reads them.
+pub fn module_files(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| is_terraform_file(p) && p.is_file())
+        .collect();
+    paths.sort();
+    paths
 }
 
 /// `.tf` and `.tf.json` files.
@@ -428,6 +458,7 @@ pub fn root_modules(ws: &Workspace, dirs: &[PathBuf], always: &[PathBuf]) -> Vec
     for d in dirs {
         called.extend(ws.local_calls(d));
     }
+    let always: std::collections::HashSet<&PathBuf> = always.iter().collect();
     let mut roots: Vec<PathBuf> = dirs
         .iter()
         .filter(|d| always.contains(d) || !called.contains(&normalize(d)))

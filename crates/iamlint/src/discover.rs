@@ -1,4 +1,5 @@
-//! Finding the files to check: a parallel, .gitignore-aware walk of the given paths.
+//! Finding the files to check: .gitignore-aware walks of the given paths, either in path order,
+//! one file at a time ([`walk_sorted`]), or in parallel in any order ([`walk_unordered`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -106,120 +107,244 @@ pub fn discover_excluding(
     exclude: Option<&Exclude>,
 ) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let mut dirs = Vec::new();
-    let mut assemblies = Vec::new();
+    let errors = walk_sorted(roots, exclude, &mut |c| files.push(c));
+    (files, errors)
+}
+
+/// The paths the user gave, sorted out by what they are.
+struct Roots {
+    /// Folders to walk.
+    dirs: Vec<PathBuf>,
+    /// Files named (less the excluded ones).
+    files: Vec<Candidate>,
+    /// Cloud assemblies named.
+    assemblies: Vec<PathBuf>,
+    errors: Vec<WalkError>,
+}
+
+fn sort_out(roots: &[PathBuf], exclude: Option<&Exclude>) -> Roots {
+    let mut out = Roots {
+        dirs: Vec::new(),
+        files: Vec::new(),
+        assemblies: Vec::new(),
+        errors: Vec::new(),
+    };
     for root in roots {
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_dir() && crate::cdk::is_cloud_assembly(root) => {
-                assemblies.push(root.clone());
+                out.assemblies.push(root.clone());
             }
-            Ok(meta) if meta.is_dir() => dirs.push(root.clone()),
+            Ok(meta) if meta.is_dir() => out.dirs.push(root.clone()),
             Ok(_) => {
                 if !exclude.is_some_and(|x| x.excludes(root, false)) {
-                    files.push(Candidate {
+                    out.files.push(Candidate {
                         path: root.clone(),
                         explicit: true,
                     });
                 }
             }
-            Err(e) => errors.push(WalkError {
+            Err(e) => out.errors.push(WalkError {
                 path: root.clone(),
                 message: e.to_string(),
             }),
         }
     }
-    if let Some((first, rest)) = dirs.split_first() {
-        let found = Mutex::new(Vec::new());
-        let found_assemblies = Mutex::new(Vec::new());
-        let walk_errors = Mutex::new(Vec::new());
-        let mut builder = ignore::WalkBuilder::new(first);
-        let exclude = exclude.cloned();
-        for dir in rest {
-            builder.add(dir);
+    out.dirs.sort();
+    out.dirs.dedup();
+    // A folder inside another one given is walked with it.
+    let all = out.dirs.clone();
+    out.dirs
+        .retain(|d| !all.iter().any(|o| o != d && d.starts_with(o)));
+    out
+}
+
+/// The walk of `dirs`: .gitignore-aware, hidden files and asset folders skipped, `exclude`
+/// applied. `None` when there is no folder to walk.
+fn walker(dirs: &[PathBuf], exclude: Option<&Exclude>) -> Option<ignore::WalkBuilder> {
+    let (first, rest) = dirs.split_first()?;
+    let mut builder = ignore::WalkBuilder::new(first);
+    let exclude = exclude.cloned();
+    for dir in rest {
+        builder.add(dir);
+    }
+    builder
+        .hidden(true)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let skipped = is_dir
+                && entry.depth() > 0
+                && entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+            let excluded = exclude
+                .as_ref()
+                .is_some_and(|x| x.excludes(entry.path(), is_dir));
+            !skipped && !excluded
+        });
+    Some(builder)
+}
+
+/// What one entry of a walk gives: `cdk synth` output beside a walked folder is read even when
+/// .gitignore names it (`cdk init` ignores `cdk.out`), since it is the only CloudFormation a
+/// CDK app has; a file is a candidate by its name.
+enum Found {
+    Assembly(PathBuf),
+    File(Candidate),
+    Nothing,
+}
+
+fn found(entry: ignore::DirEntry) -> Found {
+    match entry.file_type() {
+        Some(t) if t.is_dir() => {
+            crate::cdk::assembly_in(entry.path()).map_or(Found::Nothing, Found::Assembly)
         }
-        builder
-            .hidden(true)
-            .git_ignore(true)
-            .git_global(false)
-            .git_exclude(true)
-            .require_git(false)
-            .follow_links(false)
-            .filter_entry(move |entry| {
-                let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-                let skipped = is_dir
-                    && entry.depth() > 0
-                    && entry
-                        .file_name()
-                        .to_str()
-                        .is_some_and(|n| SKIPPED_DIRS.contains(&n));
-                let excluded = exclude
-                    .as_ref()
-                    .is_some_and(|x| x.excludes(entry.path(), is_dir));
-                !skipped && !excluded
+        Some(t) if t.is_file() && is_candidate_name(entry.path()) => Found::File(Candidate {
+            path: entry.into_path(),
+            explicit: false,
+        }),
+        _ => Found::Nothing,
+    }
+}
+
+/// The templates of a cloud assembly, checked as if named: its manifest says they are.
+fn assembly_templates(assembly: &Path, errors: &mut Vec<WalkError>) -> Vec<Candidate> {
+    match crate::cdk::templates(assembly) {
+        Ok(templates) => templates
+            .into_iter()
+            .map(|path| Candidate {
+                path,
+                explicit: true,
+            })
+            .collect(),
+        Err(message) => {
+            errors.push(WalkError {
+                path: assembly.to_path_buf(),
+                message,
             });
-        builder.build_parallel().run(|| {
-            Box::new(|entry| {
-                match entry {
-                    Ok(entry) => {
-                        // `cdk synth` output beside a walked folder is read even when
-                        // .gitignore names it (`cdk init` ignores `cdk.out`): it is the only
-                        // CloudFormation a CDK app has.
-                        if entry.file_type().is_some_and(|t| t.is_dir())
-                            && let Some(assembly) = crate::cdk::assembly_in(entry.path())
-                            && let Ok(mut found) = found_assemblies.lock()
-                        {
-                            found.push(assembly);
-                        }
-                        if entry.file_type().is_some_and(|t| t.is_file())
-                            && is_candidate_name(entry.path())
-                            && let Ok(mut found) = found.lock()
-                        {
-                            found.push(Candidate {
-                                path: entry.into_path(),
-                                explicit: false,
-                            });
+            Vec::new()
+        }
+    }
+}
+
+/// Walks `roots` and gives each candidate file to `each`, one at a time, in path order
+/// (component by component, as [`Path`] orders paths) and without duplicates: a file named
+/// and also found by the walk comes once, as named. Only the folders being walked are held,
+/// never the list of files, so a walk of any size takes the same memory.
+pub fn walk_sorted(
+    roots: &[PathBuf],
+    exclude: Option<&Exclude>,
+    each: &mut dyn FnMut(Candidate),
+) -> Vec<WalkError> {
+    use std::cmp::Reverse;
+    let Roots {
+        dirs,
+        files,
+        assemblies,
+        mut errors,
+    } = sort_out(roots, exclude);
+    // Files named, and the templates of assemblies, go where their paths sort among the files
+    // the walk finds.
+    let mut pending: std::collections::BinaryHeap<Reverse<Candidate>> =
+        files.into_iter().map(Reverse).collect();
+    for assembly in &assemblies {
+        pending.extend(
+            assembly_templates(assembly, &mut errors)
+                .into_iter()
+                .map(Reverse),
+        );
+    }
+    let mut last: Option<Candidate> = None;
+    let mut emit = |c: Candidate| match &mut last {
+        Some(l) if l.path == c.path => l.explicit |= c.explicit,
+        _ => {
+            if let Some(l) = last.replace(c) {
+                each(l);
+            }
+        }
+    };
+    if let Some(mut builder) = walker(&dirs, exclude) {
+        builder.sort_by_file_name(|a, b| a.cmp(b));
+        // Unreadable folders below a root are skipped; a root the user named that cannot be
+        // read was reported above.
+        for entry in builder.build().flatten() {
+            match found(entry) {
+                Found::Assembly(assembly) => pending.extend(
+                    assembly_templates(&assembly, &mut errors)
+                        .into_iter()
+                        .map(Reverse),
+                ),
+                Found::File(c) => {
+                    while pending.peek().is_some_and(|Reverse(p)| *p <= c) {
+                        if let Some(Reverse(p)) = pending.pop() {
+                            emit(p);
                         }
                     }
-                    Err(err) => {
-                        // Unreadable folders below a root are skipped; a root the user named
-                        // that cannot be read was already reported above.
-                        if let Ok(mut errs) = walk_errors.lock() {
-                            errs.push(err.to_string());
+                    emit(c);
+                }
+                Found::Nothing => {}
+            }
+        }
+    }
+    while let Some(Reverse(c)) = pending.pop() {
+        emit(c);
+    }
+    if let Some(l) = last {
+        each(l);
+    }
+    errors
+}
+
+/// Walks `roots` in parallel and gives each candidate file to `each`, in no particular order
+/// (a file named and also found by the walk may come twice). For a first look at a tree whose
+/// order does not matter.
+pub fn walk_unordered(
+    roots: &[PathBuf],
+    exclude: Option<&Exclude>,
+    each: &(dyn Fn(Candidate) + Sync),
+) -> Vec<WalkError> {
+    let Roots {
+        dirs,
+        files,
+        assemblies,
+        mut errors,
+    } = sort_out(roots, exclude);
+    files.into_iter().for_each(each);
+    for assembly in &assemblies {
+        assembly_templates(assembly, &mut errors)
+            .into_iter()
+            .for_each(each);
+    }
+    if let Some(builder) = walker(&dirs, exclude) {
+        let found_assemblies = Mutex::new(Vec::new());
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                if let Ok(entry) = entry {
+                    match found(entry) {
+                        Found::Assembly(a) => {
+                            if let Ok(mut found) = found_assemblies.lock() {
+                                found.push(a);
+                            }
                         }
+                        Found::File(c) => each(c),
+                        Found::Nothing => {}
                     }
                 }
                 ignore::WalkState::Continue
             })
         });
-        files.extend(found.into_inner().unwrap_or_default());
-        assemblies.extend(found_assemblies.into_inner().unwrap_or_default());
-    }
-    assemblies.sort();
-    assemblies.dedup();
-    for assembly in assemblies {
-        match crate::cdk::templates(&assembly) {
-            // The manifest says these are templates: check them as if named.
-            Ok(templates) => files.extend(templates.into_iter().map(|path| Candidate {
-                path,
-                explicit: true,
-            })),
-            Err(message) => errors.push(WalkError {
-                path: assembly,
-                message,
-            }),
+        for assembly in found_assemblies.into_inner().unwrap_or_default() {
+            assembly_templates(&assembly, &mut errors)
+                .into_iter()
+                .for_each(each);
         }
     }
-    files.sort();
-    files.dedup_by(|a, b| {
-        if a.path == b.path {
-            b.explicit |= a.explicit;
-            true
-        } else {
-            false
-        }
-    });
-    (files, errors)
+    errors
 }
 
 #[cfg(test)]

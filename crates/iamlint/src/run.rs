@@ -1,7 +1,11 @@
-//! One check run: discover, then read, parse and check each unit (a template, a plan, a
-//! Terraform root module with the modules it calls) in parallel, in batches in report order;
-//! each unit's findings go to the caller as soon as its batch is done, with only the files
-//! they point into, so memory follows the batch in flight rather than the repository.
+//! One check run: read, parse and check each unit (a template, a plan, a Terraform root module
+//! with the modules it calls) in parallel, in batches in report order; each unit's findings go
+//! to the caller as soon as its batch is done, with only the files they point into.
+//!
+//! The tree is walked twice and never listed: a first walk, in parallel and in any order, reads
+//! each Terraform folder to learn which folders are root modules (a folder another one calls is
+//! not), keeping a few bytes per folder; a second walk, in path order, hands each unit to the
+//! workers as it reaches it. So memory follows the batch in flight, not the repository.
 
 use crate::discover::{self, Candidate};
 use crate::suppress::{Site, Suppressed};
@@ -184,10 +188,10 @@ pub struct Summary {
 
 /// One unit to check, in report order.
 enum Job {
-    /// A CloudFormation/SAM template, plan, or other candidate (by index).
-    File(usize),
-    /// A Terraform root module (by index).
-    Root(usize),
+    /// A CloudFormation/SAM template, plan, or other candidate, with the id of its file.
+    File(FileId, Candidate),
+    /// A Terraform root module (its folder).
+    Root(PathBuf),
     /// The input errors of one Terraform file, found while reading the tree.
     TerraformErrors(Arc<SourceFile>, Vec<Diagnostic>),
 }
@@ -202,41 +206,223 @@ pub fn run_units(
     keep: Keep,
     sink: &mut dyn FnMut(Unit),
 ) -> Summary {
-    let walk_started = std::time::Instant::now();
-    let (terraform, candidates, path_errors) = walk(options);
-    let walk = walk_started.elapsed();
-    let (parse_clock, rules_clock) = (Clock::default(), Clock::default());
-    crate::progress::add_total(candidates.len());
-    let parse_options = iamlint_cfn::Options {
-        parameters: options.parameters.clone(),
-    };
-    // File ids: the CloudFormation candidates first, then the organisation's policy files,
-    // then the Terraform files (whose number is known only once their units are read).
-    let mut next_id = candidates.len();
-    let mut org_sources = Vec::new();
-    let org_options = iamlint_rules::context::Options {
-        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
-        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
-    };
-    let tf = Terraform::read(
-        &terraform,
-        next_id,
-        overlay,
-        options.max_file_size(),
-        &parse_clock,
-    );
-    // The Terraform files are the workspace's now.
-    let terraform_files = terraform.len();
-    drop(terraform);
-    crate::progress::add_total(tf.roots.len());
+    let run = Run::new(options, org, overlay, None);
+    run.units(keep, sink)
+}
 
-    let check = |stack: &Stack, sources: &[Arc<SourceFile>]| {
-        guarded("running the rules on this file", || {
-            rules_clock.time(|| {
+/// What every unit of a run shares.
+struct Run<'a> {
+    options: &'a RunOptions,
+    overlay: &'a Overlay,
+    parse_options: iamlint_cfn::Options,
+    /// File ids, given out as files are read: the organisation's policy files first.
+    ids: iamlint_terraform::FileIds,
+    org_options: iamlint_rules::context::Options,
+    org_sources: Vec<Arc<SourceFile>>,
+    parse_clock: Clock,
+    rules_clock: Clock,
+    /// Keep each stack (with the unit's place in the run) instead of running the rules on it.
+    stacks: Option<&'a std::sync::Mutex<Vec<(usize, Stack)>>>,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        options: &'a RunOptions,
+        org: &crate::config::OrgFiles,
+        overlay: &'a Overlay,
+        stacks: Option<&'a std::sync::Mutex<Vec<(usize, Stack)>>>,
+    ) -> Self {
+        let mut next_id = 0;
+        let mut org_sources = Vec::new();
+        let org_options = iamlint_rules::context::Options {
+            scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
+            rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
+        };
+        Run {
+            options,
+            overlay,
+            parse_options: iamlint_cfn::Options {
+                parameters: options.parameters.clone(),
+            },
+            ids: Arc::new(std::sync::atomic::AtomicU32::new(
+                u32::try_from(next_id).unwrap_or(u32::MAX),
+            )),
+            org_options,
+            org_sources,
+            parse_clock: Clock::default(),
+            rules_clock: Clock::default(),
+            stacks,
+        }
+    }
+
+    fn next_id(&self) -> FileId {
+        FileId(self.ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Reads the tree twice: once in parallel and in any order, to learn which Terraform
+    /// folders are root modules (a folder other folders call is not one); then in path order,
+    /// handing each unit to the workers as the walk reaches it. Neither walk keeps the list
+    /// of files.
+    fn units(&self, keep: Keep, sink: &mut dyn FnMut(Unit)) -> Summary {
+        // The first walk's time is counted with parse: it reads every Terraform folder.
+        let index = TerraformIndex::read(self);
+        crate::progress::add_total(index.units());
+        let batch = rayon::current_num_threads().max(1) * 128;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Job>(batch);
+        let ((files, path_errors), walk) = std::thread::scope(|scope| {
+            let walker = scope.spawn(|| {
+                let started = std::time::Instant::now();
+                let (files, path_errors, waited) = self.stream(&index, &sender);
+                drop(sender);
+                (
+                    (files, path_errors),
+                    started.elapsed().saturating_sub(waited),
+                )
+            });
+            let mut jobs = Vec::with_capacity(batch);
+            let mut seq = 0;
+            while let Ok(first) = receiver.recv() {
+                jobs.push(first);
+                while jobs.len() < batch {
+                    match receiver.recv() {
+                        Ok(job) => jobs.push(job),
+                        Err(_) => break,
+                    }
+                }
+                for unit in self.batch(&mut jobs, &index, keep, seq) {
+                    sink(unit);
+                }
+                seq += batch;
+            }
+            match walker.join() {
+                Ok((out, took)) => (out, took),
+                Err(_) => (
+                    (
+                        0,
+                        vec!["internal error while walking the tree (this is a bug in iamlint: please report it)".to_string()],
+                    ),
+                    std::time::Duration::ZERO,
+                ),
+            }
+        });
+        Summary {
+            files,
+            path_errors,
+            timings: Timings {
+                walk,
+                parse: self.parse_clock.total(),
+                rules: self.rules_clock.total(),
+            },
+        }
+    }
+
+    /// Walks the tree in path order and sends each unit as the walk reaches it: a template
+    /// or other candidate at its path, a Terraform root module at its first file, a Terraform
+    /// file's input errors at the file. Gives the number of files, the paths that could not be
+    /// walked, and the time spent waiting for the workers to take a unit.
+    fn stream(
+        &self,
+        index: &TerraformIndex,
+        sender: &std::sync::mpsc::SyncSender<Job>,
+    ) -> (usize, Vec<String>, std::time::Duration) {
+        let mut errors = index.errors.iter().peekable();
+        let mut files = 0;
+        let mut reached = std::collections::HashSet::new();
+        let waited = std::cell::Cell::new(std::time::Duration::ZERO);
+        let send = |job: Job| {
+            let started = std::time::Instant::now();
+            // The receiver stops only when this run is over.
+            let _ = sender.send(job);
+            waited.set(waited.get() + started.elapsed());
+        };
+        let walk_errors = discover::walk_sorted(
+            &self.options.paths,
+            self.options.exclude.as_ref(),
+            &mut |c| {
+                while let Some((_, file, list)) = errors.next_if(|(at, ..)| *at < c.path) {
+                    send(Job::TerraformErrors(Arc::clone(file), list.clone()));
+                }
+                files += 1;
+                let terraform = iamlint_terraform::is_terraform_file(&c.path);
+                if terraform || is_tfvars(&c.path) {
+                    // A folder is one unit, reached with the first of its files; a variable
+                    // definitions file named on the command line stands for its folder.
+                    if terraform || c.explicit {
+                        let dir = parent_dir(&c.path);
+                        let key = folder_key(&dir);
+                        if reached.insert(key) && index.is_root(key) {
+                            send(Job::Root(dir));
+                        }
+                    }
+                } else {
+                    send(Job::File(self.next_id(), c));
+                }
+            },
+        );
+        for (_, file, list) in errors {
+            send(Job::TerraformErrors(Arc::clone(file), list.clone()));
+        }
+        let path_errors = walk_errors
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path.display(), e.message))
+            .collect();
+        (files, path_errors, waited.get())
+    }
+
+    /// Checks one batch of units in parallel; `seq` is the place of its first unit in the run.
+    fn batch(
+        &self,
+        jobs: &mut Vec<Job>,
+        index: &TerraformIndex,
+        keep: Keep,
+        seq: usize,
+    ) -> Vec<Unit> {
+        let roots: Vec<PathBuf> = jobs
+            .iter()
+            .filter_map(|j| match j {
+                Job::Root(dir) => Some(dir.clone()),
+                _ => None,
+            })
+            .collect();
+        let terraform = (!roots.is_empty()).then(|| Terraform::new(self, index, roots));
+        let mut root = 0;
+        let work: Vec<(usize, Job, usize)> = jobs
+            .drain(..)
+            .enumerate()
+            .map(|(i, job)| {
+                let r = root;
+                if matches!(job, Job::Root(_)) {
+                    root += 1;
+                }
+                (seq + i, job, r)
+            })
+            .collect();
+        work.into_par_iter()
+            .map(|(seq, job, root)| self.job(seq, job, terraform.as_ref(), root, keep))
+            .collect()
+    }
+
+    /// The findings of `stack`, or (for `why`) none, the stack being kept.
+    fn check(
+        &self,
+        seq: usize,
+        stack: Stack,
+        sources: &[Arc<SourceFile>],
+    ) -> (Vec<Diagnostic>, Vec<Site>) {
+        let sites = crate::suppress::sites(&stack);
+        if let Some(stacks) = self.stacks {
+            stacks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((seq, stack));
+            return (Vec::new(), sites);
+        }
+        let found = guarded("running the rules on this file", || {
+            self.rules_clock.time(|| {
                 iamlint_rules::check_stack_with_sources(
-                    stack,
-                    &options.rules,
-                    &org_options,
+                    &stack,
+                    &self.options.rules,
+                    &self.org_options,
                     sources,
                 )
             })
@@ -246,66 +432,35 @@ pub fn run_units(
                 Span::file_start(stack.file),
                 message,
             )]
-        })
-    };
-    let finish = |files: Vec<Arc<SourceFile>>,
-                  diagnostics: Vec<Diagnostic>,
-                  sites: Vec<Site>,
-                  templates: usize| {
-        finish_unit(
-            options,
-            keep,
-            &org_sources,
-            files,
-            diagnostics,
-            &sites,
-            templates,
-        )
-    };
-
-    let mut jobs: Vec<Job> = (0..candidates.len()).map(Job::File).collect();
-    jobs.extend((0..tf.roots.len()).map(Job::Root));
-    for (file, errors) in tf
-        .errors
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .drain(..)
-    {
-        jobs.push(Job::TerraformErrors(file, errors));
+        });
+        (found, sites)
     }
-    fn place<'a>(
-        job: &'a Job,
-        candidates: &'a [Candidate],
-        roots: &'a [PathBuf],
-    ) -> (&'a std::path::Path, bool) {
-        match job {
-            Job::File(i) => (&candidates[*i].path, false),
-            Job::Root(i) => (&roots[*i], true),
-            Job::TerraformErrors(file, _) => (&file.path, false),
-        }
-    }
-    jobs.sort_by(|a, b| {
-        report_order(
-            place(a, &candidates, &tf.roots),
-            place(b, &candidates, &tf.roots),
-        )
-    });
 
-    let run_job = |job: &Job| -> Unit {
+    fn job(
+        &self,
+        seq: usize,
+        job: Job,
+        terraform: Option<&Terraform>,
+        root: usize,
+        keep: Keep,
+    ) -> Unit {
+        let finish = |files, diagnostics, sites: Vec<Site>, templates| {
+            finish_unit(
+                self.options,
+                keep,
+                &self.org_sources,
+                files,
+                diagnostics,
+                &sites,
+                templates,
+            )
+        };
         match job {
-            Job::File(i) => {
-                let candidate = &candidates[*i];
-                let id = FileId(u32::try_from(*i).unwrap_or(u32::MAX));
+            Job::File(id, candidate) => {
+                let max = self.options.max_file_size();
                 let mut result = guarded("reading this file", || {
-                    parse_clock.time(|| {
-                        check_file(
-                            id,
-                            candidate,
-                            &parse_options,
-                            overlay,
-                            options.max_file_size(),
-                        )
-                    })
+                    self.parse_clock
+                        .time(|| check_file(id, &candidate, &self.parse_options, self.overlay, max))
                 })
                 .unwrap_or_else(|message| FileResult {
                     file: Arc::new(SourceFile::new(id, candidate.path.clone(), "")),
@@ -315,10 +470,9 @@ pub fn run_units(
                     diagnostics: vec![Diagnostic::input_error(Span::file_start(id), message)],
                 });
                 if let Some(stack) = result.stack.take() {
-                    result
-                        .diagnostics
-                        .extend(check(&stack, std::slice::from_ref(&result.file)));
-                    result.sites = crate::suppress::sites(&stack);
+                    let (found, sites) = self.check(seq, stack, std::slice::from_ref(&result.file));
+                    result.diagnostics.extend(found);
+                    result.sites = sites;
                 }
                 crate::progress::advance();
                 finish(
@@ -328,55 +482,36 @@ pub fn run_units(
                     usize::from(result.is_template),
                 )
             }
-            Job::Root(i) => {
-                let unit = tf.analyse(*i, &options.terraform, &parse_clock, |stack, files| {
-                    let found = check(&stack, files);
-                    (found, crate::suppress::sites(&stack))
-                });
+            Job::Root(_) => {
+                let Some(terraform) = terraform else {
+                    return finish(Vec::new(), Vec::new(), Vec::new(), 0);
+                };
+                let unit = terraform.analyse(
+                    root,
+                    &self.options.terraform,
+                    &self.parse_clock,
+                    |stack, files| self.check(seq, stack, files),
+                );
                 crate::progress::advance();
                 finish(unit.files, unit.diagnostics, unit.sites, unit.templates)
             }
-            Job::TerraformErrors(file, errors) => {
-                finish(vec![Arc::clone(file)], errors.clone(), Vec::new(), 0)
-            }
+            Job::TerraformErrors(file, errors) => finish(vec![file], errors, Vec::new(), 0),
         }
-    };
-    // A unit's stack and files are dropped as soon as it is checked; a checked unit waiting
-    // for its batch to finish holds only its findings (and the files they point into). Large
-    // batches keep every thread busy (a batch ends when its slowest unit does).
-    let batch = rayon::current_num_threads().max(1) * 128;
-    for chunk in jobs.chunks(batch) {
-        let units: Vec<Unit> = chunk.par_iter().map(run_job).collect();
-        for unit in units {
-            sink(unit);
-        }
-    }
-    Summary {
-        files: candidates.len() + terraform_files,
-        path_errors,
-        timings: Timings {
-            walk,
-            parse: parse_clock.total(),
-            rules: rules_clock.total(),
-        },
     }
 }
 
-/// Where units go in the report: by their paths as shown (`/` separators), so that findings
-/// come out in the order of their files; a Terraform root module (a folder) goes where its
-/// files would.
-fn report_order(
-    (a, a_folder): (&std::path::Path, bool),
-    (b, b_folder): (&std::path::Path, bool),
-) -> std::cmp::Ordering {
-    fn shown(path: &std::path::Path, folder: bool) -> impl Iterator<Item = u8> + '_ {
-        let text = path.as_os_str().as_encoded_bytes();
-        let slash = folder && !text.ends_with(b"/");
-        text.iter()
-            .map(|&b| if b == b'\\' { b'/' } else { b })
-            .chain(slash.then_some(b'/'))
-    }
-    shown(a, a_folder).cmp(shown(b, b_folder))
+/// A folder as the Terraform index knows it: its normalised path, hashed (two 64-bit hashes,
+/// so that two folders of one run never share a key in practice).
+fn folder_key(dir: &std::path::Path) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let dir = iamlint_terraform::normalize(dir);
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        dir.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
 
 /// Applies the run's rule selection, `[severity]` and the unit's suppressions to its findings,
@@ -458,92 +593,24 @@ pub struct Loaded {
 }
 
 pub fn load_stacks(options: &RunOptions, org: &crate::config::OrgFiles) -> Loaded {
-    let (terraform, candidates, path_errors) = walk(options);
-    let parse_options = iamlint_cfn::Options {
-        parameters: options.parameters.clone(),
-    };
-    let results: Vec<FileResult> = candidates
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, candidate)| {
-            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            guarded("reading this file", || {
-                check_file(
-                    id,
-                    candidate,
-                    &parse_options,
-                    &Overlay::new(),
-                    options.max_file_size(),
-                )
-            })
-            .ok()
-        })
-        .collect();
-    let mut next_id = candidates.len();
-    let mut org_sources = Vec::new();
-    let org = iamlint_rules::context::Options {
-        scps: org_levels(&org.scps, false, &mut next_id, &mut org_sources),
-        rcps: org_levels(&org.rcps, true, &mut next_id, &mut org_sources),
-    };
-    let tf = Terraform::read(
-        &terraform,
-        next_id,
-        &Overlay::new(),
-        options.max_file_size(),
-        &Clock::default(),
-    );
-    let tf_units: Vec<(Option<Stack>, Vec<Arc<SourceFile>>)> = (0..tf.roots.len())
-        .into_par_iter()
-        .map(|i| {
-            let kept = std::sync::Mutex::new(None);
-            let unit = tf.analyse(i, &options.terraform, &Clock::default(), |stack, _| {
-                *kept.lock().unwrap_or_else(|e| e.into_inner()) = Some(stack);
-                (Vec::new(), Vec::new())
-            });
-            (
-                kept.into_inner().unwrap_or_else(|e| e.into_inner()),
-                unit.files,
-            )
-        })
-        .collect();
+    let kept = std::sync::Mutex::new(Vec::new());
+    let overlay = Overlay::new();
+    let run = Run::new(options, org, &overlay, Some(&kept));
     let mut sources = SourceMap::new();
-    let mut stacks = Vec::new();
-    for result in results {
-        sources.insert(result.file);
-        stacks.extend(result.stack);
-    }
-    for file in org_sources {
-        sources.insert(file);
-    }
-    for (stack, files) in tf_units {
-        for file in files {
-            sources.insert(file);
+    let summary = run.units(Keep::All, &mut |unit: Unit| {
+        for file in unit.sources.files() {
+            sources.insert(Arc::clone(file));
         }
-        stacks.extend(stack);
-    }
+    });
+    let Run { org_options, .. } = run;
+    let mut stacks = kept.into_inner().unwrap_or_else(|e| e.into_inner());
+    stacks.sort_by_key(|(seq, _)| *seq);
     Loaded {
         sources,
-        stacks,
-        org,
-        path_errors,
+        stacks: stacks.into_iter().map(|(_, stack)| stack).collect(),
+        org: org_options,
+        path_errors: summary.path_errors,
     }
-}
-
-/// The files under the paths of `options` (less the excluded ones): the Terraform files and
-/// variable definitions files, the other candidates, and the paths that could not be walked.
-/// Terraform files belong to module folders, analysed as units; a variable definitions file
-/// named on the command line stands for its folder.
-fn walk(options: &RunOptions) -> (Vec<Candidate>, Vec<Candidate>, Vec<String>) {
-    let (all_candidates, walk_errors) =
-        discover::discover_excluding(&options.paths, options.exclude.as_ref());
-    let (terraform, candidates) = all_candidates
-        .into_iter()
-        .partition(|c| iamlint_terraform::is_terraform_file(&c.path) || is_tfvars(&c.path));
-    let path_errors = walk_errors
-        .into_iter()
-        .map(|e| format!("{}: {}", e.path.display(), e.message))
-        .collect();
-    (terraform, candidates, path_errors)
 }
 
 /// Runs one stage of one unit; a panic in it becomes the message of an internal-error
@@ -561,6 +628,175 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// What the first walk learns of the Terraform in the tree: which folders are root modules,
+/// what the folders call, and their input errors. Folders are known by [`folder_key`], so the
+/// index takes a few bytes per folder and nothing per file.
+struct TerraformIndex {
+    /// Every folder with a Terraform file the walk found.
+    folders: std::collections::HashSet<u128>,
+    /// Folders named through one of their files: root modules whatever calls them.
+    explicit: std::collections::HashSet<u128>,
+    /// Folders that a folder of the tree calls as a local module.
+    called: std::collections::HashSet<u128>,
+    /// The local module folders each folder that calls any calls.
+    calls: HashMap<u128, Box<[PathBuf]>>,
+    /// The input errors of each file (and the notes for files too large to read), sorted by
+    /// the file's path as the walk gives it.
+    errors: Vec<(PathBuf, Arc<SourceFile>, Vec<Diagnostic>)>,
+    /// Candidates that are not Terraform files.
+    others: usize,
+    /// Folders outside the tree whose input errors a unit has reported.
+    reported: std::sync::Mutex<std::collections::HashSet<u128>>,
+}
+
+impl TerraformIndex {
+    /// Walks the tree in parallel and reads every Terraform folder once, keeping only what it
+    /// calls and its input errors.
+    fn read(run: &Run) -> Self {
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let folders = Mutex::new(std::collections::HashSet::new());
+        let explicit = Mutex::new(std::collections::HashSet::new());
+        let calls = Mutex::new(HashMap::new());
+        let errors = Mutex::new(Vec::new());
+        let others = AtomicUsize::new(0);
+        let max = run.options.max_file_size();
+        discover::walk_unordered(
+            &run.options.paths,
+            run.options.exclude.as_ref(),
+            &|c: Candidate| {
+                let terraform = iamlint_terraform::is_terraform_file(&c.path);
+                if !terraform && !is_tfvars(&c.path) {
+                    others.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                let dir = parent_dir(&c.path);
+                let key = folder_key(&dir);
+                if c.explicit {
+                    explicit
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key);
+                }
+                if !terraform {
+                    return;
+                }
+                if let Ok(meta) = std::fs::metadata(&c.path)
+                    && meta.len() > max
+                    && !run.overlay.contains_key(&c.path)
+                {
+                    let id = run.next_id();
+                    let file = Arc::new(SourceFile::new(
+                        id,
+                        iamlint_terraform::normalize(&c.path),
+                        "",
+                    ));
+                    let note = too_large(id, meta.len(), max, false);
+                    errors.lock().unwrap_or_else(|e| e.into_inner()).push((
+                        c.path.clone(),
+                        file,
+                        vec![note],
+                    ));
+                }
+                if !folders
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key)
+                {
+                    return;
+                }
+                let scanned = run.parse_clock.time(|| scan(run, &dir));
+                if !scanned.calls.is_empty() {
+                    calls
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key, scanned.calls.into_boxed_slice());
+                }
+                let mut errors = errors.lock().unwrap_or_else(|e| e.into_inner());
+                for (file, list) in scanned.errors {
+                    let name = file.path.file_name().map(PathBuf::from).unwrap_or_default();
+                    errors.push((dir.join(name), file, list));
+                }
+            },
+        );
+        let calls: HashMap<u128, Box<[PathBuf]>> =
+            calls.into_inner().unwrap_or_else(|e| e.into_inner());
+        let called = calls
+            .values()
+            .flat_map(|c| c.iter().map(|d| folder_key(d)))
+            .collect();
+        let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
+        TerraformIndex {
+            folders: folders.into_inner().unwrap_or_else(|e| e.into_inner()),
+            explicit: explicit.into_inner().unwrap_or_else(|e| e.into_inner()),
+            called,
+            calls,
+            errors,
+            others: others.into_inner(),
+            reported: Mutex::new(std::collections::HashSet::new()),
+        }
+    }
+
+    /// Whether the folder of `key` is a root module: named through one of its files, or called
+    /// by no folder of the tree.
+    fn is_root(&self, key: u128) -> bool {
+        self.explicit.contains(&key) || !self.called.contains(&key)
+    }
+
+    /// How many units the run has (for the progress line).
+    fn units(&self) -> usize {
+        let roots = self.folders.iter().filter(|k| self.is_root(**k)).count();
+        let named = self.explicit.difference(&self.folders).count();
+        self.others + roots + named
+    }
+}
+
+/// What reading one module folder, without keeping it, gave.
+struct Scanned {
+    /// The local module folders it calls (normalised).
+    calls: Vec<PathBuf>,
+    /// Its input errors, by file.
+    errors: FileErrors,
+}
+
+/// Input errors, by file.
+type FileErrors = Vec<(Arc<SourceFile>, Vec<Diagnostic>)>;
+
+/// Reads the module in `dir` to learn what it calls and its input errors.
+fn scan(run: &Run, dir: &std::path::Path) -> Scanned {
+    let ws = iamlint_terraform::Workspace::sharing(&run.ids, &[])
+        .with_overlay(run.overlay)
+        .with_max_file_size(run.options.max_file_size());
+    // A panic here is reported when a unit that uses the module analyses it.
+    if !guarded("reading this module", || ws.scan(dir)).unwrap_or(false) {
+        return Scanned {
+            calls: Vec::new(),
+            errors: Vec::new(),
+        };
+    }
+    Scanned {
+        calls: ws.local_calls(dir),
+        errors: errors_by_file(&ws, ws.parse_diagnostics()),
+    }
+}
+
+/// `diagnostics` (sorted by span) grouped by file, with the files from `ws`.
+fn errors_by_file(ws: &iamlint_terraform::Workspace, diagnostics: Vec<Diagnostic>) -> FileErrors {
+    let mut out: FileErrors = Vec::new();
+    for d in diagnostics {
+        match out.last_mut() {
+            Some((file, list)) if file.id == d.span.file => list.push(d),
+            _ => {
+                if let Some(file) = ws.file(d.span.file) {
+                    out.push((file, vec![d]));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn is_tfvars(path: &std::path::Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.ends_with(".tfvars") || name.ends_with(".tfvars.json")
@@ -573,10 +809,10 @@ fn parent_dir(path: &std::path::Path) -> PathBuf {
     }
 }
 
-/// The Terraform side of a run: the tree read once to find the root modules (a folder named
-/// through one of its files is a root whatever calls it), then each root analysed with its
-/// child modules. A parsed module is kept while a root that calls it has still to be analysed,
-/// so that memory follows the units in flight rather than the size of the tree.
+/// The Terraform root modules of one batch, each analysed with its child modules. A module
+/// called by several roots of the batch is parsed once, and kept only while a root that calls
+/// it has still to be analysed; the batch's files get their ids before any is read, so the
+/// ids are the same whatever order the threads read them in.
 struct Terraform {
     ws: iamlint_terraform::Workspace,
     roots: Vec<PathBuf>,
@@ -586,8 +822,9 @@ struct Terraform {
     closures: Vec<Vec<u32>>,
     /// How many roots still to analyse use each folder (by index in `folders`).
     users: Vec<std::sync::atomic::AtomicUsize>,
-    /// The input errors found while reading the tree, by file (taken by the run).
-    errors: std::sync::Mutex<Vec<(Arc<SourceFile>, Vec<Diagnostic>)>>,
+    /// Input errors of modules outside the walked tree, reported with the first root of the
+    /// run that calls them (by index in `roots`).
+    outside_errors: HashMap<usize, FileErrors>,
 }
 
 /// What one Terraform root gave.
@@ -599,91 +836,88 @@ struct RootUnit {
 }
 
 impl Terraform {
-    /// Reads the Terraform files (file ids from `base` on) and finds the root modules.
-    fn read(
-        files: &[Candidate],
-        base: usize,
-        overlay: &Overlay,
-        max_file_size: u64,
-        parse_clock: &Clock,
-    ) -> Self {
-        let walked: Vec<PathBuf> = files
-            .iter()
-            .filter(|c| iamlint_terraform::is_terraform_file(&c.path))
-            .map(|c| c.path.clone())
-            .collect();
-        let ws =
-            iamlint_terraform::Workspace::new(u32::try_from(base).unwrap_or(u32::MAX), &walked)
-                .with_overlay(overlay)
-                .with_max_file_size(max_file_size);
-        let mut dirs: Vec<PathBuf> = files.iter().map(|c| parent_dir(&c.path)).collect();
-        dirs.sort();
-        dirs.dedup();
-        let explicit: Vec<PathBuf> = files
-            .iter()
-            .filter(|c| c.explicit)
-            .map(|c| parent_dir(&c.path))
-            .collect();
-        dirs.par_iter().for_each(|d| {
-            // A panic here is reported when the module's unit is analysed below.
-            let _ = parse_clock.time(|| guarded("reading this module", || ws.scan(d)));
-        });
-        let roots = iamlint_terraform::root_modules(&ws, &dirs, &explicit);
-        let mut index: HashMap<PathBuf, u32> = HashMap::new();
-        let mut folders = Vec::new();
+    fn new(run: &Run, index: &TerraformIndex, roots: Vec<PathBuf>) -> Self {
+        let ws = iamlint_terraform::Workspace::sharing(&run.ids, &[])
+            .with_overlay(run.overlay)
+            .with_max_file_size(run.options.max_file_size());
+        let mut at: HashMap<PathBuf, u32> = HashMap::new();
+        let mut folders: Vec<PathBuf> = Vec::new();
         let mut users: Vec<std::sync::atomic::AtomicUsize> = Vec::new();
-        let closures: Vec<Vec<u32>> = roots
-            .iter()
-            .map(|r| {
-                ws.local_closure(r)
-                    .into_iter()
-                    .map(|dir| {
-                        let i = *index.entry(dir).or_insert_with_key(|dir| {
-                            folders.push(dir.clone());
-                            users.push(std::sync::atomic::AtomicUsize::new(0));
-                            u32::try_from(folders.len() - 1).unwrap_or(u32::MAX)
-                        });
-                        users[i as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        i
-                    })
-                    .collect()
-            })
-            .collect();
-        drop(index);
-        let mut errors: Vec<(Arc<SourceFile>, Vec<Diagnostic>)> = Vec::new();
-        for d in ws.parse_diagnostics() {
-            match errors.last_mut() {
-                Some((file, list)) if file.id == d.span.file => list.push(d),
-                _ => {
-                    if let Some(file) = ws.file(d.span.file) {
-                        errors.push((file, vec![d]));
+        let mut outside_errors: HashMap<usize, FileErrors> = HashMap::new();
+        let mut closures = Vec::with_capacity(roots.len());
+        for (r, root) in roots.iter().enumerate() {
+            let mut closure: Vec<u32> = Vec::new();
+            let mut queue = vec![iamlint_terraform::normalize(root)];
+            let mut i = 0;
+            while i < queue.len() {
+                let dir = queue[i].clone();
+                i += 1;
+                let n = match at.get(&dir) {
+                    Some(&n) => n,
+                    None => {
+                        // Ids in the order the roots reach the folders.
+                        ws.register(&iamlint_terraform::module_files(&dir));
+                        folders.push(dir.clone());
+                        users.push(std::sync::atomic::AtomicUsize::new(0));
+                        let n = u32::try_from(folders.len() - 1).unwrap_or(u32::MAX);
+                        at.insert(dir.clone(), n);
+                        n
+                    }
+                };
+                if closure.contains(&n) {
+                    continue;
+                }
+                closure.push(n);
+                users[n as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let key = folder_key(&dir);
+                let calls: Vec<PathBuf> = if index.folders.contains(&key) {
+                    index
+                        .calls
+                        .get(&key)
+                        .map(|c| c.to_vec())
+                        .unwrap_or_default()
+                } else {
+                    // A module outside the walked tree: read it now, and report its input
+                    // errors once in the run.
+                    let _ = run
+                        .parse_clock
+                        .time(|| guarded("reading this module", || ws.scan(&dir)));
+                    if index
+                        .reported
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(key)
+                    {
+                        let errors: Vec<Diagnostic> = ws
+                            .parse_diagnostics()
+                            .into_iter()
+                            .filter(|d| {
+                                ws.file(d.span.file)
+                                    .is_some_and(|f| f.path.parent() == Some(dir.as_path()))
+                            })
+                            .collect();
+                        outside_errors
+                            .entry(r)
+                            .or_default()
+                            .extend(errors_by_file(&ws, errors));
+                    }
+                    ws.local_calls(&dir)
+                };
+                for c in calls {
+                    if !queue.contains(&c) {
+                        queue.push(c);
                     }
                 }
             }
+            closures.push(closure);
         }
-        // Files the workspace would not read for their size.
-        for path in &walked {
-            let Ok(meta) = std::fs::metadata(path) else {
-                continue;
-            };
-            if meta.len() > max_file_size
-                && !overlay.contains_key(path)
-                && let Some(id) = ws.id(path)
-            {
-                let file = Arc::new(SourceFile::new(id, path.clone(), ""));
-                let note = too_large(id, meta.len(), max_file_size, false);
-                errors.push((file, vec![note]));
-            }
-        }
-        // Every file was read once to find the roots; each root reads its own again.
-        ws.forget_texts();
         Terraform {
             ws,
             roots,
             folders,
             closures,
             users,
-            errors: std::sync::Mutex::new(errors),
+            outside_errors,
         }
     }
 
@@ -731,10 +965,15 @@ impl Terraform {
                     .push(Diagnostic::input_error(Span::file_start(id), message));
             }
         }
+        for (file, errors) in self.outside_errors.get(&i).into_iter().flatten() {
+            unit.files.push(Arc::clone(file));
+            unit.diagnostics.extend(errors.iter().cloned());
+        }
         // Files a finding points into beyond the modules' own (variable definitions files,
         // files read by `file()`), while the workspace still has them.
         let mut have: Vec<FileId> = unit.files.iter().map(|f| f.id).collect();
         have.sort();
+        have.dedup();
         let missing: Vec<FileId> = unit
             .diagnostics
             .iter()

@@ -517,3 +517,90 @@ fn gitlab_code_quality_shape() {
     assert_eq!(clean.status.code(), Some(0));
     assert_eq!(stdout(&clean).trim(), "[]");
 }
+
+/// `iamlint .` in the usual Terraform layout — environments calling `../../modules/x` —
+/// resolves each call as Terraform does, lexically against the calling module's folder
+/// (<https://developer.hashicorp.com/terraform/language/modules/sources#local-paths>): the
+/// module is checked as `module.consumer` of the environment, never as a root of its own, and
+/// the findings are the same from every folder the command is run in. Before, a `..` that
+/// emptied a relative path went one folder too high (`env/prod/../../modules/x` became
+/// `../modules/x`), so the call was lost and the module was checked alone; run from inside a
+/// module repository (`examples/complete` calling `../..`), nothing at all was reported.
+#[test]
+fn local_modules_above_the_caller_resolve_from_any_folder() {
+    let dir = scratch("tf-layout");
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "env/prod/main.tf",
+        r#"resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+}
+
+module "consumer" {
+  source    = "../../modules/consumer"
+  queue_arn = aws_sqs_queue.jobs.arn
+}
+"#,
+    );
+    write(
+        "modules/consumer/main.tf",
+        r#"variable "queue_arn" {
+  type = string
+}
+
+resource "aws_iam_role" "consumer" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name = "consumer"
+  role          = aws_iam_role.consumer.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "consumer.zip"
+}
+
+resource "aws_lambda_event_source_mapping" "jobs" {
+  event_source_arn = var.queue_arn
+  function_name    = aws_lambda_function.consumer.arn
+}
+"#,
+    );
+    let run = |args: &[&str], cwd: &std::path::Path| {
+        let o = iamlint(
+            &[&["--format", "compact", "--select", "IAM004"], args].concat(),
+            cwd,
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}{}",
+            stdout(&o),
+            common::stderr(&o)
+        );
+        stdout(&o)
+    };
+    let from_top = run(&["."], &dir);
+    assert_eq!(from_top.lines().count(), 1, "{from_top}");
+    assert!(
+        from_top.starts_with("modules/consumer/main.tf:")
+            && from_top.contains("module.consumer.aws_lambda_event_source_mapping.jobs")
+            && from_top.contains(":jobs)"),
+        "{from_top}"
+    );
+    assert_eq!(run(&["env/prod"], &dir), from_top);
+    assert_eq!(run(&["./env/prod/main.tf"], &dir), from_top);
+    let from_env = run(&["."], &dir.join("env/prod"));
+    assert_eq!(from_env, from_top.replacen("modules/", "../../modules/", 1));
+    assert_eq!(
+        run(&["prod"], &dir.join("env")),
+        from_env.replacen("../../", "../", 1)
+    );
+}
