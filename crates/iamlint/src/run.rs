@@ -266,7 +266,7 @@ impl<'a> Run<'a> {
     fn units(&self, keep: Keep, sink: &mut dyn FnMut(Unit)) -> Summary {
         // The first walk's time is counted with parse: it reads every Terraform folder.
         let index = TerraformIndex::read(self);
-        crate::progress::add_total(index.units());
+        crate::progress::add_total(index.units);
         let batch = rayon::current_num_threads().max(1) * 128;
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Job>(batch);
         let ((files, path_errors), walk) = std::thread::scope(|scope| {
@@ -350,7 +350,7 @@ impl<'a> Run<'a> {
                     if terraform || c.explicit {
                         let dir = parent_dir(&c.path);
                         let key = folder_key(&dir);
-                        if reached.insert(key) && index.is_root(key) {
+                        if index.is_root(key) && reached.insert(key) {
                             send(Job::Root(dir));
                         }
                     }
@@ -632,19 +632,18 @@ fn guarded<T>(stage: &str, f: impl FnOnce() -> T) -> Result<T, String> {
 /// what the folders call, and their input errors. Folders are known by [`folder_key`], so the
 /// index takes a few bytes per folder and nothing per file.
 struct TerraformIndex {
-    /// Every folder with a Terraform file the walk found.
-    folders: std::collections::HashSet<u128>,
     /// Folders named through one of their files: root modules whatever calls them.
     explicit: std::collections::HashSet<u128>,
-    /// Folders that a folder of the tree calls as a local module.
-    called: std::collections::HashSet<u128>,
+    /// Folders that a folder of the tree calls as a local module, and whether the walk read
+    /// them (a module outside the tree is read by the units that call it).
+    called: HashMap<u128, bool>,
     /// The local module folders each folder that calls any calls.
     calls: HashMap<u128, Box<[PathBuf]>>,
     /// The input errors of each file (and the notes for files too large to read), sorted by
     /// the file's path as the walk gives it.
     errors: Vec<(PathBuf, Arc<SourceFile>, Vec<Diagnostic>)>,
-    /// Candidates that are not Terraform files.
-    others: usize,
+    /// How many units the run has (for the progress line).
+    units: usize,
     /// Folders outside the tree whose input errors a unit has reported.
     reported: std::sync::Mutex<std::collections::HashSet<u128>>,
 }
@@ -721,19 +720,25 @@ impl TerraformIndex {
         );
         let calls: HashMap<u128, Box<[PathBuf]>> =
             calls.into_inner().unwrap_or_else(|e| e.into_inner());
-        let called = calls
+        let folders = folders.into_inner().unwrap_or_else(|e| e.into_inner());
+        let explicit = explicit.into_inner().unwrap_or_else(|e| e.into_inner());
+        let called: HashMap<u128, bool> = calls
             .values()
             .flat_map(|c| c.iter().map(|d| folder_key(d)))
+            .map(|k| (k, folders.contains(&k)))
             .collect();
+        let is_root = |k: &u128| explicit.contains(k) || !called.contains_key(k);
+        let units = others.into_inner()
+            + folders.iter().filter(|k| is_root(k)).count()
+            + explicit.difference(&folders).count();
         let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
         errors.sort_by(|a, b| a.0.cmp(&b.0));
         TerraformIndex {
-            folders: folders.into_inner().unwrap_or_else(|e| e.into_inner()),
-            explicit: explicit.into_inner().unwrap_or_else(|e| e.into_inner()),
+            explicit,
             called,
             calls,
             errors,
-            others: others.into_inner(),
+            units,
             reported: Mutex::new(std::collections::HashSet::new()),
         }
     }
@@ -741,14 +746,7 @@ impl TerraformIndex {
     /// Whether the folder of `key` is a root module: named through one of its files, or called
     /// by no folder of the tree.
     fn is_root(&self, key: u128) -> bool {
-        self.explicit.contains(&key) || !self.called.contains(&key)
-    }
-
-    /// How many units the run has (for the progress line).
-    fn units(&self) -> usize {
-        let roots = self.folders.iter().filter(|k| self.is_root(**k)).count();
-        let named = self.explicit.difference(&self.folders).count();
-        self.others + roots + named
+        self.explicit.contains(&key) || !self.called.contains_key(&key)
     }
 }
 
@@ -870,7 +868,9 @@ impl Terraform {
                 closure.push(n);
                 users[n as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let key = folder_key(&dir);
-                let calls: Vec<PathBuf> = if index.folders.contains(&key) {
+                // The root itself was read by the first walk.
+                let read = i == 1 || index.called.get(&key).copied().unwrap_or(false);
+                let calls: Vec<PathBuf> = if read {
                     index
                         .calls
                         .get(&key)
