@@ -443,6 +443,43 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// The ordered walk gives each candidate once, in path order component by component (a
+    /// folder's files before a file whose name extends the folder's), a file named and also
+    /// walked as named; the parallel walk finds the same files.
+    #[test]
+    fn the_ordered_walk_gives_path_order_once() {
+        let dir = std::env::temp_dir().join(format!("iamlint-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("a/sub")).unwrap();
+        for f in [
+            "b.yaml",
+            "a.yaml",
+            "a/x.yaml",
+            "a/sub/y.json",
+            "a/main.tf",
+            "notes.txt",
+        ] {
+            std::fs::write(dir.join(f), "x: 1").unwrap();
+        }
+        let roots = [dir.clone(), dir.join("a/x.yaml"), dir.join("a")];
+        let (found, errors) = discover(&roots);
+        assert!(errors.is_empty());
+        assert_eq!(
+            relative_names(&found, &dir),
+            ["a/main.tf", "a/sub/y.json", "a/x.yaml", "a.yaml", "b.yaml"]
+        );
+        let explicit: Vec<bool> = found.iter().map(|c| c.explicit).collect();
+        assert_eq!(explicit, [false, false, true, false, false]);
+        let unordered = Mutex::new(Vec::new());
+        walk_unordered(&roots, None, &|c| unordered.lock().unwrap().push(c.path));
+        let mut unordered = unordered.into_inner().unwrap();
+        unordered.sort();
+        unordered.dedup();
+        let walked: Vec<PathBuf> = found.into_iter().map(|c| c.path).collect();
+        assert_eq!(unordered, walked);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn missing_root_is_an_error() {
         let (found, errors) = discover(&[PathBuf::from("/no/such/iamlint/path")]);

@@ -604,3 +604,82 @@ resource "aws_lambda_event_source_mapping" "jobs" {
         from_env.replacen("../../", "../", 1)
     );
 }
+
+/// A Terraform folder is one unit however its files come: with a subfolder between them in the
+/// walk (`a.tf`, `m/`, `z.tf`), or named one by one on the command line, as pre-commit names
+/// the changed files; and a folder that another one calls as a local module is no unit of its
+/// own.
+#[test]
+fn a_terraform_folder_is_one_unit_however_its_files_come() {
+    let dir = scratch("tf-one-unit");
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "a.tf",
+        r#"resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+}
+
+resource "aws_lambda_event_source_mapping" "jobs" {
+  event_source_arn = aws_sqs_queue.jobs.arn
+  function_name    = aws_lambda_function.consumer.arn
+}
+
+module "names" {
+  source = "./names"
+}
+"#,
+    );
+    write(
+        "m/x.yaml",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n",
+    );
+    write(
+        "names/main.tf",
+        "output \"name\" {\n  value = \"consumer\"\n}\n",
+    );
+    write(
+        "z.tf",
+        r#"resource "aws_iam_role" "consumer" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name = module.names.name
+  role          = aws_iam_role.consumer.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "consumer.zip"
+}
+"#,
+    );
+    for args in [
+        &["."][..],
+        &["a.tf", "m/x.yaml", "names/main.tf", "z.tf"][..],
+        &["z.tf", "a.tf", "m/x.yaml"][..],
+    ] {
+        let o = iamlint(
+            &[&["--format", "json", "--select", "IAM004"], args].concat(),
+            &dir,
+        );
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let found = report["diagnostics"].as_array().unwrap();
+        assert_eq!(found.len(), 1, "{args:?}: {found:?}");
+        assert_eq!(found[0]["file"], "z.tf", "{args:?}");
+        // The root folder and the template; `names` is called, so it is no root of its own,
+        // unless named through one of its files.
+        let units = if args.contains(&"names/main.tf") {
+            3
+        } else {
+            2
+        };
+        assert_eq!(report["summary"]["templates"], units, "{args:?}");
+    }
+}
