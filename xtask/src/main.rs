@@ -5,8 +5,8 @@
 //! - `docs [--check]`: write `docs/rules/` from the rules' doc comments (CI checks staleness).
 //! - `ready`: what CI runs (`.ci/run`: fmt, clippy, tests, docs freshness, corpus).
 //! - `corpus [--list CODE]`: run iamlint over `../shared/corpus` and print figures.
-//! - `bench [DIR] [--runs K] [--quick] [--peers] [--synth N,N…]`: time and memory, against the
-//!   peers with `--peers`.
+//! - `bench [DIR] [--runs K] [--quick] [--peers [--per-folder]] [--synth N,N…]`: time and
+//!   memory, against the peers with `--peers`.
 //! - `synth N [DIR]`: write a synthetic repository of N units.
 
 mod bench;
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: cargo xtask <ready | update-data [--check] | docs [--check] | corpus [--list CODE] | \
-     bench [DIR] [--runs K] [--quick] [--peers] [--synth N,N…] | synth N [DIR]>";
+     bench [DIR] [--runs K] [--quick] [--peers [--per-folder]] [--synth N,N…] | synth N [DIR]>";
 
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
