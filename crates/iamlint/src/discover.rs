@@ -314,7 +314,11 @@ pub fn walk_unordered(
         assemblies,
         mut errors,
     } = sort_out(roots, exclude);
-    files.into_iter().for_each(each);
+    // Files named (pre-commit names every changed file) are as many parallel visits.
+    {
+        use rayon::prelude::*;
+        files.into_par_iter().for_each(each);
+    }
     for assembly in &assemblies {
         assembly_templates(assembly, &mut errors)
             .into_iter()
