@@ -314,6 +314,70 @@ pub fn action_patterns(action: &Action) -> Option<Vec<(&'static str, &'static st
     Some(out)
 }
 
+/// Actions the service authorization reference lists without a resource type that AWS
+/// nonetheless authorizes against an ARN of their own rather than `"*"`, with that ARN (in the
+/// catalog's pattern syntax).
+///
+/// CloudWatch Logs checks `DescribeLogGroups` against `arn:…:log-group::log-stream:`: its
+/// AccessDenied names that resource
+/// (<https://github.com/hashicorp/terraform-provider-aws/issues/8804>), and a grant on
+/// `log-group:NAME:*` is denied (<https://github.com/maxbanton/cwh/pull/83>). Its guide grants
+/// `DescribeLogGroups`, `DescribeResourcePolicies` and `PutResourcePolicy` on
+/// `arn:aws:logs:REGION:ACCOUNT:log-group:*` ("Logs sent to CloudWatch Logs",
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html>),
+/// which that ARN matches.
+const UNSCOPED_REQUEST_ARNS: &[(&str, &str)] = &[
+    (
+        "logs:DescribeLogGroups",
+        "arn:${Partition}:logs:${Region}:${Account}:log-group::log-stream:",
+    ),
+    (
+        "logs:DescribeResourcePolicies",
+        "arn:${Partition}:logs:${Region}:${Account}:log-group::log-stream:",
+    ),
+    (
+        "logs:PutResourcePolicy",
+        "arn:${Partition}:logs:${Region}:${Account}:log-group::log-stream:",
+    ),
+];
+
+/// The ARN AWS authorizes `action` against when it has no resource type but is not checked
+/// against `"*"` (see [`UNSCOPED_REQUEST_ARNS`]), in the catalog's pattern syntax.
+pub fn unscoped_request_pattern(action: &str) -> Option<&'static str> {
+    UNSCOPED_REQUEST_ARNS
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(action))
+        .map(|(_, p)| *p)
+}
+
+/// The resource of a request for `action` on `resource`: `resource`, except that an action
+/// AWS authorizes against an ARN of its own although it has no resource type is asked about on
+/// that ARN (in the stack's partition, region and account) rather than on `"*"`.
+pub fn request_resource(action: &str, resource: &SymStr) -> SymStr {
+    let Some(pattern) =
+        unscoped_request_pattern(action).filter(|_| resource.as_literal() == Some("*"))
+    else {
+        return resource.clone();
+    };
+    let mut out = SymStr::new();
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        out.push_lit(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let pseudo = match &rest[start + 2..start + end] {
+            "Partition" => Pseudo::Partition,
+            "Region" => Pseudo::Region,
+            _ => Pseudo::AccountId,
+        };
+        out.push_sym(Symbol::Pseudo(pseudo));
+        rest = &rest[start + end + 1..];
+    }
+    out.push_lit(rest);
+    out
+}
+
 /// Whether `resource` of a grant can ever be a resource `action` applies to.
 pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     if resource.as_literal() == Some("*") || !arn_shaped(stack, resource) {
@@ -321,7 +385,9 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
         return Fit::Fits;
     }
     if action.resource_types.is_empty() {
-        return if wildcard_only(stack, resource) {
+        let own = unscoped_request_pattern(&action.full_name())
+            .is_some_and(|p| could_match(stack, resource, p));
+        return if own || wildcard_only(stack, resource) {
             Fit::Fits
         } else {
             Fit::NeedsStar
@@ -748,10 +814,51 @@ mod tests {
             fits(&lit("arn:aws:s3:::b"), "s3:ListAllMyBuckets"),
             Fit::NeedsStar
         );
+        // CloudWatch Logs authorizes DescribeLogGroups against `log-group::log-stream:`, which
+        // `log-group:*` matches and `log-group:NAME:*` does not (UNSCOPED_REQUEST_ARNS).
+        assert_eq!(
+            fits(
+                &lit("arn:aws:logs:us-east-1:111122223333:log-group:*"),
+                "logs:DescribeLogGroups"
+            ),
+            Fit::Fits
+        );
+        assert_eq!(
+            fits(
+                &lit("arn:aws:logs:us-east-1:111122223333:*"),
+                "logs:PutResourcePolicy"
+            ),
+            Fit::Fits
+        );
+        assert_eq!(
+            fits(
+                &lit("arn:aws:logs:us-east-1:111122223333:log-group:app:*"),
+                "logs:DescribeLogGroups"
+            ),
+            Fit::NeedsStar
+        );
+        assert_eq!(
+            fits(
+                &lit("arn:aws:logs:us-east-1:111122223333:log-group:*"),
+                "logs:DescribeDestinations"
+            ),
+            Fit::NeedsStar
+        );
         assert_eq!(
             fits(&lit("arn:aws:iam::1:role/a/b"), "iam:PassRole"),
             Fit::Fits
         );
+    }
+
+    #[test]
+    fn unscoped_requests_use_the_services_own_arn() {
+        let star = SymStr::lit("*");
+        let r = request_resource("logs:DescribeLogGroups", &star);
+        assert_eq!(r.literal_prefix(), "arn:");
+        assert!(r.as_literal().is_none());
+        assert_eq!(request_resource("logs:CreateLogDelivery", &star), star);
+        let named = SymStr::lit("arn:aws:logs:us-east-1:1:log-group:a");
+        assert_eq!(request_resource("logs:DescribeLogGroups", &named), named);
     }
 
     #[test]

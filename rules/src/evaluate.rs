@@ -207,7 +207,7 @@ pub fn role_request(role: &Role<'_>, action: &str, resource: &SymStr) -> Request
     Request {
         principal: RequestPrincipal::Arn(role.arn.clone()),
         action: action.to_string(),
-        resource: resource.clone(),
+        resource: crate::arn::request_resource(action, resource),
         // Rules ask about resources of the role's own account (the stack's account).
         resource_account: Some(crate::resolve::own_account(role.resource)),
         context: request_context(role),

@@ -123,6 +123,64 @@ resource "aws_s3_bucket" "b" { bucket = "${var.bucket}-logs" }
 }
 
 #[test]
+fn a_variable_a_shipped_var_file_sets_is_unknown_without_var_file() {
+    // Terraform loads only terraform.tfvars and *.auto.tfvars by itself; any other variable
+    // definitions file is read when `-var-file` names it
+    // (https://developer.hashicorp.com/terraform/language/values/variables#variable-definitions-tfvars-files).
+    // A root module that ships `prod.tfvars` or `envs/dev.tfvars` is deployed with one of them,
+    // so the variables they set have no certain value unless `--var-file` says which.
+    let d = dir(
+        "shipped-var-files",
+        &[
+            (
+                "main.tf",
+                r#"
+variable "prefix" { default = "dev" }
+variable "suffix" { default = "x" }
+variable "other" { default = "o" }
+resource "aws_s3_bucket" "b1" { bucket = var.prefix }
+resource "aws_s3_bucket" "b2" { bucket = var.suffix }
+resource "aws_s3_bucket" "b3" { bucket = var.other }
+module "m" { source = "./modules/m" }
+"#,
+            ),
+            ("terraform.tfvars", "prefix = \"tf\"\n"),
+            ("prod.tfvars", "prefix = \"p\"\n"),
+            ("envs/prod.tfvars", "suffix = \"prod\"\n"),
+            ("envs/dev.tfvars.json", "{ \"suffix\": \"dev\" }"),
+            (
+                "modules/m/main.tf",
+                "variable \"other\" { default = \"m\" }\n",
+            ),
+            // In a folder of Terraform configuration: not a file for the root's -var-file.
+            ("modules/m/test.tfvars", "other = \"nope\"\n"),
+        ],
+    );
+    let stack = analyse(&d);
+    for id in ["aws_s3_bucket.b1", "aws_s3_bucket.b2"] {
+        let v = prop(&stack, id, &["BucketName"]);
+        assert!(matches!(v.kind, ValueKind::Unknown(_)), "{id}: {v:?}");
+    }
+    assert_eq!(text(prop(&stack, "aws_s3_bucket.b3", &["BucketName"])), "o");
+
+    // Named with --var-file, the files give the values, as `terraform plan -var-file` does.
+    let options = Options {
+        vars: Default::default(),
+        var_files: vec![d.0.join("envs/prod.tfvars")],
+    };
+    let (stack, diags, _) = analyse_with(&d, &options);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(
+        text(prop(&stack, "aws_s3_bucket.b1", &["BucketName"])),
+        "tf"
+    );
+    assert_eq!(
+        text(prop(&stack, "aws_s3_bucket.b2", &["BucketName"])),
+        "prod"
+    );
+}
+
+#[test]
 fn references_are_typed_as_cloudformation_attributes() {
     let d = dir(
         "refs",

@@ -100,6 +100,8 @@ pub struct CheckArgs {
 
     /// A Terraform variable definitions file (repeatable, later files win), like
     /// `terraform plan -var-file`; `terraform.tfvars` and `*.auto.tfvars` are read anyway.
+    /// Without it, variables set by the root module's other `.tfvars` files (`prod.tfvars`,
+    /// `envs/dev.tfvars`) are unknown.
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
 

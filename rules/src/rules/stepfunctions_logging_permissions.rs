@@ -34,12 +34,17 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Allow the eight actions on `"*"` in the state machine's role (they have no resource
-    /// type). The same error appears when the account's CloudWatch Logs resource policy is
-    /// full; log groups named `/aws/vendedlogs/…` avoid that.
+    /// type). `logs:PutResourcePolicy`, `logs:DescribeResourcePolicies` and
+    /// `logs:DescribeLogGroups` may instead be granted on every log group of the account
+    /// (`arn:…:logs:REGION:ACCOUNT:log-group:*`), as the CloudWatch Logs guide writes them:
+    /// CloudWatch Logs authorizes them against `arn:…:log-group::log-stream:`. The same error
+    /// appears when the account's CloudWatch Logs resource policy is full; log groups named
+    /// `/aws/vendedlogs/…` avoid that.
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
     /// - https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html
+    /// - https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-infrastructure-CWL.html
     pub struct StepfunctionsLoggingPermissions {
         code: "IAM026",
         name: "stepfunctions-logging-permissions",
