@@ -105,6 +105,10 @@ pub struct Options {
     pub vars: HashMap<String, String>,
     /// `--var-file FILE`, in order (later files win).
     pub var_files: Vec<PathBuf>,
+    /// The root module's variables are set from outside the configuration (Terragrunt's
+    /// `inputs`): each is unknown, not its default, unless a variable definitions file or
+    /// `--var` sets it.
+    pub inputs_from_outside: bool,
 }
 
 /// The evaluation of one unit: a root module and every module it calls.

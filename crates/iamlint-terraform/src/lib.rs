@@ -15,6 +15,7 @@ pub mod module;
 pub mod plan;
 pub mod policy_document;
 pub mod template;
+pub mod terragrunt;
 pub mod tfvars;
 pub mod unit;
 

@@ -1,6 +1,7 @@
 //! Values of the root module's variables: `terraform.tfvars`, `*.auto.tfvars` (and their
 //! `.json` forms), `--var-file` and `--var`, in Terraform's order of precedence (later wins;
-//! "Variable Definition Precedence" in the Terraform language documentation).
+//! "Variable Definition Precedence" in the Terraform language documentation), above Terragrunt's
+//! `inputs` (environment variables), which are unknown.
 //!
 //! Terraform reads other variable definitions files only when `-var-file` names them
 //! (<https://developer.hashicorp.com/terraform/language/values/variables#variable-definitions-tfvars-files>),
@@ -23,6 +24,20 @@ pub fn root_values(
     options: &Options,
 ) -> HashMap<String, Value> {
     let mut out = HashMap::new();
+    // Terragrunt passes `inputs` as `TF_VAR_` environment variables, below every variable
+    // definitions file in precedence.
+    if options.inputs_from_outside {
+        for v in &root.variables {
+            let value = Value::new(
+                ValueKind::Unknown(Unknown::Parameter {
+                    name: v.name.clone(),
+                    default: None,
+                }),
+                v.span,
+            );
+            out.insert(v.name.clone(), value);
+        }
+    }
     let mut files = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         files.push(root.dir.join(name));

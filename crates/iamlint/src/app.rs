@@ -87,6 +87,7 @@ fn check(args: &CheckArgs) -> u8 {
         terraform: iamlint_terraform::Options {
             vars: args.vars.iter().cloned().collect(),
             var_files: args.var_files.clone(),
+            ..iamlint_terraform::Options::default()
         },
         rules: selection,
         exclude: match crate::discover::Exclude::new(&settings.root(), &settings.exclude) {

@@ -16,7 +16,8 @@ const SKIPPED_DIRS: &[&str] = &[
     ".serverless",
 ];
 
-/// Extensions of files that may hold a CloudFormation or SAM template, or Terraform.
+/// Extensions of files that may hold a CloudFormation or SAM template, or Terraform (and
+/// Terragrunt's `terragrunt.hcl`, by name).
 const TEMPLATE_EXTENSIONS: &[&str] = &["yaml", "yml", "json", "template", "tf"];
 
 /// A file to check.
@@ -39,7 +40,7 @@ pub fn is_candidate_name(path: &Path) -> bool {
         TEMPLATE_EXTENSIONS
             .iter()
             .any(|t| e.eq_ignore_ascii_case(t))
-    })
+    }) || iamlint_terraform::terragrunt::is_terragrunt_file(path)
 }
 
 /// The `exclude` patterns of a config file: .gitignore syntax, relative to the file's folder.

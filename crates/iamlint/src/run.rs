@@ -190,8 +190,9 @@ pub struct Summary {
 enum Job {
     /// A CloudFormation/SAM template, plan, or other candidate, with the id of its file.
     File(FileId, Candidate),
-    /// A Terraform root module (its folder).
-    Root(PathBuf),
+    /// A Terraform root module (its folder), and whether a Terragrunt configuration deploys it
+    /// (its variables are then set from outside).
+    Root(PathBuf, bool),
     /// The input errors of one Terraform file, found while reading the tree.
     TerraformErrors(Arc<SourceFile>, Vec<Diagnostic>),
 }
@@ -343,6 +344,10 @@ impl<'a> Run<'a> {
                     send(Job::TerraformErrors(Arc::clone(file), list.clone()));
                 }
                 files += 1;
+                if iamlint_terraform::terragrunt::is_terragrunt_file(&c.path) {
+                    // Read by the first walk, for the folder it deploys.
+                    return;
+                }
                 let terraform = iamlint_terraform::is_terraform_file(&c.path);
                 if terraform || is_tfvars(&c.path) {
                     // A folder is one unit, reached with the first of its files; a variable
@@ -351,7 +356,7 @@ impl<'a> Run<'a> {
                         let dir = parent_dir(&c.path);
                         let key = folder_key(&dir);
                         if index.is_root(key) && reached.insert(key) {
-                            send(Job::Root(dir));
+                            send(Job::Root(dir, index.deployed.contains(&key)));
                         }
                     }
                 } else {
@@ -380,7 +385,7 @@ impl<'a> Run<'a> {
         let roots: Vec<PathBuf> = jobs
             .iter()
             .filter_map(|j| match j {
-                Job::Root(dir) => Some(dir.clone()),
+                Job::Root(dir, _) => Some(dir.clone()),
                 _ => None,
             })
             .collect();
@@ -391,7 +396,7 @@ impl<'a> Run<'a> {
             .enumerate()
             .map(|(i, job)| {
                 let r = root;
-                if matches!(job, Job::Root(_)) {
+                if matches!(job, Job::Root(..)) {
                     root += 1;
                 }
                 (seq + i, job, r)
@@ -482,16 +487,17 @@ impl<'a> Run<'a> {
                     usize::from(result.is_template),
                 )
             }
-            Job::Root(_) => {
+            Job::Root(_, deployed) => {
                 let Some(terraform) = terraform else {
                     return finish(Vec::new(), Vec::new(), Vec::new(), 0);
                 };
-                let unit = terraform.analyse(
-                    root,
-                    &self.options.terraform,
-                    &self.parse_clock,
-                    |stack, files| self.check(seq, stack, files),
-                );
+                let options = iamlint_terraform::Options {
+                    inputs_from_outside: deployed,
+                    ..self.options.terraform.clone()
+                };
+                let unit = terraform.analyse(root, &options, &self.parse_clock, |stack, files| {
+                    self.check(seq, stack, files)
+                });
                 crate::progress::advance();
                 finish(unit.files, unit.diagnostics, unit.sites, unit.templates)
             }
@@ -639,6 +645,8 @@ struct TerraformIndex {
     called: HashMap<u128, bool>,
     /// The local module folders each folder that calls any calls.
     calls: HashMap<u128, Box<[PathBuf]>>,
+    /// Module folders a Terragrunt configuration of the tree deploys.
+    deployed: std::collections::HashSet<u128>,
     /// The input errors of each file (and the notes for files too large to read), sorted by
     /// the file's path as the walk gives it.
     errors: Vec<(PathBuf, Arc<SourceFile>, Vec<Diagnostic>)>,
@@ -658,12 +666,32 @@ impl TerraformIndex {
         let explicit = Mutex::new(std::collections::HashSet::new());
         let calls = Mutex::new(HashMap::new());
         let errors = Mutex::new(Vec::new());
+        let deployed = Mutex::new(std::collections::HashSet::new());
         let others = AtomicUsize::new(0);
         let max = run.options.max_file_size();
         discover::walk_unordered(
             &run.options.paths,
             run.options.exclude.as_ref(),
             &|c: Candidate| {
+                if iamlint_terraform::terragrunt::is_terragrunt_file(&c.path) {
+                    let folder = std::fs::metadata(&c.path)
+                        .is_ok_and(|m| m.len() <= max)
+                        .then(|| std::fs::read_to_string(&c.path).ok())
+                        .flatten()
+                        .and_then(|text| {
+                            iamlint_terraform::terragrunt::deployed_folder(
+                                &parent_dir(&c.path),
+                                &text,
+                            )
+                        });
+                    if let Some(folder) = folder {
+                        deployed
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(folder_key(&folder));
+                    }
+                    return;
+                }
                 let terraform = iamlint_terraform::is_terraform_file(&c.path);
                 if !terraform && !is_tfvars(&c.path) {
                     others.fetch_add(1, Ordering::Relaxed);
@@ -737,6 +765,7 @@ impl TerraformIndex {
             explicit,
             called,
             calls,
+            deployed: deployed.into_inner().unwrap_or_else(|e| e.into_inner()),
             errors,
             units,
             reported: Mutex::new(std::collections::HashSet::new()),

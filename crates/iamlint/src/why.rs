@@ -803,7 +803,7 @@ pub fn run(args: &WhyArgs) -> Result<String, String> {
             parameters: args.params.iter().cloned().collect(),
             terraform: iamlint_terraform::Options {
                 vars: args.vars.iter().cloned().collect(),
-                var_files: Vec::new(),
+                ..iamlint_terraform::Options::default()
             },
             rules: iamlint_rules::Selection::default(),
             ..run::RunOptions::default()

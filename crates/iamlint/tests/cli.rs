@@ -683,3 +683,80 @@ resource "aws_lambda_function" "consumer" {
         assert_eq!(report["summary"]["templates"], units, "{args:?}");
     }
 }
+
+/// A module folder that a `terragrunt.hcl` of the tree deploys (`terraform { source =
+/// "../../../modules//consumer" }`) gets its variables from Terragrunt's `inputs`, passed as
+/// `TF_VAR_` environment variables
+/// (<https://terragrunt.gruntwork.io/docs/reference/config-blocks-and-attributes/#inputs>): they
+/// are unknown, never their defaults, so a grant switched off by a default is not reported as
+/// missing. The same module deployed by plain Terraform takes its defaults, and is reported.
+#[test]
+fn a_module_terragrunt_deploys_has_no_certain_variables() {
+    let dir = scratch("terragrunt");
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "modules/consumer/main.tf",
+        r#"variable "grant_receive" {
+  type    = bool
+  default = false
+}
+
+resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+}
+
+resource "aws_iam_role" "consumer" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy" "receive" {
+  count = var.grant_receive ? 1 : 0
+  role  = aws_iam_role.consumer.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = aws_sqs_queue.jobs.arn }]
+  })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name = "consumer"
+  role          = aws_iam_role.consumer.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "consumer.zip"
+}
+
+resource "aws_lambda_event_source_mapping" "jobs" {
+  event_source_arn = aws_sqs_queue.jobs.arn
+  function_name    = aws_lambda_function.consumer.arn
+}
+"#,
+    );
+    let run =
+        |cwd: &std::path::Path| iamlint(&["--format", "compact", "--select", "IAM004", "."], cwd);
+    // Deployed by plain Terraform, the default holds: the grant is off.
+    let o = run(&dir);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("error[IAM004]"), "{}", stdout(&o));
+    // A remote source deploys another module: this one still takes its defaults.
+    write(
+        "live/dev/other/terragrunt.hcl",
+        "terraform {\n  source = \"git::https://example.com/modules.git//consumer?ref=v1\"\n}\n",
+    );
+    assert_eq!(run(&dir).status.code(), Some(1));
+    // Deployed by Terragrunt with inputs, the variable has no certain value.
+    write(
+        "live/prod/consumer/terragrunt.hcl",
+        "include \"root\" {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = \"../../../modules//consumer\"\n}\n\ninputs = {\n  grant_receive = true\n}\n",
+    );
+    let o = run(&dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+}
