@@ -95,7 +95,7 @@ resource "aws_s3_bucket" "b" {
     );
     let options = Options {
         vars: [("env".to_string(), "Prod".to_string())].into(),
-        var_files: Vec::new(),
+        ..Options::default()
     };
     let (stack, diags, _) = analyse_with(&d, &options);
     assert!(diags.is_empty());
@@ -167,6 +167,7 @@ module "m" { source = "./modules/m" }
     let options = Options {
         vars: Default::default(),
         var_files: vec![d.0.join("envs/prod.tfvars")],
+        ..Options::default()
     };
     let (stack, diags, _) = analyse_with(&d, &options);
     assert!(diags.is_empty(), "{diags:?}");
