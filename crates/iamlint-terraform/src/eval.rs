@@ -633,6 +633,20 @@ impl<'a> Evaluator<'a> {
     // ---- templates ----------------------------------------------------------------------
 
     fn eval_template(&self, scope: &Scope, template: &Template, file: FileId, span: Span) -> Eval {
+        // `"${expr}"` alone is the value of `expr`, of whatever type: a list stays a list and
+        // `"${jsonencode(...)}"` the document jsonencode gives (HCL's template wrap; the form
+        // Terraform 0.11 and CDK for Terraform write). A scalar is still made a string below,
+        // as the string argument it is written for converts it.
+        // https://developer.hashicorp.com/terraform/language/expressions/strings#interpolation
+        let mut elements = template.iter();
+        if let (Some(Element::Interpolation(i)), None) = (elements.next(), elements.next()) {
+            let v = self.eval(scope, &i.expr, file)?;
+            if matches!(v.kind, ValueKind::Map(_) | ValueKind::List(_)) {
+                return Ok(v);
+            }
+            let segs = vec![crate::template::Seg::Value(v, span_of(file, i.span()))];
+            return Ok(crate::template::build(self, segs, file, span));
+        }
         let mut segs = Vec::new();
         if !self.template_segments(scope, template, file, &mut segs)? {
             return Ok(unknown("a template with an unknown directive", span));

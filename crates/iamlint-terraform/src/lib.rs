@@ -10,6 +10,7 @@
 pub mod dependencies;
 pub mod eval;
 pub mod functions;
+pub mod json_syntax;
 pub mod mapping;
 pub mod module;
 pub mod plan;

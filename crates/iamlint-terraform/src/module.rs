@@ -224,11 +224,13 @@ impl Module {
     }
 
     /// `.tf.json` files: JSON syntax of the same configuration language. They are read as
-    /// HCL (a JSON object is a valid HCL expression), so the structure is the same.
+    /// HCL (a JSON object is a valid HCL expression), so the structure is the same; strings
+    /// are first put in the native form of their templates ([`crate::json_syntax`]).
     fn read_json(&mut self, file: &SourceFile) {
         // Spans stay right: only the end is trimmed (the expression parser takes no trailing
         // newline), and a byte-order mark is blanked to spaces of the same length.
         let text = file.text.replacen('\u{feff}', "   ", 1);
+        let text = crate::json_syntax::native(&text);
         let expr = match hcl_edit::parser::parse_expr(text.trim_end()) {
             Ok(e) => e,
             Err(e) => {

@@ -65,7 +65,9 @@ pub fn root_values(
         };
         let text = file.text.trim_start_matches('\u{feff}');
         if path.to_string_lossy().ends_with(".json") {
-            if let Ok(Expression::Object(obj)) = hcl_edit::parser::parse_expr(text) {
+            if let Ok(Expression::Object(obj)) =
+                hcl_edit::parser::parse_expr(&crate::json_syntax::native(text))
+            {
                 for (k, v) in obj.iter() {
                     if let Some(name) = object_key_name(k) {
                         out.insert(name, literal(v.expr(), file.id));
@@ -222,7 +224,9 @@ fn assigned_names(path: &Path, text: &str, file: FileId) -> Vec<(String, iamlint
     let text = text.trim_start_matches('\u{feff}');
     let mut out = Vec::new();
     if path.to_string_lossy().ends_with(".json") {
-        if let Ok(Expression::Object(obj)) = hcl_edit::parser::parse_expr(text) {
+        if let Ok(Expression::Object(obj)) =
+            hcl_edit::parser::parse_expr(&crate::json_syntax::native(text))
+        {
             for (k, _) in obj.iter() {
                 if let Some(name) = object_key_name(k) {
                     out.push((name, span_of(file, k.span())));

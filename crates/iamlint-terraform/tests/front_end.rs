@@ -636,6 +636,45 @@ fn json_configuration_files_are_read_like_hcl() {
 }
 
 #[test]
+fn json_strings_are_decoded_before_their_templates_are_read() {
+    // https://developer.hashicorp.com/terraform/language/syntax/json#expression-mapping: a
+    // JSON string is decoded, then parsed as a template, so quotes inside `${…}` are JSON
+    // escapes (CDK for Terraform writes every jsonencode so), and `\/` is a JSON escape.
+    let d = dir(
+        "json-escapes",
+        &[(
+            "cdk.tf.json",
+            r#"{
+  "resource": {
+    "aws_sqs_queue": {"q": {"name": "jobs\/in"}},
+    "aws_iam_role": {
+      "r": {
+        "name": "${format(\"%s-role\", \"worker\")}",
+        "assume_role_policy": "${jsonencode({\"Version\" = \"2012-10-17\", \"Statement\" = [{\"Effect\" = \"Allow\", \"Action\" = \"sts:AssumeRole\", \"Principal\" = {\"Service\" = \"lambda.amazonaws.com\"}}]})}"
+      }
+    }
+  }
+}
+"#,
+        )],
+    );
+    let stack = analyse(&d);
+    assert_eq!(
+        text(prop(&stack, "aws_sqs_queue.q", &["QueueName"])),
+        "jobs/in"
+    );
+    assert_eq!(
+        text(prop(&stack, "aws_iam_role.r", &["RoleName"])),
+        "worker-role"
+    );
+    let trust = prop(&stack, "aws_iam_role.r", &["AssumeRolePolicyDocument"]);
+    let principal = trust.get("Statement").unwrap().as_list().unwrap()[0]
+        .get_path(&["Principal", "Service"])
+        .unwrap();
+    assert_eq!(text(principal), "lambda.amazonaws.com");
+}
+
+#[test]
 fn override_files_merge_into_the_blocks_they_override() {
     // https://developer.hashicorp.com/terraform/language/files/override: an argument replaces
     // the argument, a nested block replaces the blocks of its type, the rest is kept.
