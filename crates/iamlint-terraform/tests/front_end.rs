@@ -182,6 +182,34 @@ module "m" { source = "./modules/m" }
 }
 
 #[test]
+fn json_var_files_with_json_escapes_are_read() {
+    // `\/` is a JSON escape (RFC 8259, section 7) that the native syntax does not have: a
+    // shipped `.tfvars.json` writing one still sets its variables, which are then unknown.
+    let d = dir(
+        "json-var-file-escapes",
+        &[
+            (
+                "main.tf",
+                "variable \"path\" { default = \"dflt\" }\nresource \"aws_s3_bucket\" \"b\" { bucket = var.path }\n",
+            ),
+            ("envs/prod.tfvars.json", r#"{ "path": "reports\/prod" }"#),
+        ],
+    );
+    let stack = analyse(&d);
+    let v = prop(&stack, "aws_s3_bucket.b", &["BucketName"]);
+    assert!(matches!(v.kind, ValueKind::Unknown(_)), "{v:?}");
+    let options = Options {
+        var_files: vec![d.0.join("envs/prod.tfvars.json")],
+        ..Options::default()
+    };
+    let (stack, _, _) = analyse_with(&d, &options);
+    assert_eq!(
+        text(prop(&stack, "aws_s3_bucket.b", &["BucketName"])),
+        "reports/prod"
+    );
+}
+
+#[test]
 fn references_are_typed_as_cloudformation_attributes() {
     let d = dir(
         "refs",
