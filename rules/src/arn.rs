@@ -341,6 +341,36 @@ const UNSCOPED_REQUEST_ARNS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Actions the service authorization reference lists without a resource type that the
+/// service's own guide grants on an ARN of one of its resource types, with the service and
+/// that type's name in the catalog. Only grants are read this way: no request for the action
+/// is ever built from this table.
+///
+/// Step Functions' HTTP Task: the guide grants the state machine's role
+/// `states:InvokeHTTPEndpoint` on the state machine's own ARN, narrowed by
+/// `states:HTTPMethod` and `states:HTTPEndpoint` ("IAM permissions to run an HTTP Task",
+/// <https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html#connect-http-task-permissions>).
+const UNLISTED_RESOURCE_TYPES: &[(&str, &str, &str)] =
+    &[("states:InvokeHTTPEndpoint", "states", "statemachine")];
+
+/// Whether `resource` can be an ARN of the resource type the service's guide grants `action`
+/// on although the reference lists none (see [`UNLISTED_RESOURCE_TYPES`]).
+fn fits_unlisted_type(stack: &Stack, resource: &SymStr, action: &Action) -> bool {
+    let name = action.full_name();
+    let Some((_, service, ty)) = UNLISTED_RESOURCE_TYPES
+        .iter()
+        .find(|(a, _, _)| a.eq_ignore_ascii_case(&name))
+    else {
+        return false;
+    };
+    let Some(ty) = catalog::service(service).and_then(|s| s.resource_type(ty)) else {
+        return false;
+    };
+    ty.arn_patterns
+        .iter()
+        .any(|p| could_match_loosely(stack, resource, p))
+}
+
 /// The ARN AWS authorizes `action` against when it has no resource type but is not checked
 /// against `"*"` (see [`UNSCOPED_REQUEST_ARNS`]), in the catalog's pattern syntax.
 pub fn unscoped_request_pattern(action: &str) -> Option<&'static str> {
@@ -386,7 +416,8 @@ pub fn fit(stack: &Stack, resource: &SymStr, action: &Action) -> Fit {
     }
     if action.resource_types.is_empty() {
         let own = unscoped_request_pattern(&action.full_name())
-            .is_some_and(|p| could_match(stack, resource, p));
+            .is_some_and(|p| could_match(stack, resource, p))
+            || fits_unlisted_type(stack, resource, action);
         return if own || wildcard_only(stack, resource) {
             Fit::Fits
         } else {
@@ -841,6 +872,22 @@ mod tests {
             fits(
                 &lit("arn:aws:logs:us-east-1:111122223333:log-group:*"),
                 "logs:DescribeDestinations"
+            ),
+            Fit::NeedsStar
+        );
+        // The Step Functions guide grants the HTTP Task's action on the state machine
+        // (UNLISTED_RESOURCE_TYPES); an ARN of another type still needs "*".
+        assert_eq!(
+            fits(
+                &lit("arn:aws:states:us-east-1:111122223333:stateMachine:orders"),
+                "states:InvokeHTTPEndpoint"
+            ),
+            Fit::Fits
+        );
+        assert_eq!(
+            fits(
+                &lit("arn:aws:events:us-east-1:111122223333:connection/stripe/x"),
+                "states:InvokeHTTPEndpoint"
             ),
             Fit::NeedsStar
         );

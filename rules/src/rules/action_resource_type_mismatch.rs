@@ -54,7 +54,10 @@ declare_rule! {
     /// Grant the action on the ARN of the resource type it needs (the help shows it). KMS
     /// aliases cannot be used in `Resource` for key operations: name the key's ARN, or use
     /// `"*"` with a `kms:RequestAlias` or `kms:ResourceAliases` condition. Actions without
-    /// resource types need `Resource: "*"`.
+    /// resource types need `Resource: "*"`, except where the service authorizes them against
+    /// an ARN of its own: CloudWatch Logs' `DescribeLogGroups`, `DescribeResourcePolicies` and
+    /// `PutResourcePolicy` (on `log-group:*`), and Step Functions' `InvokeHTTPEndpoint` (on
+    /// the state machine, as the HTTP Task guide grants it).
     ///
     /// For S3, `iamlint --fix` adds the bucket ARN or the `/*` objects ARN beside the
     /// mismatched one (turning a single `Resource` into a list). It leaves the fix to you when
@@ -70,6 +73,7 @@ declare_rule! {
     /// ## References
     /// - https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
     /// - https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+    /// - https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html#connect-http-task-permissions
     /// - https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html
     pub struct ActionResourceTypeMismatch {
         code: "IAM010",
