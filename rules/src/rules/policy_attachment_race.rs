@@ -61,7 +61,9 @@ declare_rule! {
     /// ## How to fix
     /// Add `DependsOn: <policy>` to the resource (Terraform: `depends_on =
     /// [aws_iam_role_policy_attachment.x]`), or move the statements into the role's inline
-    /// `Policies`.
+    /// `Policies`. In Terraform a `depends_on` names only what its own module declares: when
+    /// the policy is attached in another module, the help puts it on the `module` block
+    /// (`depends_on = [module.role]`).
     ///
     /// ## References
     /// - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html
@@ -204,6 +206,67 @@ impl PolicyAttachmentRace {
     }
 }
 
+/// The module path of a Terraform address (`["a", "b"]` for `module.a[0].module.b.aws_x.y`)
+/// and its resource part (`aws_x.y`).
+fn module_path(address: &str) -> (Vec<String>, String) {
+    let plain = crate::fix::hcl_without_keys(address);
+    let parts: Vec<&str> = plain.split('.').collect();
+    let mut path = Vec::new();
+    let mut i = 0;
+    while i + 1 < parts.len() && parts[i] == "module" {
+        path.push(parts[i + 1].to_string());
+        i += 2;
+    }
+    (path, parts[i..].join("."))
+}
+
+/// Where `depends_on` goes and what it lists, for `subject` to wait for `carriers` in
+/// Terraform. A `depends_on` names only what its own module declares
+/// (<https://developer.hashicorp.com/terraform/language/meta-arguments/depends_on>), so it is
+/// written in the module the subject and the carriers share: on the subject, or on the
+/// `module` block that holds it, listing each carrier, or the `module` block that holds it.
+fn hcl_depends_on(subject: &str, carriers: &[&str]) -> (String, Vec<String>) {
+    let (s_path, _) = module_path(subject);
+    let shared = carriers
+        .iter()
+        .map(|c| {
+            let (c_path, _) = module_path(c);
+            s_path
+                .iter()
+                .zip(&c_path)
+                .take_while(|(a, b)| a == b)
+                .count()
+        })
+        .min()
+        .unwrap_or(s_path.len());
+    let target = if shared == s_path.len() {
+        subject.to_string()
+    } else {
+        let mut block = String::new();
+        for m in &s_path[..=shared] {
+            if !block.is_empty() {
+                block.push('.');
+            }
+            block.push_str("module.");
+            block.push_str(m);
+        }
+        format!("the module block {block}")
+    };
+    let mut refs: Vec<String> = Vec::new();
+    for c in carriers {
+        let (c_path, resource) = module_path(c);
+        let r = if c_path.len() == shared {
+            resource
+        } else {
+            format!("module.{}", c_path[shared])
+        };
+        if !refs.contains(&r) {
+            refs.push(r);
+        }
+    }
+    (target, refs)
+}
+
 impl Rule for PolicyAttachmentRace {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -220,17 +283,9 @@ impl Rule for PolicyAttachmentRace {
                 Origin::Generated { source } => source.clone(),
                 Origin::Declared => subject.id.clone(),
             };
-            let names: Vec<String> = race
-                .carriers
-                .iter()
-                .map(|(id, _)| {
-                    if cfn {
-                        id.clone()
-                    } else {
-                        crate::fix::hcl_block_name(id)
-                    }
-                })
-                .collect();
+            // In Terraform the message names each policy by its full address; `depends_on`
+            // is written in the module both sit under (see `hcl_depends_on`).
+            let names: Vec<String> = race.carriers.iter().map(|(id, _)| id.clone()).collect();
             let policies = names.join(", ");
             let tool = if cfn { "CloudFormation" } else { "Terraform" };
             let message = format!(
@@ -252,9 +307,11 @@ impl Rule for PolicyAttachmentRace {
                     race.role
                 )
             } else {
+                let carriers: Vec<&str> = race.carriers.iter().map(|(id, _)| id.as_str()).collect();
+                let (target, refs) = hcl_depends_on(&owner, &carriers);
                 format!(
-                    "add to {owner}:\n  depends_on = [{}]\nor move the statements into an inline_policy of role {}",
-                    names.join(", "),
+                    "add to {target}:\n  depends_on = [{}]\nor move the statements into an inline_policy of role {}",
+                    refs.join(", "),
                     race.role
                 )
             };
