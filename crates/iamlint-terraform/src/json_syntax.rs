@@ -23,7 +23,11 @@ pub fn native(text: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find('"') {
         out.push_str(&rest[..=i]);
         rest = &rest[i + 1..];
-        let Some((body, consumed)) = string(rest) else {
+        // A body longer than its JSON form cannot keep the offsets after it (never expected:
+        // decoding only shortens); the parser then reads the text as it is.
+        let Some((body, consumed)) =
+            string(rest).filter(|(body, consumed)| body.len() <= *consumed)
+        else {
             return Cow::Borrowed(text);
         };
         out.push_str(&body);
@@ -238,5 +242,34 @@ mod tests {
     fn malformed_strings_are_left_to_the_parser() {
         let text = r#"{"a": "${upper(\"x)}"}"#;
         assert_eq!(native(text), text);
+    }
+}
+
+#[cfg(test)]
+mod stress {
+    use super::native;
+
+    /// Whatever the text, [`native`] never panics and keeps every byte offset after a string
+    /// (the text keeps its length): random texts over the characters its state machine reads.
+    #[test]
+    fn any_text_keeps_its_length() {
+        const ALPHABET: &[&str] = &[
+            "\"", "\\", "$", "%", "{", "}", "u", "D8", "DC", "00", "41", "/", "n", " ", "é", "a",
+            "\\u", "${", "\\\"", "\t",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next() % 24;
+            let text: String = (0..len)
+                .map(|_| ALPHABET[next() % ALPHABET.len()])
+                .collect();
+            assert_eq!(native(&text).len(), text.len(), "{text:?}");
+        }
     }
 }
