@@ -16,6 +16,13 @@ fn scratch(name: &str) -> PathBuf {
     common::scratch("cli", name)
 }
 
+/// Writes `text` to `path` under `dir`, with the folders it needs.
+fn put(dir: &std::path::Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
 const BROKEN: &str = "testdata/rules/lambda-vpc-eni-permissions/bad.cfn.yaml";
 
 #[test]
@@ -529,11 +536,7 @@ fn gitlab_code_quality_shape() {
 #[test]
 fn local_modules_above_the_caller_resolve_from_any_folder() {
     let dir = scratch("tf-layout");
-    let write = |path: &str, text: &str| {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| put(&dir, path, text);
     write(
         "env/prod/main.tf",
         r#"resource "aws_sqs_queue" "jobs" {
@@ -612,11 +615,7 @@ resource "aws_lambda_event_source_mapping" "jobs" {
 #[test]
 fn a_terraform_folder_is_one_unit_however_its_files_come() {
     let dir = scratch("tf-one-unit");
-    let write = |path: &str, text: &str| {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| put(&dir, path, text);
     write(
         "a.tf",
         r#"resource "aws_sqs_queue" "jobs" {
@@ -693,11 +692,7 @@ resource "aws_lambda_function" "consumer" {
 #[test]
 fn a_module_terragrunt_deploys_has_no_certain_variables() {
     let dir = scratch("terragrunt");
-    let write = |path: &str, text: &str| {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
+    let write = |path: &str, text: &str| put(&dir, path, text);
     write(
         "modules/consumer/main.tf",
         r#"variable "grant_receive" {
