@@ -547,6 +547,7 @@ fn finish_unit(
         sources.insert(Arc::clone(file));
     }
     crate::report::sort(&sources, &mut diagnostics);
+    let diagnostics = merge_instances(diagnostics);
     suppressed.sort_by_cached_key(|s| crate::report::sort_key(&sources, &s.diagnostic));
     let sources = match keep {
         Keep::All => sources,
@@ -574,6 +575,76 @@ fn finish_unit(
         suppressed,
         templates,
     }
+}
+
+/// One finding for the instances of one Terraform declaration. The instances a `count` or
+/// `for_each` makes of a resource, or of the module that declares it, share its lines, so
+/// findings of one rule at one place about instances of one declaration have one cause and one
+/// change to make: the first (in report order) is kept, and its help names the others.
+fn merge_instances(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    /// `module.c["a"].aws_sqs_queue.q[0]` → `module.c.aws_sqs_queue.q`.
+    fn declaration(address: &str) -> Option<String> {
+        if !address.contains('[') {
+            return None;
+        }
+        let mut out = String::new();
+        let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+        for c in address.chars() {
+            if depth == 0 {
+                if c == '[' {
+                    depth = 1;
+                } else {
+                    out.push(c);
+                }
+                continue;
+            }
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => depth -= 1,
+                _ => {}
+            }
+        }
+        Some(out)
+    }
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    let mut first: HashMap<(&'static str, Span, Severity, String), usize> = HashMap::new();
+    let mut others: Vec<Vec<String>> = Vec::new();
+    for d in diagnostics {
+        let key = d
+            .resource
+            .as_deref()
+            .and_then(declaration)
+            .map(|decl| (d.code, d.span, d.severity, decl));
+        if let Some(key) = key {
+            if let Some(&i) = first.get(&key) {
+                others[i].extend(d.resource);
+                continue;
+            }
+            first.insert(key, out.len());
+        }
+        others.push(Vec::new());
+        out.push(d);
+    }
+    for (d, others) in out.iter_mut().zip(others) {
+        if others.is_empty() {
+            continue;
+        }
+        let also = format!(
+            "The same holds for {} more instance{} of this declaration ({}): the same change fixes {}.",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            others.join(", "),
+            if others.len() == 1 { "it" } else { "them" },
+        );
+        d.help = Some(match d.help.take() {
+            Some(help) => format!("{help}\n{also}"),
+            None => also,
+        });
+    }
+    out
 }
 
 /// The files a finding points into: its span, its labels' and its fix's edits'.

@@ -755,3 +755,63 @@ resource "aws_lambda_event_source_mapping" "jobs" {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
+
+/// One root cause, one finding (RULES.md): the instances `for_each` makes of a module share the
+/// module's lines, so the finding of a rule at one place about instances of one declaration is
+/// reported once, its help naming the other instances
+/// (<https://developer.hashicorp.com/terraform/language/meta-arguments/for_each>).
+#[test]
+fn instances_of_one_declaration_give_one_finding() {
+    let dir = scratch("tf-instances");
+    put(
+        &dir,
+        "main.tf",
+        "module \"consumer\" {\n  source   = \"./consumer\"\n  for_each = toset([\"a\", \"b\", \"c\"])\n  name     = each.key\n}\n",
+    );
+    put(
+        &dir,
+        "consumer/main.tf",
+        r#"variable "name" {
+  type = string
+}
+
+resource "aws_sqs_queue" "jobs" {
+  name = var.name
+}
+
+resource "aws_iam_role" "consumer" {
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_lambda_function" "consumer" {
+  function_name = var.name
+  role          = aws_iam_role.consumer.arn
+  handler       = "index.handler"
+  runtime       = "python3.12"
+  filename      = "consumer.zip"
+}
+
+resource "aws_lambda_event_source_mapping" "jobs" {
+  event_source_arn = aws_sqs_queue.jobs.arn
+  function_name    = aws_lambda_function.consumer.arn
+}
+"#,
+    );
+    let o = iamlint(&["--format", "json", "--select", "IAM004", "."], &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found = report["diagnostics"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0]["resource"],
+        "module.consumer[\"a\"].aws_lambda_event_source_mapping.jobs"
+    );
+    let help = found[0]["help"].as_str().unwrap();
+    assert!(
+        help.contains("The same holds for 2 more instances of this declaration (module.consumer[\"b\"].aws_lambda_event_source_mapping.jobs, module.consumer[\"c\"].aws_lambda_event_source_mapping.jobs)"),
+        "{help}"
+    );
+}
