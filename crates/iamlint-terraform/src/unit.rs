@@ -132,30 +132,6 @@ impl Workspace {
         self
     }
 
-    /// The id of a file the walk found or a unit read.
-    pub fn id(&self, path: &Path) -> Option<FileId> {
-        let table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let id = table
-            .by_path
-            .get(path)
-            .or_else(|| table.by_path.get(&normalize(path)))?;
-        Some(FileId(*id))
-    }
-
-    /// Every file, in id order (a file that was never read is empty).
-    pub fn into_files(self) -> Vec<Arc<SourceFile>> {
-        let table = self.files.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut entries: Vec<(u32, Entry)> = table.entries.into_iter().collect();
-        entries.sort_by_key(|(id, _)| *id);
-        entries
-            .into_iter()
-            .map(|(id, e)| {
-                e.file
-                    .unwrap_or_else(|| Arc::new(SourceFile::new(FileId(id), e.path, "")))
-            })
-            .collect()
-    }
-
     fn id_for(&self, path: &Path) -> (FileId, Option<Arc<SourceFile>>) {
         let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
         let id = match table.by_path.get(path) {
@@ -269,21 +245,6 @@ impl Workspace {
             .unwrap_or_default()
     }
 
-    /// `dir` and every local module folder it calls, directly or not.
-    pub fn local_closure(&self, dir: &Path) -> Vec<PathBuf> {
-        let mut seen = vec![normalize(dir)];
-        let mut i = 0;
-        while i < seen.len() {
-            for c in self.local_calls(&seen[i].clone()) {
-                if !seen.contains(&c) {
-                    seen.push(c);
-                }
-            }
-            i += 1;
-        }
-        seen
-    }
-
     /// Drops the parsed module of `dir` and the texts of the files in that folder (a later
     /// [`Workspace::module`] or [`Workspace::read`] reads them again, with the same ids). The
     /// caller keeps the files its findings point into.
@@ -328,13 +289,6 @@ impl Workspace {
             table.entries.get(&id.0)?.path.clone()
         };
         self.read(&path)
-    }
-
-    /// Drops the texts of every file read so far (after a scan of the whole tree, which reads
-    /// every file once); ids stay, and a file is read again when a unit needs it.
-    pub fn forget_texts(&self) {
-        let mut table = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        table.entries.values_mut().for_each(|e| e.file = None);
     }
 
     fn parse(&self, dir: &Path) -> Option<Arc<Module>> {
